@@ -1,0 +1,2 @@
+/** @lungflow/classifier (work in progress) */
+export {};

@@ -1,0 +1,2 @@
+/** @lungflow/dicom-ingest (work in progress) */
+export {};

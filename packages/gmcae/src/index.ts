@@ -1,0 +1,2 @@
+/** @lungflow/gmcae (work in progress) */
+export {};

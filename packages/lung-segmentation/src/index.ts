@@ -1,0 +1,2 @@
+/** @lungflow/lung-segmentation (work in progress) */
+export {};

@@ -1,0 +1,2 @@
+/** @lungflow/patch-store (work in progress) */
+export {};

@@ -1,0 +1,2 @@
+/** @lungflow/phantom (work in progress) */
+export {};

@@ -1,0 +1,2 @@
+/** @lungflow/pipeline (work in progress) */
+export {};

@@ -1,0 +1,2 @@
+/** @lungflow/report (work in progress) */
+export {};

@@ -1,0 +1,2 @@
+/** @lungflow/tf-runtime (work in progress) */
+export {};

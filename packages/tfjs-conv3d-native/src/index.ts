@@ -1,0 +1,2 @@
+/** @lungflow/tfjs-conv3d-native (work in progress) */
+export {};
