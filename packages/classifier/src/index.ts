@@ -1,2 +1,13 @@
-/** @lungflow/classifier (work in progress) */
-export {};
+/**
+ * @lungflow/classifier: the cancer classifier on top of the GMCAE encoder: 3D spatial pyramid
+ * pooling, encoder transfer, training, prediction and the metrics used to judge it.
+ *
+ * ```ts
+ * import { rocAuc } from "@lungflow/classifier";
+ * rocAuc([0, 1, 1, 0], [0.1, 0.8, 0.6, 0.3]); // 1
+ * ```
+ */
+
+export * from "./metrics.js";
+export type { SpatialPyramidPooling3DArgs } from "./spp.js";
+export { SpatialPyramidPooling3D, spatialPyramidPool3d, sppBin, sppOutputSize } from "./spp.js";

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { tf } from "@lungflow/tf-runtime";
+import {
+  SpatialPyramidPooling3D,
+  spatialPyramidPool3d,
+  sppBin,
+  sppOutputSize,
+} from "../src/index.ts";
+
+await tf.setBackend("cpu");
+
+function rng(seed: number) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Brute force: for every bin and channel, scan every voxel and keep those inside the bin. */
+function bruteSpp(data: Float32Array, shape: number[], bins: number[]): Float32Array {
+  const [b, d, h, w, c] = shape;
+  const out: number[] = [];
+  for (let ib = 0; ib < b; ib++) {
+    for (const n of bins) {
+      for (let bz = 0; bz < n; bz++)
+        for (let by = 0; by < n; by++)
+          for (let bx = 0; bx < n; bx++)
+            for (let ch = 0; ch < c; ch++) {
+              let m = Number.NEGATIVE_INFINITY;
+              for (let z = 0; z < d; z++)
+                for (let y = 0; y < h; y++)
+                  for (let x = 0; x < w; x++) {
+                    // voxel z is in bin bz iff bz*d/n < z+1 and z < (bz+1)*d/n (real-valued overlap)
+                    const inZ = z >= Math.floor((bz * d) / n) && z < Math.ceil(((bz + 1) * d) / n);
+                    const inY = y >= Math.floor((by * h) / n) && y < Math.ceil(((by + 1) * h) / n);
+                    const inX = x >= Math.floor((bx * w) / n) && x < Math.ceil(((bx + 1) * w) / n);
+                    if (inZ && inY && inX)
+                      m = Math.max(m, data[(((ib * d + z) * h + y) * w + x) * c + ch]);
+                  }
+              out.push(m);
+            }
+    }
+  }
+  return Float32Array.from(out);
+}
+
+test("bins cover every voxel and are never empty, including sizes below the bin count", () => {
+  for (let len = 1; len <= 13; len++) {
+    for (const n of [1, 2, 3, 4, 5]) {
+      const covered = new Uint8Array(len);
+      for (let i = 0; i < n; i++) {
+        const [a, b] = sppBin(len, n, i);
+        assert.ok(b > a, `bin ${i}/${n} of ${len} is empty`);
+        assert.ok(a >= 0 && b <= len);
+        for (let k = a; k < b; k++) covered[k] = 1;
+      }
+      assert.equal(
+        covered.reduce((s, v) => s + v, 0),
+        len,
+        `len ${len} n ${n}`,
+      );
+      if (len % n === 0) {
+        for (let i = 0; i < n; i++)
+          assert.deepEqual(sppBin(len, n, i), [(i * len) / n, ((i + 1) * len) / n]);
+      }
+    }
+  }
+});
+
+test("SPP equals brute force on odd sizes, sizes smaller than the bins and batches", () => {
+  const r = rng(7);
+  const shapes = [
+    [1, 5, 7, 3, 2],
+    [2, 9, 4, 11, 3],
+    [1, 1, 2, 3, 1],
+    [1, 8, 8, 8, 4],
+    [3, 13, 6, 5, 2],
+  ];
+  for (const shape of shapes) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = Float32Array.from({ length: n }, () => r() * 4 - 2);
+    const x = tf.tensor5d(data, shape as [number, number, number, number, number]);
+    for (const bins of [[1, 2, 4], [3], [1, 2]]) {
+      const y = spatialPyramidPool3d(x, bins);
+      assert.deepEqual(y.shape, [shape[0], sppOutputSize(shape[4], bins)]);
+      const got = y.dataSync();
+      const want = bruteSpp(data, shape, bins);
+      assert.deepEqual(Array.from(got), Array.from(want), `shape ${shape} bins ${bins}`);
+      y.dispose();
+    }
+    x.dispose();
+  }
+});
+
+test("the layer accepts variable spatial sizes, passes gradients to the max voxels and serialises", async () => {
+  const input = tf.input({ shape: [null, null, null, 2] });
+  const spp = new SpatialPyramidPooling3D({ bins: [1, 2] });
+  const out = spp.apply(input) as tf.SymbolicTensor;
+  assert.deepEqual(out.shape, [null, 2 * 9]);
+  const model = tf.model({ inputs: input, outputs: out });
+  for (const s of [
+    [1, 4, 5, 6, 2],
+    [1, 9, 3, 2, 2],
+  ] as const) {
+    const y = model.predict(tf.randomNormal([...s], 0, 1, "float32", 3)) as tf.Tensor;
+    assert.deepEqual(y.shape, [1, 18]);
+  }
+  // gradient of sum(SPP) w.r.t. x: each voxel gets the number of bins in which it is the max
+  const x = tf.tensor5d([1, 5, 2, 3], [1, 1, 2, 2, 1]);
+  const g = tf.grad((t: tf.Tensor) => spatialPyramidPool3d(t as tf.Tensor5D, [1, 2]).sum())(x);
+  // level 1: max is 5 (index 1); level 2 (bins of 1 voxel in y,x; z has 1 voxel so both z-bins see it): each voxel is max of 2 bins
+  assert.deepEqual(Array.from(g.dataSync()), [2, 3, 2, 2]);
+  const json = model.toJSON(null, false) as unknown as string;
+  assert.match(typeof json === "string" ? json : JSON.stringify(json), /SpatialPyramidPooling3D/);
+  const config = spp.getConfig();
+  assert.deepEqual(config.bins, [1, 2]);
+  assert.throws(() => new SpatialPyramidPooling3D({ bins: [0] }), /positive integers/);
+});
