@@ -23,7 +23,10 @@ function bruteAuc(labels: number[], probs: number[]): number {
 
 test("AUC equals the pairwise definition, ties included", () => {
   let s = 12345;
-  const r = () => ((s = (s * 1103515245 + 12345) & 0x7fffffff), s / 0x7fffffff);
+  const r = () => {
+    s = (s * 1103515245 + 12345) & 0x7fffffff;
+    return s / 0x7fffffff;
+  };
   for (let trial = 0; trial < 50; trial++) {
     const n = 5 + Math.floor(r() * 40);
     const labels = Array.from({ length: n }, () => (r() < 0.4 ? 1 : 0));
