@@ -65,7 +65,7 @@ export function slicePng(
   opts: SlicePngOptions = {},
 ): Buffer {
   const shape = hu.shape;
-  if (mask && mask.shape.some((s, i) => s !== shape[i])) {
+  if (mask?.shape.some((s, i) => s !== shape[i])) {
     throw new RangeError(
       `slicePng: mask shape ${mask.shape.join("x")} differs from volume ${shape.join("x")}`,
     );
