@@ -1,0 +1,70 @@
+/**
+ * Otsu's threshold over an integer volume with one histogram bin per integer value, the
+ * variant `skimage.filters.threshold_otsu` (scikit-image 0.19) uses for integer images:
+ *
+ * - bins run from the image minimum to its maximum, one per integer (`bin_centers`);
+ * - `w1 = cumsum(counts)`, `w2 = reverse cumsum(counts)`, `m1 = cumsum(counts*x) / w1`,
+ *   `m2 = reverse cumsum(counts*x) / w2`;
+ * - `var12[i] = w1[i] * w2[i+1] * (m1[i] - m2[i+1])**2` for i in 0..n-2, and the threshold
+ *   is `bin_centers[argmax(var12)]` (the first maximum);
+ * - a constant image returns its value.
+ *
+ * Every cumulative sum is of integer-valued doubles below 2^53 (so exact) and each
+ * division and product is done in the same order as numpy, so the result equals
+ * scikit-image's bit for bit. Callers take voxels strictly below the threshold.
+ */
+export function otsuThreshold(values: Int16Array): number {
+  return otsuFromHistogram(histogramInt16(values));
+}
+
+/** Counts of each int16 value: `hist[v + 32768]`. */
+export function histogramInt16(values: Int16Array): Float64Array {
+  // Counting in a Uint32Array is faster than in a Float64Array; the caller gets doubles.
+  const h = new Uint32Array(65536);
+  const n = values.length;
+  for (let i = 0; i < n; i++) h[values[i] + 32768]++;
+  return Float64Array.from(h);
+}
+
+/**
+ * Otsu threshold from a full int16 histogram (`hist[v + 32768]` = count of value v).
+ * Returns the threshold as an HU value; throws a RangeError on an empty histogram.
+ */
+export function otsuFromHistogram(hist: Float64Array): number {
+  let lo = 0;
+  while (lo < hist.length && hist[lo] === 0) lo++;
+  if (lo === hist.length) throw new RangeError("otsuThreshold: empty input");
+  let hi = hist.length - 1;
+  while (hist[hi] === 0) hi--;
+  if (lo === hi) return lo - 32768;
+  const n = hi - lo + 1;
+  // w1, s1 forward; w2, s2 backward (numpy's reversed cumsum adds from the end).
+  const w2 = new Float64Array(n);
+  const s2 = new Float64Array(n);
+  let w = 0;
+  let s = 0;
+  for (let i = n - 1; i >= 0; i--) {
+    const c = hist[lo + i];
+    w += c;
+    s += c * (lo + i - 32768);
+    w2[i] = w;
+    s2[i] = s;
+  }
+  let best = -1;
+  let bestIdx = 0;
+  let w1 = 0;
+  let s1 = 0;
+  for (let i = 0; i < n - 1; i++) {
+    const c = hist[lo + i];
+    w1 += c;
+    s1 += c * (lo + i - 32768);
+    const d = s1 / w1 - s2[i + 1] / w2[i + 1];
+    const v = w1 * w2[i + 1] * (d * d);
+    // numpy.argmax: the first maximum wins (strict >).
+    if (v > best) {
+      best = v;
+      bestIdx = i;
+    }
+  }
+  return lo + bestIdx - 32768;
+}
