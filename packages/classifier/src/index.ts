@@ -8,6 +8,16 @@
  * ```
  */
 
+export type { ClassifierErrorCode } from "./errors.js";
+export { ClassifierError } from "./errors.js";
 export * from "./metrics.js";
+export type { ClassifierHeadConfig } from "./model.js";
+export {
+  buildClassifier,
+  chainLayers,
+  classifierEncoder,
+  DEFAULT_HEAD,
+  ENCODER_PREFIX,
+} from "./model.js";
 export type { SpatialPyramidPooling3DArgs } from "./spp.js";
 export { SpatialPyramidPooling3D, spatialPyramidPool3d, sppBin, sppOutputSize } from "./spp.js";

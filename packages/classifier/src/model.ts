@@ -1,0 +1,156 @@
+import { tf } from "@lungflow/tf-runtime";
+import { ClassifierError } from "./errors.js";
+import { SpatialPyramidPooling3D } from "./spp.js";
+
+/** Shape of the classifier head; every field has a kdsb17 default. */
+export interface ClassifierHeadConfig {
+  /** SPP bins per axis per level (default [1, 2, 4]). */
+  bins: number[];
+  /** Units of the dense layers after SPP (default [1024, 1024]). */
+  dense: number[];
+  /** Dropout rate after each dense layer (default 0.5). */
+  dropout: number;
+  /** Keep the transferred encoder weights fixed (default false: fine-tune). */
+  freezeEncoder: boolean;
+  /** Seed of the head's weight initialisers. */
+  seed: number;
+}
+
+export const DEFAULT_HEAD: ClassifierHeadConfig = {
+  bins: [1, 2, 4],
+  dense: [1024, 1024],
+  dropout: 0.5,
+  freezeEncoder: false,
+  seed: 1,
+};
+
+/** Prefix of the transferred encoder layers inside the classifier. */
+export const ENCODER_PREFIX = "encoder/";
+
+/**
+ * Builds the classifier on top of a trained encoder: the encoder's layers are re-created
+ * with a variable-size input `[null, null, null, C]` (whole cropped lungs of any size), their
+ * weights copied one by one, then 3D spatial pyramid pooling, dense layers with dropout,
+ * and one sigmoid unit: the probability of cancer within a year.
+ *
+ * The encoder must be a chain (each layer feeds the next), as the GMCAE's is.
+ */
+export function buildClassifier(
+  encoder: tf.LayersModel,
+  head: Partial<ClassifierHeadConfig> = {},
+): tf.LayersModel {
+  const cfg = { ...DEFAULT_HEAD, ...head };
+  validateHead(cfg);
+  const inShape = encoder.inputs[0].shape;
+  const channels = inShape[inShape.length - 1];
+  if (inShape.length !== 5 || channels == null) {
+    throw new ClassifierError(
+      "ENCODER_NOT_SEQUENTIAL",
+      `encoder input must be [batch, D, H, W, C], got [${inShape.join(", ")}]`,
+    );
+  }
+  const input = tf.input({ shape: [null, null, null, channels], name: "volume" });
+  let x: tf.SymbolicTensor = input;
+  for (const layer of chainLayers(encoder)) {
+    const clone = cloneLayer(layer, {
+      name: ENCODER_PREFIX + layer.name,
+      trainable: !cfg.freezeEncoder,
+    });
+    x = clone.apply(x) as tf.SymbolicTensor;
+    clone.setWeights(layer.getWeights());
+    clone.trainable = !cfg.freezeEncoder;
+  }
+  x = new SpatialPyramidPooling3D({ bins: cfg.bins, name: "spp" }).apply(x) as tf.SymbolicTensor;
+  cfg.dense.forEach((units, i) => {
+    x = tf.layers
+      .dense({
+        units,
+        activation: "relu",
+        name: `dense_${i}`,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: cfg.seed + i }),
+      })
+      .apply(x) as tf.SymbolicTensor;
+    if (cfg.dropout > 0)
+      x = tf.layers
+        .dropout({ rate: cfg.dropout, seed: cfg.seed + 100 + i, name: `dropout_${i}` })
+        .apply(x) as tf.SymbolicTensor;
+  });
+  const out = tf.layers
+    .dense({
+      units: 1,
+      activation: "sigmoid",
+      name: "cancer",
+      kernelInitializer: tf.initializers.glorotUniform({ seed: cfg.seed + 999 }),
+    })
+    .apply(x) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: out, name: "lungflow_classifier" });
+}
+
+/** A new, unbuilt layer of the same class and config (the class must be registered for serialization). */
+function cloneLayer(
+  layer: tf.layers.Layer,
+  overrides: tf.serialization.ConfigDict,
+): tf.layers.Layer {
+  const entry = tf.serialization.SerializationMap.getMap().classNameMap[layer.getClassName()];
+  if (!entry) {
+    throw new ClassifierError(
+      "ENCODER_NOT_SEQUENTIAL",
+      `encoder layer class ${layer.getClassName()} is not registered for serialization`,
+      { layer: layer.name },
+    );
+  }
+  const [cls, fromConfig] = entry;
+  return fromConfig(cls, { ...layer.getConfig(), ...overrides }) as tf.layers.Layer;
+}
+
+/** The encoder's layers in order (without its input layer), checking it is a simple chain. */
+export function chainLayers(encoder: tf.LayersModel): tf.layers.Layer[] {
+  const layers = encoder.layers.filter((l) => l.getClassName() !== "InputLayer");
+  let prev = encoder.inputs[0];
+  for (const layer of layers) {
+    const inbound = layer.inboundNodes.flatMap((n) => n.inputTensors);
+    if (inbound.length !== 1 || inbound[0].id !== prev.id) {
+      throw new ClassifierError(
+        "ENCODER_NOT_SEQUENTIAL",
+        `encoder layer ${layer.name} does not take the previous layer's output as its only input`,
+        {
+          layer: layer.name,
+        },
+      );
+    }
+    prev = layer.output as tf.SymbolicTensor;
+  }
+  if (prev.id !== encoder.outputs[0].id) {
+    throw new ClassifierError(
+      "ENCODER_NOT_SEQUENTIAL",
+      "encoder output is not the last layer of its chain",
+    );
+  }
+  return layers;
+}
+
+/** The encoder part of a built classifier as its own model (input -> last encoder layer). */
+export function classifierEncoder(model: tf.LayersModel): tf.LayersModel {
+  const enc = model.layers.filter((l) => l.name.startsWith(ENCODER_PREFIX));
+  if (enc.length === 0)
+    throw new ClassifierError("ENCODER_NOT_SEQUENTIAL", "model has no transferred encoder layers");
+  return tf.model({
+    inputs: model.inputs,
+    outputs: enc[enc.length - 1].output as tf.SymbolicTensor,
+  });
+}
+
+function validateHead(c: ClassifierHeadConfig): void {
+  const bad = (msg: string) =>
+    new ClassifierError("BAD_CONFIG", `classifier config: ${msg}`, { config: c });
+  if (
+    !Array.isArray(c.bins) ||
+    c.bins.length === 0 ||
+    c.bins.some((b) => !Number.isInteger(b) || b < 1)
+  )
+    throw bad("bins must be a non-empty list of positive integers");
+  if (!Array.isArray(c.dense) || c.dense.some((u) => !Number.isInteger(u) || u < 1))
+    throw bad("dense must be a list of positive integers");
+  if (!(c.dropout >= 0 && c.dropout < 1)) throw bad("dropout must be in [0, 1)");
+  if (!Number.isInteger(c.seed)) throw bad("seed must be an integer");
+}
