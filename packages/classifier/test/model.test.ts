@@ -73,7 +73,9 @@ test("weights are copies: training the classifier does not change the source enc
   const x = tf.randomNormal([2, 8, 8, 8, 1], 0, 1, "float32", 4);
   const y = tf.tensor2d([[1], [0]]);
   return model.fit(x, y, { epochs: 2, verbose: 0 }).then(() => {
-    enc.getWeights().forEach((w, i) => assert.deepEqual(w.dataSync(), before[i]));
+    enc.getWeights().forEach((w, i) => {
+      assert.deepEqual(w.dataSync(), before[i]);
+    });
     const moved = model.getLayer("encoder/enc_0_conv_a").getWeights()[0].dataSync();
     assert.notDeepEqual(
       Array.from(moved),
