@@ -1,0 +1,53 @@
+/**
+ * Small, fast, seeded randomness shared by the samplers and the patch queue. Every random
+ * choice in lungflow takes a seed; streams that must not depend on scheduling derive their
+ * seeds from stable coordinates with {@link mixSeed} (e.g. `(seed, epoch, patchIndex)`), so
+ * the same seed gives the same patches whatever the number of workers.
+ */
+
+/** A seeded generator of uniform numbers (mulberry32: 32-bit state, period 2^32). */
+export interface Rng {
+  /** Uniform in [0, 1). */
+  next(): number;
+  /** Uniform integer in [0, n) (n >= 1). */
+  int(n: number): number;
+  /** Uniform in [lo, hi). */
+  uniform(lo: number, hi: number): number;
+}
+
+/** A generator seeded with `seed` (any number; its low 32 bits are used). */
+export function createRng(seed: number): Rng {
+  let a = seed >>> 0;
+  const next = (): number => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  return {
+    next,
+    int: (n) => Math.floor(next() * n),
+    uniform: (lo, hi) => lo + (hi - lo) * next(),
+  };
+}
+
+/**
+ * Mixes integers into one well-spread 32-bit seed (murmur3's finaliser over each part), so
+ * neighbouring coordinates such as patch indices 7 and 8 give unrelated streams.
+ */
+export function mixSeed(...parts: number[]): number {
+  let h = 0x9e3779b9;
+  for (const p of parts) {
+    // Split numbers beyond 32 bits so that large indices do not collide.
+    const lo = p >>> 0;
+    const hi = Math.floor(p / 4294967296) >>> 0;
+    for (const w of hi ? [lo, hi] : [lo]) {
+      h = Math.imul(h ^ w, 0x85ebca6b);
+      h ^= h >>> 13;
+      h = Math.imul(h, 0xc2b2ae35);
+      h ^= h >>> 16;
+    }
+  }
+  return h >>> 0;
+}
