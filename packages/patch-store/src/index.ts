@@ -1,5 +1,51 @@
-/** @lungflow/patch-store (work in progress) */
-export {};
+/**
+ * @lungflow/patch-store: the Zarr v3 store of preprocessed lung volumes, with atomic
+ * incremental writes, labels, seeded stratified splits, cached patch reads and `verify`.
+ *
+ * ```ts
+ * import { openStore } from "@lungflow/patch-store";
+ * const store = await openStore("lungs.zarr");
+ * for (const id of await store.listPatients()) {
+ *   const patch = await store.readPatch(id, [10, 20, 30], [32, 32, 32]); // Int16Array HU
+ * }
+ * ```
+ */
+export { ChunkCache } from "./chunk-cache.js";
+export { crc32c } from "./crc32c.js";
+export {
+  ChunkDecodeError,
+  type LabelProblem,
+  LabelsError,
+  StoreError,
+  type StoreErrorCode,
+} from "./errors.js";
+export { parseLabelsCsv } from "./labels.js";
+export type { LockInfo } from "./lock.js";
+// Patch samplers (patch-streaming issue).
+export * from "./samplers/index.js";
+export {
+  canonicalJson,
+  isValidPatientId,
+  type Label,
+  type PatientAttrs,
+  type PatientSource,
+  type PreprocessingParams,
+  paramsDiff,
+  type RootAttrs,
+  SCHEMA_VERSION,
+  type Split,
+} from "./schema.js";
+export { mulberry32, stratifiedSplit } from "./split.js";
+export {
+  type ArrayName,
+  type ImportLabelsResult,
+  type OpenStoreOptions,
+  openStore,
+  PatchStore,
+  type ReadPatchOptions,
+} from "./store.js";
+export type { VerifyProblem, VerifyReport } from "./verify.js";
+export type { WriteOptions } from "./write-patient.js";
 
 // Patch samplers (patch-streaming issue).
 export * from "./samplers/index.js";

@@ -1,0 +1,98 @@
+import { LungflowError } from "@lungflow/volume";
+
+/**
+ * Stable codes of {@link StoreError}.
+ * - `STORE_NOT_FOUND`: no store at the path (open with `create: true` to make one).
+ * - `STORE_INVALID`: the root metadata is missing, unreadable or of another schema.
+ * - `PARAMS_MISMATCH`: the store was made with other preprocessing parameters.
+ * - `STORE_LOCKED`: another live process holds the store's write lock.
+ * - `INVALID_PATIENT_ID`: an id that cannot name a folder (`/`, leading `.`, empty...).
+ * - `PATIENT_CORRUPT`: a patient's metadata or arrays are unreadable or inconsistent.
+ * - `PATIENT_NOT_FOUND`: reading arrays of a patient that is not in the store.
+ * - `INVALID_ARGUMENT`: a bad option (patch size, split fraction, shapes that disagree).
+ * - `SPLIT_INVALID`: a split cannot be made (e.g. no labelled patients).
+ */
+export type StoreErrorCode =
+  | "STORE_NOT_FOUND"
+  | "STORE_INVALID"
+  | "PARAMS_MISMATCH"
+  | "STORE_LOCKED"
+  | "INVALID_PATIENT_ID"
+  | "PATIENT_CORRUPT"
+  | "PATIENT_NOT_FOUND"
+  | "INVALID_ARGUMENT"
+  | "SPLIT_INVALID";
+
+/** Any failure of the patch store other than a chunk that does not decode. */
+export class StoreError extends LungflowError {
+  declare readonly code: StoreErrorCode;
+  constructor(
+    code: StoreErrorCode,
+    message: string,
+    context: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
+    super("StoreError", code, message, context, options);
+  }
+}
+
+/**
+ * A chunk that could not be decoded (or encoded): truncated file, bad checksum, bad zstd
+ * frame. Thrown by reads and collected by `verify()`. The store is damaged: re-ingest the
+ * patient (`lungflow ingest --force`) to repair it.
+ */
+export class ChunkDecodeError extends LungflowError {
+  declare readonly context: {
+    chunkPath: string;
+    codec: string;
+    direction: "encode" | "decode";
+    patientId: string;
+    array: string;
+  };
+  constructor(
+    context: {
+      chunkPath: string;
+      codec: string;
+      direction: "encode" | "decode";
+      patientId: string;
+      array: string;
+    },
+    options?: { cause?: unknown },
+  ) {
+    const why = options?.cause instanceof Error ? `: ${options.cause.message}` : "";
+    super(
+      "ChunkDecodeError",
+      "CHUNK_DECODE",
+      `chunk ${context.chunkPath} of patient ${context.patientId} failed to ${context.direction} (codec ${context.codec})${why}`,
+      context,
+      options,
+    );
+  }
+}
+
+/** One problem found in a labels CSV, with its 1-based line number. */
+export interface LabelProblem {
+  line: number;
+  message: string;
+}
+
+/**
+ * A labels CSV that cannot be imported: every problem is listed with its line number and
+ * nothing is applied.
+ */
+export class LabelsError extends LungflowError {
+  declare readonly context: { file: string; problems: LabelProblem[] };
+  constructor(file: string, problems: LabelProblem[]) {
+    const shown = problems
+      .slice(0, 5)
+      .map((p) => `  line ${p.line}: ${p.message}`)
+      .join("\n");
+    const more = problems.length > 5 ? `\n  ... and ${problems.length - 5} more` : "";
+    super(
+      "LabelsError",
+      "LABELS_INVALID",
+      `labels file ${file} has ${problems.length} problem(s); nothing was applied:\n${shown}${more}`,
+      { file, problems },
+    );
+  }
+}

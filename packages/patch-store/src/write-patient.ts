@@ -1,0 +1,168 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import type { Vec3, Volume } from "@lungflow/volume";
+import FileSystemStore from "@zarrita/storage/fs";
+import * as zarr from "zarrita";
+import { StoreError } from "./errors.js";
+import { removeTree, token } from "./fs-util.js";
+import { type Label, omeMetadata, type PatientAttrs, type PatientSource } from "./schema.js";
+
+/** Storage options of one patient's arrays. */
+export interface WriteOptions {
+  /** Chunk edge in voxels, or `[cz, cy, cx]` (default 64; clamped to the array shape). */
+  chunk?: number | Vec3;
+  /** zstd level, 1 (fast) .. 22 (small) (default 3). */
+  zstdLevel?: number;
+  signal?: AbortSignal;
+}
+
+/** A queue running at most `limit` chunk writes at once (zarrita's default starts all). */
+function boundedQueue(limit: number) {
+  return () => {
+    let active = 0;
+    const waiting: (() => void)[] = [];
+    const all: Promise<void>[] = [];
+    return {
+      add(fn: () => Promise<void>) {
+        all.push(
+          (async () => {
+            if (active >= limit) await new Promise<void>((r) => waiting.push(r));
+            active++;
+            try {
+              await fn();
+            } finally {
+              active--;
+              waiting.shift()?.();
+            }
+          })(),
+        );
+      },
+      onIdle: () => Promise.all(all),
+    };
+  };
+}
+
+function chunkShapeFor(shape: Vec3, chunk: number | Vec3): Vec3 {
+  const c = typeof chunk === "number" ? [chunk, chunk, chunk] : chunk;
+  return shape.map((n, a) => Math.max(1, Math.min(c[a], n))) as Vec3;
+}
+
+/** Writes one array of a patient group (inside the staging folder). */
+async function writeArray(
+  store: FileSystemStore,
+  name: "hu" | "mask",
+  vol: Volume<Int16Array | Uint8Array>,
+  chunk: Vec3,
+  level: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const isHu = name === "hu";
+  const arr = await zarr.create(zarr.root(store).resolve(name), {
+    shape: [...vol.shape],
+    chunkShape: [...chunk],
+    dtype: isHu ? "int16" : "uint8",
+    fillValue: isHu ? -1000 : 0,
+    dimensionNames: ["z", "y", "x"],
+    codecs: [
+      { name: "bytes", configuration: { endian: "little" } },
+      { name: "zstd", configuration: { level, checksum: false } },
+      { name: "crc32c", configuration: {} },
+    ],
+    attributes: {},
+  });
+  const [, ny, nx] = vol.shape;
+  await zarr.set(
+    // biome-ignore lint/suspicious/noExplicitAny: zarrita's dtype-generic set
+    arr as any,
+    null,
+    { data: vol.data, shape: [...vol.shape], stride: [ny * nx, nx, 1] },
+    { createQueue: boundedQueue(4), signal },
+  );
+}
+
+/**
+ * Writes a complete patient group into `<store>/.staging/<id>~<token>`, marks it ready with
+ * a rename, then moves it into `patients/<id>` (an existing version is first moved to
+ * `.trash`). Readers therefore see the old patient, no patient, or the new one, never a
+ * partial one; `recover()` finishes or discards what a crash leaves in `.staging`.
+ */
+export async function writePatientGroup(
+  root: string,
+  input: {
+    id: string;
+    hu: Volume<Int16Array>;
+    mask: Volume<Uint8Array>;
+    source: PatientSource;
+    label: Label | undefined;
+  },
+  opts: WriteOptions = {},
+): Promise<PatientAttrs> {
+  const { id, hu, mask, source } = input;
+  if (hu.shape.some((n, a) => n !== mask.shape[a]) || hu.shape.some((n) => !(n > 0))) {
+    throw new StoreError(
+      "INVALID_ARGUMENT",
+      `patient ${id}: hu ${hu.shape.join("x")} and mask ${mask.shape.join("x")} must have the same, non-empty shape`,
+      { patientId: id, huShape: hu.shape, maskShape: mask.shape },
+    );
+  }
+  const level = opts.zstdLevel ?? 3;
+  if (!Number.isInteger(level) || level < 1 || level > 22) {
+    throw new StoreError(
+      "INVALID_ARGUMENT",
+      `zstd level must be an integer in 1..22, got ${level}`,
+      { level },
+    );
+  }
+  const chunk = chunkShapeFor(hu.shape, opts.chunk ?? 64);
+  const attrs: PatientAttrs = {
+    id,
+    ...source,
+    spacing: [...hu.spacing] as Vec3,
+    origin: [...hu.origin] as Vec3,
+    direction: hu.direction,
+    shape: [...hu.shape] as Vec3,
+    ...(input.label !== undefined ? { label: input.label } : {}),
+    ingestedAt: new Date().toISOString(),
+  };
+  const stagingDir = path.join(root, ".staging");
+  const tok = token();
+  const work = path.join(stagingDir, `${id}~${tok}`);
+  const ready = `${work}.ready`;
+  await fs.mkdir(work, { recursive: true });
+  try {
+    const store = new FileSystemStore(work);
+    await writeArray(store, "hu", hu, chunk, level, opts.signal);
+    await writeArray(store, "mask", mask, chunk, level, opts.signal);
+    // The group metadata last: a staging folder with it is complete.
+    await zarr.create(zarr.root(store), {
+      attributes: { ...attrs, ome: omeMetadata(id, attrs.spacing, attrs.origin) },
+    });
+    opts.signal?.throwIfAborted();
+    await fs.rename(work, ready);
+  } catch (err) {
+    await removeTree(work);
+    throw err;
+  }
+  const target = path.join(root, "patients", id);
+  const trash = path.join(root, ".trash", `${id}~${tok}`);
+  await fs.mkdir(path.dirname(trash), { recursive: true });
+  let movedOld = false;
+  try {
+    await fs.rename(target, trash);
+    movedOld = true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
+      await removeTree(ready);
+      throw err;
+    }
+  }
+  try {
+    await fs.rename(ready, target);
+  } catch (err) {
+    if (movedOld) await fs.rename(trash, target).catch(() => undefined);
+    await removeTree(ready);
+    throw err;
+  }
+  await removeTree(trash);
+  return attrs;
+}
