@@ -19,5 +19,14 @@ export {
   DEFAULT_HEAD,
   ENCODER_PREFIX,
 } from "./model.js";
+export { SeededDropout } from "./seeded-dropout.js";
 export type { SpatialPyramidPooling3DArgs } from "./spp.js";
 export { SpatialPyramidPooling3D, spatialPyramidPool3d, sppBin, sppOutputSize } from "./spp.js";
+export type {
+  ClassifierTrainOptions,
+  EpochRecord,
+  LabelledVolume,
+  TrainResult,
+  VolumeSource,
+} from "./train.js";
+export { clipByGlobalNorm, predictSource, readEpochs, trainClassifier } from "./train.js";

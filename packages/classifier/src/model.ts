@@ -1,5 +1,6 @@
 import { tf } from "@lungflow/tf-runtime";
 import { ClassifierError } from "./errors.js";
+import { SeededDropout } from "./seeded-dropout.js";
 import { SpatialPyramidPooling3D } from "./spp.js";
 
 /** Shape of the classifier head; every field has a kdsb17 default. */
@@ -71,9 +72,11 @@ export function buildClassifier(
       })
       .apply(x) as tf.SymbolicTensor;
     if (cfg.dropout > 0)
-      x = tf.layers
-        .dropout({ rate: cfg.dropout, seed: cfg.seed + 100 + i, name: `dropout_${i}` })
-        .apply(x) as tf.SymbolicTensor;
+      x = new SeededDropout({
+        rate: cfg.dropout,
+        seed: cfg.seed + 100 + i,
+        name: `dropout_${i}`,
+      }).apply(x) as tf.SymbolicTensor;
   });
   const out = tf.layers
     .dense({
