@@ -22,6 +22,8 @@ export {
 export { SeededDropout } from "./seeded-dropout.js";
 export type { SpatialPyramidPooling3DArgs } from "./spp.js";
 export { SpatialPyramidPooling3D, spatialPyramidPool3d, sppBin, sppOutputSize } from "./spp.js";
+export type { Evaluation, Prediction } from "./submission.js";
+export { evaluatePredictions, parseSubmissionCsv, writeSubmission } from "./submission.js";
 export type {
   ClassifierTrainOptions,
   EpochRecord,
