@@ -51,7 +51,15 @@ export function makeVolume<T extends VoxelArray>(
   direction: [Vec3, Vec3, Vec3] = AXIAL_DIRECTION,
 ): Volume<T> {
   if (data.length !== voxelCount(shape)) {
-    throw new RangeError(`volume data has ${data.length} voxels but shape ${shape.join("x")} needs ${voxelCount(shape)}`);
+    throw new RangeError(
+      `volume data has ${data.length} voxels but shape ${shape.join("x")} needs ${voxelCount(shape)}`,
+    );
   }
-  return { data, shape: [...shape] as Vec3, spacing: [...spacing] as Vec3, origin: [...origin] as Vec3, direction };
+  return {
+    data,
+    shape: [...shape] as Vec3,
+    spacing: [...spacing] as Vec3,
+    origin: [...origin] as Vec3,
+    direction,
+  };
 }
