@@ -1,0 +1,200 @@
+import { open, readFile } from "node:fs/promises";
+import { inflateRawSync } from "node:zlib";
+import dicomParser, { type DataSet } from "dicom-parser";
+import { DicomError } from "./errors.js";
+import { TAG, TS } from "./tags.js";
+
+/** Default number of bytes read to parse a header (retried with the whole file if short). */
+export const DEFAULT_HEADER_BYTES = 32 * 1024;
+
+/** A parsed file: the data set (dicom-parser), and how much of the file it covers. */
+export interface ParsedDicom {
+  file: string;
+  dataSet: DataSet;
+  /** The file's size on disk in bytes. */
+  fileSize: number;
+  /** True when `dataSet.byteArray` holds the whole (inflated) file. */
+  complete: boolean;
+}
+
+function hasPreamble(buf: Uint8Array): boolean {
+  return (
+    buf.length >= 132 &&
+    buf[128] === 0x44 &&
+    buf[129] === 0x49 &&
+    buf[130] === 0x43 &&
+    buf[131] === 0x4d
+  );
+}
+
+function messageOf(e: unknown): string {
+  if (typeof e === "string") return e;
+  if (e && typeof e === "object" && "exception" in e)
+    return messageOf((e as { exception: unknown }).exception);
+  if (e instanceof Error) return e.message;
+  return String(e);
+}
+
+function isOverrun(msg: string): boolean {
+  return /past end|overrun|overread|beyond|end of buffer|invalid value for parameter 'maxP/i.test(
+    msg,
+  );
+}
+
+function inflater(byteArray: Uint8Array, position: number): Uint8Array {
+  const inflated = inflateRawSync(byteArray.subarray(position));
+  const out = Buffer.allocUnsafe(position + inflated.length);
+  out.set(byteArray.subarray(0, position), 0);
+  out.set(inflated, position);
+  return out;
+}
+
+/**
+ * Parses a DICOM Part 10 buffer. With `untilPixelData` parsing stops at the Pixel Data
+ * element (its offset and length are known, its bytes not read). Throws DicomError:
+ * NOT_DICOM (no "DICM" preamble, or an unparseable header), TRUNCATED (an element runs past
+ * the end of a `complete` buffer).
+ */
+export function parseBuffer(
+  buf: Uint8Array,
+  file: string,
+  complete: boolean,
+  untilPixelData: boolean,
+): DataSet {
+  if (!hasPreamble(buf)) {
+    throw new DicomError(
+      "NOT_DICOM",
+      `${file}: not a DICOM Part 10 file (no "DICM" marker at byte 128)`,
+      {
+        file,
+        reason: "no DICM preamble",
+      },
+    );
+  }
+  try {
+    const opts = {
+      untilTag: untilPixelData ? TAG.pixelData : undefined,
+      inflater,
+    } as unknown as dicomParser.ParseDicomOptions;
+    const ds = dicomParser.parseDicom(buf, opts);
+    if (complete) checkBounds(ds, file);
+    return ds;
+  } catch (e) {
+    if (e instanceof DicomError) throw e;
+    const msg = messageOf(e);
+    if (!complete || isOverrun(msg)) {
+      throw new DicomError("TRUNCATED", `${file}: the file ends inside a DICOM element (${msg})`, {
+        file,
+        reason: msg,
+      });
+    }
+    throw new DicomError(
+      "NOT_DICOM",
+      `${file}: unreadable DICOM header (${msg})`,
+      { file, reason: msg },
+      { cause: e },
+    );
+  }
+}
+
+/**
+ * Implicit-VR parsing does not notice an element running past the end of the buffer (it
+ * seeks beyond it and stops): check every element but Pixel Data (whose truncation the
+ * header reports, so the file still joins its series and the error names it).
+ */
+function checkBounds(ds: DataSet, file: string): void {
+  const end = ds.byteArray.length;
+  for (const el of Object.values(ds.elements)) {
+    if (el.tag === TAG.pixelData || el.hadUndefinedLength) continue;
+    if (el.dataOffset + el.length > end) {
+      const reason = `element ${el.tag} of ${el.length} bytes at offset ${el.dataOffset} runs past the end (${end} bytes)`;
+      throw new DicomError(
+        "TRUNCATED",
+        `${file}: the file ends inside a DICOM element (${reason})`,
+        { file, reason },
+      );
+    }
+  }
+}
+
+async function readPrefix(file: string, bytes: number): Promise<{ buf: Buffer; size: number }> {
+  const fh = await open(file, "r");
+  try {
+    const { size } = await fh.stat();
+    const n = Math.min(size, bytes);
+    const buf = Buffer.allocUnsafe(n);
+    let off = 0;
+    while (off < n) {
+      const { bytesRead } = await fh.read(buf, off, n - off, off);
+      if (bytesRead === 0) break;
+      off += bytesRead;
+    }
+    return { buf: buf.subarray(0, off), size };
+  } finally {
+    await fh.close();
+  }
+}
+
+function ioError(file: string, e: unknown): DicomError {
+  const msg = messageOf(e);
+  return new DicomError(
+    "READ_FAILED",
+    `${file}: cannot read (${msg})`,
+    { file, reason: msg },
+    { cause: e },
+  );
+}
+
+/**
+ * Reads and parses the header of a file (everything before Pixel Data) from a bounded prefix
+ * of `headerBytes`; the whole file is read only when the header is longer than that or the
+ * file is deflated. Throws DicomError (NOT_DICOM, TRUNCATED, READ_FAILED).
+ */
+export async function readHeaderDataSet(
+  file: string,
+  headerBytes = DEFAULT_HEADER_BYTES,
+): Promise<ParsedDicom> {
+  let prefix: { buf: Buffer; size: number };
+  try {
+    prefix = await readPrefix(file, headerBytes);
+  } catch (e) {
+    throw ioError(file, e);
+  }
+  const complete = prefix.buf.length >= prefix.size;
+  if (!hasPreamble(prefix.buf)) parseBuffer(prefix.buf, file, complete, true);
+  if (!complete) {
+    try {
+      const ds = dicomParser.parseDicom(prefix.buf, { untilTag: TAG.pixelData });
+      const ts = ds.string(TAG.transferSyntaxUid);
+      // A deflated data set cannot be inflated from a prefix; the header must end inside it.
+      if (ds.elements[TAG.pixelData] && ts !== TS.deflated) {
+        return { file, dataSet: ds, fileSize: prefix.size, complete: false };
+      }
+    } catch {
+      // header longer than the prefix (or deflated): read the whole file below
+    }
+  }
+  const whole = complete ? prefix.buf : await readWhole(file);
+  const dataSet = parseBuffer(whole, file, true, true);
+  return { file, dataSet, fileSize: whole.length, complete: true };
+}
+
+/** Reads a whole file (READ_FAILED on I/O errors). */
+export async function readWhole(file: string): Promise<Buffer> {
+  try {
+    return await readFile(file);
+  } catch (e) {
+    throw ioError(file, e);
+  }
+}
+
+/** Reads and fully parses a file, pixel data included (fragments of encapsulated data too). */
+export async function readDataSet(file: string): Promise<ParsedDicom> {
+  const buf = await readWhole(file);
+  return {
+    file,
+    dataSet: parseBuffer(buf, file, true, false),
+    fileSize: buf.length,
+    complete: true,
+  };
+}

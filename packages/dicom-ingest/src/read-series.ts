@@ -1,0 +1,252 @@
+import { makeVolume, type Vec3, type Volume } from "@lungflow/volume";
+import { type Classified, classifyFile, type SkippedFile } from "./classify.js";
+import { decodePixelData } from "./decode/pixel-data.js";
+import { assemble, type DiscoveredPatient } from "./discover.js";
+import { DicomError, type DicomErrorCode, isDicomError } from "./errors.js";
+import type { SliceHeader } from "./header.js";
+import { huParams, storedToHu } from "./hu.js";
+import { readDataSet } from "./parse.js";
+import { DEFAULT_TOLERANCES, type DicomWarning, planSeries, type Tolerances } from "./plan.js";
+import type { SeriesCandidate } from "./series.js";
+import { mapLimit, walkFiles } from "./walk.js";
+
+export interface ReadSeriesOptions {
+  /** Validation tolerances (defaults: {@link DEFAULT_TOLERANCES}). */
+  tolerances?: Partial<Tolerances>;
+  /** Header reads in flight while scanning a folder (default 8). */
+  concurrency?: number;
+  /** Bytes read to parse a header (default 32 KiB). */
+  headerBytes?: number;
+  signal?: AbortSignal;
+}
+
+/** What was read, from where, and what was noticed on the way. */
+export interface SeriesMeta {
+  patientId: string;
+  studyInstanceUid?: string;
+  seriesInstanceUid: string;
+  seriesDescription?: string;
+  seriesDir: string;
+  /** Files whose pixels are in the volume, one per slice, in z order. */
+  files: string[];
+  /** Number of files in the volume (= files.length = sourceShape[0]). */
+  fileCount: number;
+  /** `[nz, ny, nx]` of the HU volume as read (before any resampling). */
+  sourceShape: Vec3;
+  /** `[dz, dy, dx]` mm; dz from the slice positions (never SliceThickness). */
+  sourceSpacing: Vec3;
+  /** SliceThickness of the first slice, for information only. */
+  sliceThickness?: number;
+  transferSyntaxUids: string[];
+  acquisitionNumbers: number[];
+  warnings: DicomWarning[];
+  /** Files in the input that belong to no CT image series. */
+  skipped: SkippedFile[];
+}
+
+export interface SeriesRead {
+  volume: Volume<Int16Array>;
+  meta: SeriesMeta;
+}
+
+const PER_FILE_CODES: DicomErrorCode[] = [
+  "NOT_DICOM",
+  "NOT_CT",
+  "LOCALIZER",
+  "SECONDARY_CAPTURE",
+  "NO_PIXEL_DATA",
+  "MULTI_FRAME",
+];
+
+/**
+ * Reads one CT series into an Int16 HU volume. `input` is a folder (walked recursively), a
+ * list of files, or a series found by `discoverSeries`. Files that are not CT images
+ * (non-DICOM, localizers, ...) are skipped with a warning; if the input holds several CT
+ * series the rule of `rankSeries` picks one (warning OTHER_SERIES).
+ * Throws DicomError (see the README's table) when the series cannot become a valid volume.
+ */
+export async function readSeries(
+  input: string | string[] | SeriesCandidate,
+  opts: ReadSeriesOptions = {},
+): Promise<SeriesRead> {
+  if (typeof input === "object" && !Array.isArray(input)) return readCandidate(input, opts, [], []);
+  const files: AsyncIterable<string> | string[] =
+    typeof input === "string" ? walkFiles(input, opts.signal) : input;
+  const accepted: SliceHeader[] = [];
+  const skipped: SkippedFile[] = [];
+  let count = 0;
+  for await (const r of mapLimit(files, opts.concurrency ?? 8, (f) =>
+    classifyFile(f, opts.headerBytes),
+  ) as AsyncGenerator<Classified>) {
+    count++;
+    if (r.ok) accepted.push(r.header);
+    else skipped.push(r.skipped);
+  }
+  const where = typeof input === "string" ? input : "(file list)";
+  const disc = assemble(typeof input === "string" ? input : "/", count, accepted, skipped);
+  const withSeries = disc.patients.filter((p) => p.chosen);
+  if (withSeries.length > 1) {
+    throw new DicomError(
+      "MULTIPLE_PATIENTS",
+      `${where}: CT images of ${withSeries.length} patients (${withSeries.map((p) => p.patientId).join(", ")})`,
+      {
+        seriesDir: typeof input === "string" ? input : undefined,
+        reason: "several PatientIDs",
+      },
+    );
+  }
+  return readPatientSeries(withSeries[0], where, count, skipped, opts);
+}
+
+/** Reads the chosen series of a discovered patient, or throws the reason why there is none. */
+export async function readPatientSeries(
+  patient: DiscoveredPatient | undefined,
+  where: string,
+  fileCount: number,
+  skipped: SkippedFile[],
+  opts: ReadSeriesOptions,
+): Promise<SeriesRead> {
+  const truncated = skipped.find((s) => s.code === "TRUNCATED");
+  if (!patient?.chosen) {
+    if (truncated)
+      throw new DicomError("TRUNCATED", `${truncated.file}: ${truncated.reason}`, {
+        file: truncated.file,
+        reason: truncated.reason,
+      });
+    const codes = new Set(skipped.map((s) => s.code));
+    const only = codes.size === 1 ? [...codes][0] : undefined;
+    const code: DicomErrorCode = only && PER_FILE_CODES.includes(only) ? only : "NO_SERIES";
+    const summary = [...codes]
+      .map((c) => `${skipped.filter((s) => s.code === c).length} ${c}`)
+      .join(", ");
+    throw new DicomError(
+      code,
+      `${where}: no CT image series among ${fileCount} files${summary ? ` (${summary})` : ""}`,
+      {
+        seriesDir: where,
+        reason: summary || "no files",
+        skipped: skipped.length,
+      },
+    );
+  }
+  const warnings: DicomWarning[] = [];
+  if (skipped.length) {
+    const bad = skipped.map((s) => `${s.file} (${s.code}: ${s.reason})`);
+    warnings.push({
+      code: "SKIPPED_FILES",
+      message: `${skipped.length} file(s) skipped: ${bad.slice(0, 5).join("; ")}${bad.length > 5 ? "; ..." : ""}`,
+      files: skipped.map((s) => s.file),
+    });
+  }
+  for (const o of patient.others) {
+    warnings.push({
+      code: "OTHER_SERIES",
+      message: `series ${o.series.seriesInstanceUid} (${o.series.files.length} files, ${o.series.seriesDir}) not read: ${o.reason}`,
+      files: o.series.files,
+    });
+  }
+  try {
+    return await readCandidate(patient.chosen, opts, warnings, skipped);
+  } catch (e) {
+    // A file whose header was already unreadable explains a gap better than the gap itself.
+    if (truncated && isDicomError(e, "MISSING_SLICES", "NONUNIFORM_SPACING", "TOO_FEW_SLICES")) {
+      throw new DicomError(
+        "TRUNCATED",
+        `${truncated.file}: ${truncated.reason}`,
+        { file: truncated.file, seriesDir: patient.chosen.seriesDir, reason: truncated.reason },
+        { cause: e },
+      );
+    }
+    throw e;
+  }
+}
+
+async function readCandidate(
+  c: SeriesCandidate,
+  opts: ReadSeriesOptions,
+  warnings: DicomWarning[],
+  skipped: SkippedFile[],
+): Promise<SeriesRead> {
+  const ctx = { seriesDir: c.seriesDir, seriesInstanceUid: c.seriesInstanceUid };
+  const tol = { ...DEFAULT_TOLERANCES, ...opts.tolerances };
+  try {
+    const plan = planSeries(c.headers, ctx, tol);
+    warnings.push(...plan.warnings);
+    const [nz, ny, nx] = plan.shape;
+    const sliceSize = ny * nx;
+    const out = new Int16Array(nz * sliceSize);
+    const scratch = plan.slices.some((s) => s.duplicates.length)
+      ? new Int16Array(sliceSize)
+      : undefined;
+    const tsUids = new Set<string>();
+    // One file read ahead: the next read overlaps this slice's decoding.
+    let next = readDataSet(plan.slices[0].header.file);
+    for (let z = 0; z < nz; z++) {
+      opts.signal?.throwIfAborted();
+      const sl = plan.slices[z];
+      const parsed = await next;
+      if (z + 1 < nz) {
+        next = readDataSet(plan.slices[z + 1].header.file);
+        next.catch(() => {});
+      }
+      const words = await decodePixelData(parsed, sl.header);
+      storedToHu(words, huParams(sl.header), out, z * sliceSize);
+      tsUids.add(sl.header.transferSyntaxUid ?? "");
+      for (const dup of sl.duplicates) {
+        const dw = await decodePixelData(await readDataSet(dup.file), dup);
+        storedToHu(dw, huParams(dup), scratch!, 0);
+        const mine = out.subarray(z * sliceSize, (z + 1) * sliceSize);
+        if (!mine.every((v, i) => v === scratch![i])) {
+          throw new DicomError(
+            "DUPLICATE_SLICE_CONFLICT",
+            `${dup.file} and ${sl.header.file} are at the same position (${sl.position.toFixed(3)} mm) with different pixels`,
+            {
+              ...ctx,
+              file: dup.file,
+              reason: "two different images at one position",
+              otherFile: sl.header.file,
+            },
+          );
+        }
+        warnings.push({
+          code: "DUPLICATE_SLICE_DROPPED",
+          message: `${dup.file}: same position and pixels as ${sl.header.file}; dropped`,
+          files: [dup.file],
+        });
+      }
+    }
+    const volume = makeVolume(out, plan.shape, plan.spacing, plan.origin, plan.direction);
+    const h0 = plan.slices[0].header;
+    const meta: SeriesMeta = {
+      patientId: c.patientId,
+      studyInstanceUid: c.studyInstanceUid,
+      seriesInstanceUid: c.seriesInstanceUid,
+      seriesDescription: c.seriesDescription,
+      seriesDir: c.seriesDir,
+      files: plan.slices.map((s) => s.header.file),
+      fileCount: nz,
+      sourceShape: plan.shape,
+      sourceSpacing: plan.spacing,
+      sliceThickness: h0.sliceThickness,
+      transferSyntaxUids: [...tsUids].sort(),
+      acquisitionNumbers: plan.acquisitionNumbers,
+      warnings,
+      skipped,
+    };
+    return { volume, meta };
+  } catch (e) {
+    if (isDicomError(e)) {
+      e.context.seriesDir ??= c.seriesDir;
+      e.context.seriesInstanceUid ??= c.seriesInstanceUid;
+      throw e;
+    }
+    if (e instanceof Error && e.name === "AbortError") throw e;
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new DicomError(
+      "READ_FAILED",
+      `${c.seriesDir}: ${reason}`,
+      { ...ctx, reason },
+      { cause: e },
+    );
+  }
+}
