@@ -1,2 +1,16 @@
-/** @lungflow/pipeline (work in progress) */
-export {};
+/**
+ * @lungflow/pipeline: the RxJS flows that join the packages, on Piscina worker pools.
+ *
+ * ```ts
+ * import { ingest } from "@lungflow/pipeline";
+ * ingest({ root: "stage1", store: "lungs.zarr", workers: 2 }).subscribe((e) => {
+ *   if (e.type === "failed") console.error(e.id, e.error.code, e.error.message);
+ * });
+ * ```
+ */
+
+// Ingest (DICOM folders -> workers -> patch store).
+export * from "./ingest/index.js";
+
+// Patch streaming (samplers -> workers -> tf.data).
+export * from "./patches/index.js";

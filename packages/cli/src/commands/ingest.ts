@@ -1,11 +1,148 @@
+import * as fs from "node:fs/promises";
+import { type IngestEvent, type IngestSummary, ingest } from "@lungflow/pipeline";
+import { isLungflowError } from "@lungflow/volume";
+import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { LUNGFLOW_VERSION } from "../program.js";
 
-/** Registers `ingest` (not implemented yet). */
+interface IngestCliOptions {
+  store: string;
+  labels?: string;
+  workers?: string;
+  force?: boolean;
+  report?: string;
+  chunk: string;
+  zstdLevel: string;
+  maskMode: string;
+  lockTimeout: string;
+}
+
+function line(e: IngestEvent): string | undefined {
+  switch (e.type) {
+    case "recovered":
+      return `recovered: ${e.rolledForward.length} finished write(s) moved in, ${e.removed.length} leftover(s) removed`;
+    case "discovered":
+      return `found ${e.total} patient folder(s) in ${e.root}`;
+    case "started":
+      return undefined;
+    case "skipped":
+      return `skipped   ${e.id} (unchanged)`;
+    case "ingested": {
+      const t = e.timings;
+      return `ingested  ${e.id} ${e.shape.join("x")} ${e.replaced ? "(replaced) " : ""}in ${(t.total / 1000).toFixed(1)} s (read ${(t.read / 1000).toFixed(1)}, resample ${(t.resample / 1000).toFixed(1)}, segment ${(t.segment / 1000).toFixed(1)}, write ${(t.write / 1000).toFixed(1)})`;
+    }
+    case "failed":
+      return `FAILED    ${e.id} at ${e.stage}: ${e.error.code}: ${e.error.message}`;
+    case "discarded":
+      return `discarded ${e.id} (interrupted, nothing written)`;
+    case "labels":
+      return `labels: ${e.count} imported, ${e.changed} changed${e.ignored.length ? `, ${e.ignored.length} for patients not in the store` : ""}`;
+    case "finished":
+      return undefined;
+  }
+}
+
+function summaryText(s: IngestSummary): string {
+  const lines = [
+    `${s.ingested} ingested (${s.replaced} replaced), ${s.skipped} unchanged, ${s.failed} failed${s.discarded ? `, ${s.discarded} discarded` : ""}${s.notStarted ? `, ${s.notStarted} not started` : ""} of ${s.total} in ${(s.durationMs / 1000).toFixed(1)} s with ${s.workers} worker(s)`,
+  ];
+  if (s.ingested) lines.push(`${s.patientsPerMin} patients/min, ${s.dicomMBps} MB/s of DICOM`);
+  for (const f of s.failures) lines.push(`  ${f.id}: ${f.code} (${f.stage}) ${f.message}`);
+  return lines.join("\n");
+}
+
+/** Registers `ingest <dicom-root> --store <path> ...`. */
 export function registerIngest(program: Command): void {
   program
     .command("ingest")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new Error("ingest: not implemented yet");
+    .description("DICOM patient folders -> lung volumes in a patch store (incremental, atomic, parallel)")
+    .argument("<dicom-root>", "folder with one sub-folder of DICOM files per patient")
+    .requiredOption("--store <path>", "patch store (created if missing)")
+    .option("--labels <csv>", "Kaggle labels CSV (id,cancer) to import after the run")
+    .option("--workers <n>", "worker threads (default: number of cores)")
+    .option("--force", "re-ingest patients whose sources are unchanged")
+    .option("--report <file>", "write a JSON report (summary and per-patient events)")
+    .option("--chunk <n>", "chunk edge in voxels", "64")
+    .option("--zstd-level <n>", "zstd compression level 1..22", "3")
+    .option("--mask-mode <mode>", "lung mask mode: kdsb17 | improved", "kdsb17")
+    .option("--lock-timeout <s>", "seconds to wait for another ingest holding the store", "0")
+    .action(async (root: string, o: IngestCliOptions) => {
+      const drain = new AbortController();
+      const hard = new AbortController();
+      let interrupts = 0;
+      const onSigint = () => {
+        interrupts++;
+        if (interrupts === 1) {
+          drain.abort();
+          process.stderr.write("\nstopping: in-flight patients finish; Ctrl-C again to discard them\n");
+        } else hard.abort();
+      };
+      process.on("SIGINT", onSigint);
+      const tty = process.stderr.isTTY === true;
+      const bar = tty
+        ? new cliProgress.SingleBar(
+            { format: "ingest [{bar}] {value}/{total} | {eta_formatted} left | ok {ok} skip {skip} fail {fail} | {last}", hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+      const counts = { ok: 0, skip: 0, fail: 0, last: "" };
+      const events: IngestEvent[] = [];
+      let summary: IngestSummary | undefined;
+      try {
+        await new Promise<void>((resolve, reject) => {
+          ingest({
+            root,
+            store: o.store,
+            labels: o.labels,
+            workers: o.workers === undefined ? undefined : Number(o.workers),
+            force: o.force,
+            chunk: Number(o.chunk),
+            zstdLevel: Number(o.zstdLevel),
+            maskMode: o.maskMode as "kdsb17" | "improved",
+            lockTimeoutMs: Number(o.lockTimeout) * 1000,
+            lungflowVersion: LUNGFLOW_VERSION,
+            drain: drain.signal,
+            signal: hard.signal,
+          }).subscribe({
+            next: (e) => {
+              if (e.type !== "started") events.push(e);
+              if (e.type === "finished") summary = e.summary;
+              if (bar) {
+                if (e.type === "discovered") bar.start(e.total, 0, counts);
+                else if (e.type === "ingested" || e.type === "skipped" || e.type === "failed" || e.type === "discarded") {
+                  if (e.type === "ingested") counts.ok++;
+                  if (e.type === "skipped") counts.skip++;
+                  if (e.type === "failed") counts.fail++; // listed in the summary
+                  counts.last = e.id;
+                  bar.increment(1, counts);
+                } else if (e.type !== "started" && e.type !== "finished") {
+                  const l = line(e);
+                  if (l) console.error(l);
+                }
+              } else {
+                const l = line(e);
+                if (l) console.log(l);
+              }
+            },
+            error: reject,
+            complete: resolve,
+          });
+        });
+      } catch (err) {
+        bar?.stop();
+        process.off("SIGINT", onSigint);
+        if (isLungflowError(err)) {
+          console.error(`lungflow ingest: ${err.code}: ${err.message}`);
+          process.exitCode = 1;
+          return;
+        }
+        throw err;
+      }
+      bar?.stop();
+      process.off("SIGINT", onSigint);
+      if (!summary) throw new Error("ingest finished without a summary");
+      console.log(summaryText(summary));
+      if (o.report) await fs.writeFile(o.report, `${JSON.stringify({ summary, events }, null, 2)}\n`);
+      process.exitCode = summary.failed > 0 ? 2 : summary.stopped ? 130 : 0;
     });
 }

@@ -1,11 +1,201 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { openStore, type PatchStore } from "@lungflow/patch-store";
+import { isLungflowError } from "@lungflow/volume";
 import type { Command } from "commander";
 
-/** Registers `store` (not implemented yet). */
+/** Prints rows as an aligned text table. */
+export function table(header: string[], rows: (string | number)[][]): string {
+  const cells = [header, ...rows.map((r) => r.map(String))];
+  const w = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
+  return cells.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
+}
+
+/** Bytes under a folder (files only). */
+async function diskBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const e of await fs.readdir(dir, { withFileTypes: true }).catch(() => [])) {
+    const p = path.join(dir, e.name);
+    if (e.isDirectory()) n += await diskBytes(p);
+    else if (e.isFile()) n += (await fs.stat(p)).size;
+  }
+  return n;
+}
+
+/** Runs an action; a lungflow error prints `lungflow <cmd>: CODE message` and exits 1. */
+async function guarded(cmd: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (isLungflowError(err)) {
+      console.error(`lungflow ${cmd}: ${err.code}: ${err.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+function splitOf(store: PatchStore, id: string): string {
+  const s = store.split;
+  if (!s) return "";
+  if (s.train.includes(id)) return "train";
+  if (s.validation.includes(id)) return "validation";
+  if (s.test.includes(id)) return "test";
+  return "";
+}
+
+/** Registers `store ls|info|verify|labels|split`. */
 export function registerStore(program: Command): void {
-  program
-    .command("store")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new Error("store: not implemented yet");
-    });
+  const store = program.command("store").description("inspect and manage a patch store (Zarr v3)");
+
+  store
+    .command("ls")
+    .description("list the patients of a store")
+    .argument("<store>", "patch store path")
+    .option("--json", "print JSON (one array of patient attributes)")
+    .action((storePath: string, o: { json?: boolean }) =>
+      guarded("store ls", async () => {
+        const s = await openStore(storePath);
+        const pats = await s.patients();
+        if (o.json) {
+          console.log(JSON.stringify(pats.map((p) => ({ ...p, split: splitOf(s, p.id) || undefined }))));
+          return;
+        }
+        console.log(
+          table(
+            ["id", "shape (z,y,x)", "label", "split", "slices", "source spacing", "otsu", "ingested"],
+            pats.map((p) => [
+              p.id,
+              p.shape.join("x"),
+              p.label ?? "-",
+              splitOf(s, p.id) || "-",
+              p.fileCount,
+              p.sourceSpacing.map((x) => x.toFixed(2)).join("/"),
+              p.otsuThreshold,
+              p.ingestedAt.replace("T", " ").slice(0, 19),
+            ]),
+          ),
+        );
+        console.log(`${pats.length} patient(s)`);
+      }),
+    );
+
+  store
+    .command("info")
+    .description("show a store's parameters, counts, labels and split")
+    .argument("<store>", "patch store path")
+    .option("--json", "print JSON")
+    .action((storePath: string, o: { json?: boolean }) =>
+      guarded("store info", async () => {
+        const s = await openStore(storePath);
+        const ids = await s.listPatients();
+        const labels = s.rootAttrs.labels;
+        const lab = ids.filter((id) => labels[id] !== undefined);
+        const pos = lab.filter((id) => labels[id] === 1).length;
+        const split = s.split;
+        const info = {
+          store: s.root,
+          schema: s.rootAttrs.schema,
+          createdAt: s.rootAttrs.createdAt,
+          params: s.params,
+          patients: ids.length,
+          labelled: lab.length,
+          positives: pos,
+          split: split
+            ? {
+                seed: split.seed,
+                validationFraction: split.validationFraction,
+                train: split.train.length,
+                validation: split.validation.length,
+                test: split.test.length,
+                createdAt: split.createdAt,
+              }
+            : null,
+          diskBytes: await diskBytes(s.root),
+          leftovers: await s.leftovers(),
+        };
+        if (o.json) {
+          console.log(JSON.stringify(info));
+          return;
+        }
+        console.log(`store       ${info.store} (schema ${info.schema}, created ${info.createdAt})`);
+        console.log(`patients    ${info.patients} (${info.labelled} labelled: ${pos} cancer, ${lab.length - pos} no cancer)`);
+        console.log(
+          `split       ${info.split ? `train ${info.split.train} / validation ${info.split.validation} / test ${info.split.test} (seed ${info.split.seed})` : "none (lungflow store split)"}`,
+        );
+        console.log(`on disk     ${(info.diskBytes / 1048576).toFixed(1)} MiB`);
+        console.log(`params      ${JSON.stringify(info.params)}`);
+        if (info.leftovers.length) console.log(`leftovers   ${info.leftovers.length} (cleaned by the next ingest)`);
+      }),
+    );
+
+  store
+    .command("verify")
+    .description("decode every chunk and check every patient; exit 2 if anything is corrupt")
+    .argument("<store>", "patch store path")
+    .option("--json", "print the report as JSON")
+    .action((storePath: string, o: { json?: boolean }) =>
+      guarded("store verify", async () => {
+        const s = await openStore(storePath);
+        const r = await s.verify();
+        if (o.json) console.log(JSON.stringify(r));
+        else {
+          for (const p of r.problems) console.log(`CORRUPT ${p.patientId ?? "-"} ${p.code}: ${p.message}`);
+          for (const w of r.warnings) console.log(`warning: ${w}`);
+          if (r.leftovers.length) console.log(`note: ${r.leftovers.length} leftover(s) of a crashed write (cleaned by the next ingest)`);
+          console.log(
+            `${r.ok ? "OK" : "CORRUPT"}: ${r.patients} patient(s), ${r.chunks} chunk(s), ${(r.bytes / 1048576).toFixed(1)} MiB decoded, ${r.problems.length} problem(s)`,
+          );
+        }
+        if (!r.ok) process.exitCode = 2;
+      }),
+    );
+
+  store
+    .command("labels")
+    .description("import Kaggle labels (id,cancer); any problem aborts the import with line numbers")
+    .argument("<store>", "patch store path")
+    .argument("<csv>", "labels CSV (e.g. stage1_labels.csv)")
+    .option("--ignore-unknown", "skip ids that are not in the store instead of failing")
+    .option("--replace", "drop labels not in this file")
+    .option("--json", "print JSON")
+    .action((storePath: string, csv: string, o: { ignoreUnknown?: boolean; replace?: boolean; json?: boolean }) =>
+      guarded("store labels", async () => {
+        const s = await openStore(storePath);
+        const text = await fs.readFile(csv, "utf8");
+        const r = await s.importLabels(text, { file: csv, unknown: o.ignoreUnknown ? "ignore" : "error", replace: o.replace });
+        if (o.json) console.log(JSON.stringify(r));
+        else console.log(`imported ${r.count} label(s), ${r.changed} changed${r.ignored.length ? `, ${r.ignored.length} unknown id(s) ignored` : ""}`);
+      }),
+    );
+
+  store
+    .command("split")
+    .description("make a seeded stratified train/validation/test split (test = unlabelled)")
+    .argument("<store>", "patch store path")
+    .option("--seed <n>", "random seed", "17")
+    .option("--validation-fraction <f>", "fraction of each class for validation", "0.2")
+    .option("--json", "print JSON")
+    .action((storePath: string, o: { seed: string; validationFraction: string; json?: boolean }) =>
+      guarded("store split", async () => {
+        const s = await openStore(storePath);
+        const sp = await s.makeSplit({ seed: Number(o.seed), validationFraction: Number(o.validationFraction) });
+        if (o.json) console.log(JSON.stringify(sp));
+        else {
+          const labels = s.rootAttrs.labels;
+          const pos = (xs: string[]) => xs.filter((id) => labels[id] === 1).length;
+          console.log(
+            table(
+              ["set", "patients", "cancer"],
+              [
+                ["train", sp.train.length, pos(sp.train)],
+                ["validation", sp.validation.length, pos(sp.validation)],
+                ["test", sp.test.length, "-"],
+              ],
+            ),
+          );
+        }
+      }),
+    );
 }

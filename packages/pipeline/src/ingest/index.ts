@@ -1,0 +1,8 @@
+export { IngestError, type IngestErrorCode, type SerializedError, serializeError } from "./errors.js";
+export type { IngestEvent, IngestSummary } from "./events.js";
+export { type IngestOptions, ingest } from "./ingest.js";
+export { type MaskMode, preprocessingParams } from "./params.js";
+export { listPatientFolders, type PatientFolder, patientFolders } from "./patient-folders.js";
+export { defaultWorkers, ingestWorkerUrl } from "./pool.js";
+export { type SourceDigest, sourceHash } from "./source-hash.js";
+export type { StageTimings } from "./task.js";

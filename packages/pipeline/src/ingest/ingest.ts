@@ -1,0 +1,226 @@
+import * as fs from "node:fs/promises";
+import * as path from "node:path";
+import { openStore, parseLabelsCsv } from "@lungflow/patch-store";
+import { concat, defer, EMPTY, from, lastValueFrom, map, mergeMap, Observable, of, tap } from "rxjs";
+import type { Piscina } from "piscina";
+import { IngestError, serializeError } from "./errors.js";
+import type { IngestEvent, IngestSummary } from "./events.js";
+import { type PatientFolder, patientFolders } from "./patient-folders.js";
+import { type MaskMode, preprocessingParams } from "./params.js";
+import { createIngestPool, defaultWorkers } from "./pool.js";
+import { runIngestTask } from "./run-task.js";
+import type { IngestTask, IngestTaskResult, StageTimings } from "./task.js";
+
+/** Options of {@link ingest}. Every field is optional except `root` and `store`. */
+export interface IngestOptions {
+  /** DICOM root: one sub-folder per patient, named by patient id. */
+  root: string;
+  /** Patch store path (created if missing). */
+  store: string;
+  /** Pool size (default: number of cores). 0 runs on the calling thread (debugging). */
+  workers?: number;
+  /** Re-ingest patients even when their sources are unchanged. */
+  force?: boolean;
+  /** Kaggle labels CSV, checked before the run and imported after it. */
+  labels?: string;
+  /** Chunk edge in voxels (default 64). */
+  chunk?: number;
+  /** zstd level 1..22 (default 3). */
+  zstdLevel?: number;
+  /** Lung mask mode (default "kdsb17"). Part of the store's parameters. */
+  maskMode?: MaskMode;
+  /** How long to wait for another ingest's lock, ms (default 0: fail with STORE_LOCKED). */
+  lockTimeoutMs?: number;
+  /** Version written in each patient's attributes. */
+  lungflowVersion?: string;
+  /** Graceful stop: no new patients start; in-flight ones finish and are kept. */
+  drain?: AbortSignal;
+  /** Hard stop: in-flight patients are discarded (workers terminated, staging cleaned). */
+  signal?: AbortSignal;
+  /** The patient folders (default: the sub-folders of `root`). */
+  folders?: Observable<PatientFolder>;
+}
+
+const STAGES: (keyof StageTimings)[] = ["hash", "read", "resample", "segment", "write", "total"];
+
+function validate(o: IngestOptions): void {
+  const bad = (m: string) => new IngestError("BAD_OPTIONS", m, { options: { ...o, drain: undefined, signal: undefined, folders: undefined } });
+  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw bad(`workers must be an integer >= 0, got ${o.workers}`);
+  if (o.chunk !== undefined && !(Number.isInteger(o.chunk) && o.chunk >= 8 && o.chunk <= 512)) throw bad(`chunk must be an integer in 8..512, got ${o.chunk}`);
+  if (o.zstdLevel !== undefined && !(Number.isInteger(o.zstdLevel) && o.zstdLevel >= 1 && o.zstdLevel <= 22)) throw bad(`zstd level must be an integer in 1..22, got ${o.zstdLevel}`);
+  if (o.maskMode !== undefined && o.maskMode !== "kdsb17" && o.maskMode !== "improved") throw bad(`mask mode must be kdsb17 or improved, got ${o.maskMode}`);
+}
+
+/**
+ * The ingest flow: patient folders -> a Piscina pool (read -> HU -> resample -> segment ->
+ * crop -> atomic write, all in the worker) -> events. Holds the store's write lock for the
+ * whole run and cleans up leftovers of crashed runs first. A bad patient is a `failed`
+ * event; the rest go on. Errors of the run itself (bad root, store locked, other
+ * parameters, bad labels file) error the Observable. Unsubscribing aborts hard.
+ *
+ * ```ts
+ * ingest({ root: "stage1", store: "lungs.zarr" }).subscribe((e) => console.log(e.type));
+ * ```
+ */
+export function ingest(opts: IngestOptions): Observable<IngestEvent> {
+  return new Observable<IngestEvent>((subscriber) => {
+    const hard = new AbortController();
+    const onAbort = () => hard.abort(opts.signal?.reason);
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    if (opts.signal?.aborted) hard.abort();
+    const emit = (e: IngestEvent) => subscriber.next(e);
+    run(opts, hard.signal, emit).then(
+      () => subscriber.complete(),
+      (err) => subscriber.error(err),
+    );
+    return () => {
+      opts.signal?.removeEventListener("abort", onAbort);
+      hard.abort();
+    };
+  });
+}
+
+async function run(opts: IngestOptions, signal: AbortSignal, emit: (e: IngestEvent) => void): Promise<void> {
+  validate(opts);
+  const t0 = performance.now();
+  const params = preprocessingParams(opts.maskMode ?? "kdsb17");
+  const root = path.resolve(opts.root);
+  const st = await fs.stat(root).catch(() => undefined);
+  if (!st?.isDirectory()) throw new IngestError("BAD_ROOT", `DICOM root ${root} is not a folder`, { root });
+  const labelsText = opts.labels !== undefined ? await fs.readFile(opts.labels, "utf8") : undefined;
+  if (labelsText !== undefined) parseLabelsCsv(labelsText, opts.labels as string); // fail before any work
+  const store = await openStore(opts.store, { create: true, params });
+  const lock = await store.lock({ timeoutMs: opts.lockTimeoutMs ?? 0, purpose: `ingest ${root}` });
+  const workers = opts.workers ?? defaultWorkers();
+  let pool: Piscina | undefined;
+  const summary: IngestSummary = {
+    root,
+    store: store.root,
+    workers,
+    total: 0,
+    ingested: 0,
+    replaced: 0,
+    skipped: 0,
+    failed: 0,
+    discarded: 0,
+    notStarted: 0,
+    stopped: false,
+    durationMs: 0,
+    dicomBytes: 0,
+    patientsPerMin: 0,
+    dicomMBps: 0,
+    stageMs: Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<keyof StageTimings, number>,
+    failures: [],
+  };
+  try {
+    const rec = await store.recover();
+    if (rec.rolledForward.length || rec.removed.length) emit({ type: "recovered", ...rec });
+    const folders = opts.folders ? await collect(opts.folders) : await collect(patientFolders(root));
+    summary.total = folders.length;
+    emit({ type: "discovered", total: folders.length, root });
+    if (workers > 0) pool = createIngestPool(workers);
+    const runTask = (task: IngestTask): Promise<IngestTaskResult> =>
+      pool ? (pool.run(task, { signal }) as Promise<IngestTaskResult>) : runIngestTask(task);
+    const stopped = () => signal.aborted || opts.drain?.aborted === true;
+
+    const one = (f: PatientFolder): Observable<IngestEvent> =>
+      defer(() => {
+        if (stopped()) {
+          summary.notStarted++;
+          return EMPTY;
+        }
+        const task: IngestTask = {
+          id: f.id,
+          dir: f.dir,
+          store: store.root,
+          params,
+          maskMode: opts.maskMode ?? "kdsb17",
+          chunk: opts.chunk ?? 64,
+          zstdLevel: opts.zstdLevel ?? 3,
+          force: opts.force ?? false,
+          lungflowVersion: opts.lungflowVersion ?? "0.1.0",
+        };
+        return concat(
+          of<IngestEvent>({ type: "started", id: f.id, dir: f.dir }),
+          from(
+            runTask(task).catch((err): IngestTaskResult | "discarded" => {
+              if (signal.aborted) return "discarded";
+              const e = new IngestError("WORKER_FAILED", `worker failed on patient ${f.id}: ${(err as Error)?.message ?? err}`, { patientId: f.id, dir: f.dir }, { cause: err });
+              return { status: "failed", id: f.id, stage: "worker", error: serializeError(e), timings: {} };
+            }),
+          ).pipe(map((r): IngestEvent => toEvent(r, f))),
+        );
+      });
+
+    await lastValueFrom(
+      from(folders).pipe(
+        mergeMap(one, Math.max(1, workers)),
+        tap((e) => {
+          account(summary, e);
+          emit(e);
+        }),
+      ),
+      { defaultValue: undefined },
+    );
+    if (labelsText !== undefined && !signal.aborted) {
+      const r = await store.importLabels(labelsText, { file: opts.labels, unknown: "ignore" });
+      emit({ type: "labels", ...r });
+    }
+  } finally {
+    await pool?.destroy().catch(() => undefined);
+    // Workers killed by an abort may leave staging folders: clean them while we hold the lock.
+    await store.recover().catch(() => undefined);
+    await lock.release();
+  }
+  summary.stopped = summary.notStarted > 0 || summary.discarded > 0;
+  summary.durationMs = Math.round(performance.now() - t0);
+  const min = summary.durationMs / 60000;
+  summary.patientsPerMin = min > 0 ? round2(summary.ingested / min) : 0;
+  summary.dicomMBps = summary.durationMs > 0 ? round2(summary.dicomBytes / 1e6 / (summary.durationMs / 1000)) : 0;
+  emit({ type: "finished", summary });
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+async function collect<T>(o: Observable<T>): Promise<T[]> {
+  const out: T[] = [];
+  await lastValueFrom(o.pipe(tap((x) => out.push(x))), { defaultValue: undefined });
+  return out;
+}
+
+function toEvent(r: IngestTaskResult | "discarded", f: PatientFolder): IngestEvent {
+  if (r === "discarded") return { type: "discarded", id: f.id };
+  switch (r.status) {
+    case "skipped":
+      return { type: "skipped", id: r.id, reason: "unchanged", sourceHash: r.sourceHash, dicomBytes: r.dicomBytes };
+    case "failed":
+      return { type: "failed", id: r.id, dir: f.dir, stage: r.stage, error: r.error };
+    case "ingested": {
+      const { status: _s, sourceShape: _ss, ...rest } = r;
+      return { type: "ingested", ...rest };
+    }
+  }
+}
+
+function account(s: IngestSummary, e: IngestEvent): void {
+  switch (e.type) {
+    case "skipped":
+      s.skipped++;
+      break;
+    case "failed":
+      s.failed++;
+      s.failures.push({ id: e.id, stage: e.stage, code: e.error.code, message: e.error.message });
+      break;
+    case "discarded":
+      s.discarded++;
+      break;
+    case "ingested":
+      s.ingested++;
+      if (e.replaced) s.replaced++;
+      s.dicomBytes += e.dicomBytes;
+      for (const k of STAGES) s.stageMs[k] += e.timings[k] ?? 0;
+      break;
+  }
+}

@@ -1,0 +1,110 @@
+import { readPatient } from "@lungflow/dicom-ingest";
+import { segmentLungs } from "@lungflow/lung-segmentation";
+import { openStore, type PatchStore } from "@lungflow/patch-store";
+import { resample } from "@lungflow/volume";
+import { serializeError } from "./errors.js";
+import { sourceHash } from "./source-hash.js";
+import type { IngestTask, IngestTaskResult, StageTimings } from "./task.js";
+
+const stores = new Map<string, Promise<PatchStore>>();
+
+function storeFor(path: string): Promise<PatchStore> {
+  let s = stores.get(path);
+  if (!s) {
+    s = openStore(path);
+    stores.set(path, s);
+    s.catch(() => stores.delete(path));
+  }
+  return s;
+}
+
+/**
+ * One patient, start to finish, on the calling thread: hash the source files, skip if the
+ * store already holds this exact source, else read -> HU -> resample to 1 mm -> segment ->
+ * crop -> write atomically. Never throws: failures come back as a serialised typed error.
+ */
+export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult> {
+  const t0 = performance.now();
+  let t = t0;
+  const timings: Partial<StageTimings> = {};
+  let stage = "hash";
+  const lap = (name: keyof StageTimings) => {
+    const now = performance.now();
+    timings[name] = Math.round((now - t) * 10) / 10;
+    t = now;
+  };
+  try {
+    const store = await storeFor(task.store);
+    const digest = await sourceHash(task.dir);
+    lap("hash");
+    stage = "check";
+    let existing: Awaited<ReturnType<PatchStore["getPatient"]>>;
+    try {
+      existing = await store.getPatient(task.id);
+    } catch {
+      existing = undefined; // unreadable metadata: re-ingest repairs it
+    }
+    if (existing && existing.sourceHash === digest.hash && !task.force) {
+      return {
+        status: "skipped",
+        id: task.id,
+        sourceHash: digest.hash,
+        dicomBytes: digest.bytes,
+        timings: { hash: timings.hash ?? 0, total: Math.round(performance.now() - t0) },
+      };
+    }
+    stage = "read";
+    const { volume, meta } = await readPatient(task.dir);
+    lap("read");
+    stage = "resample";
+    const iso = resample(volume, task.params.spacing);
+    lap("resample");
+    stage = "segment";
+    const seg = segmentLungs(iso, { mode: task.maskMode, tailFraction: task.params.tailFraction, source: task.id });
+    lap("segment");
+    stage = "write";
+    const attrs = await store.writePatient(
+      {
+        id: task.id,
+        hu: seg.hu,
+        mask: seg.mask,
+        params: task.params,
+        source: {
+          bbox: seg.bbox,
+          sourceSpacing: meta.sourceSpacing,
+          sourceShape: meta.sourceShape,
+          otsuThreshold: seg.otsuThreshold,
+          seriesInstanceUid: meta.seriesInstanceUid,
+          fileCount: meta.fileCount,
+          sourceHash: digest.hash,
+          lungflowVersion: task.lungflowVersion,
+          extra: {
+            lungVolumeMl: seg.stats.lungVolumeMl,
+            resampledShape: iso.shape,
+            warnings: meta.warnings.map((w) => (w as { code?: string }).code ?? String(w)),
+          },
+        },
+      },
+      { chunk: task.chunk, zstdLevel: task.zstdLevel },
+    );
+    lap("write");
+    timings.total = Math.round(performance.now() - t0);
+    return {
+      status: "ingested",
+      id: task.id,
+      replaced: existing !== undefined,
+      sourceHash: digest.hash,
+      dicomBytes: digest.bytes,
+      fileCount: meta.fileCount,
+      sourceShape: meta.sourceShape,
+      shape: attrs.shape,
+      lungVolumeMl: seg.stats.lungVolumeMl,
+      warnings: meta.warnings.length,
+      timings: timings as StageTimings,
+      rssMiB: Math.round(process.memoryUsage.rss() / 1048576),
+    };
+  } catch (err) {
+    timings.total = Math.round(performance.now() - t0);
+    return { status: "failed", id: task.id, error: serializeError(err), stage, timings };
+  }
+}
