@@ -89,7 +89,9 @@ export function extractHeader(parsed: ParsedDicom): SliceHeader {
   if (px) {
     const encapsulated = px.hadUndefinedLength === true || px.length === 0xffffffff;
     pixelData = { offset: px.dataOffset, length: encapsulated ? -1 : px.length, encapsulated };
-    if (!encapsulated && px.dataOffset + px.length > parsed.fileSize) truncated = true;
+    // Against the (inflated, for deflated files) data when we hold it all, else the file size.
+    const end = parsed.complete ? ds.byteArray.length : parsed.fileSize;
+    if (!encapsulated && px.dataOffset + px.length > end) truncated = true;
   }
   const frames = num(ds, TAG.numberOfFrames);
   return {
