@@ -1,0 +1,353 @@
+import { createRng, mixSeed, type PatchLocation, type PatchSampler } from "@lungflow/patch-store";
+import type { Vec3 } from "@lungflow/volume";
+import {
+  type AugmentOptions,
+  drawParams,
+  type PatchTransform,
+  type ResolvedAugment,
+  resolveAugment,
+  transformsOf,
+} from "./augment.js";
+import { PatchStreamError } from "./errors.js";
+import { type PatientSelection, resolvePatients } from "./patients.js";
+import { defaultWorkers, PatchPool } from "./pool.js";
+import { type BridgeStats, pullBridge } from "./pull-bridge.js";
+import { ShuffleBuffer, shuffled } from "./shuffle-buffer.js";
+import { type PatchSource, type PatientInfo, sourceSpec } from "./source.js";
+
+/** Options of the patch stream (TorchIO `Queue` / MONAI `GridPatchDataset` semantics). */
+export interface PatchStreamOptions extends PatientSelection {
+  /** Where patch locations come from, e.g. `lungSampler({ size: 32 })`. */
+  sampler: PatchSampler;
+  /** Patches per batch. */
+  batchSize: number;
+  /** Patches drawn per patient per epoch by random samplers (default 32; grid: all its tiles). */
+  patchesPerPatient?: number;
+  /** Patients loaded and sampled together (TorchIO's subjects in the queue; default 4). */
+  patientsPerRound?: number;
+  /** Locations held by the shuffle buffer (default: one round's patches; 0 = no shuffling). */
+  shuffleBuffer?: number;
+  /** Seed of every random choice (patient order, locations, shuffling, augmentation). Default 0. */
+  seed?: number;
+  /** Augmentation and normalisation (default: 48 symmetries, no HU offset, clip); `false` = normalise only. */
+  augment?: AugmentOptions | false;
+  /** Worker threads (default: cores - 1, at least 1). */
+  workers?: number;
+  /** Batch tasks running at once (default 2 x workers). */
+  maxInFlight?: number;
+  /** Finished batches waiting for the consumer (default 4). */
+  queueSize?: number;
+  /** Budget of each worker's decoded-volume cache, MiB (default 512). */
+  cacheMiB?: number;
+  /** Drop the last, smaller batch of an epoch (default false). */
+  dropRemainder?: boolean;
+  signal?: AbortSignal;
+  /** Where the start-up summary and memory estimate go (default stderr; `false` = silent). */
+  log?: ((line: string) => void) | false;
+}
+
+/** One batch: `data` is `[B, d, h, w]` float32 (C order), with where each patch came from. */
+export interface PatchBatch {
+  epoch: number;
+  /** Batch index within the epoch. */
+  index: number;
+  data: Float32Array;
+  shape: [number, number, number, number];
+  locations: PatchLocation[];
+  /** Per patch, what was applied (replay with `replayTransforms`). */
+  transforms: PatchTransform[][];
+}
+
+interface BatchPlan {
+  index: number;
+  locations: PatchLocation[];
+  seeds: Uint32Array;
+}
+
+/** A configured stream over a fixed set of patients with its own worker pool. Close it. */
+export class PatchStream {
+  readonly patients: PatientInfo[];
+  readonly size: Vec3;
+  readonly batchSize: number;
+  /** Exact number of patches in one epoch. */
+  readonly patchesPerEpoch: number;
+  readonly batchesPerEpoch: number;
+  /** Estimated peak memory of the stream (worker caches + batches in flight), bytes. */
+  readonly memoryEstimate: number;
+  readonly pool: PatchPool;
+  /** Counters of the epoch being streamed. */
+  stats: BridgeStats | undefined;
+  readonly #o: Required<
+    Pick<
+      PatchStreamOptions,
+      | "patchesPerPatient"
+      | "patientsPerRound"
+      | "shuffleBuffer"
+      | "seed"
+      | "maxInFlight"
+      | "queueSize"
+      | "dropRemainder"
+    >
+  >;
+  readonly #augment: ResolvedAugment;
+  readonly #source: PatchSource;
+  readonly #sampler: PatchSampler;
+  readonly #cacheBytes: number;
+  readonly #signal?: AbortSignal;
+  readonly #tiles = new Map<string, number>();
+
+  private constructor(source: PatchSource, patients: PatientInfo[], opts: PatchStreamOptions) {
+    const B = opts.batchSize;
+    if (!(Number.isInteger(B) && B >= 1))
+      throw new PatchStreamError("BAD_OPTION", `batchSize must be an integer >= 1, got ${B}`, {
+        batchSize: B,
+      });
+    const ppp = opts.patchesPerPatient ?? 32;
+    const ppr = opts.patientsPerRound ?? 4;
+    for (const [k, v] of Object.entries({ patchesPerPatient: ppp, patientsPerRound: ppr })) {
+      if (!(Number.isInteger(v) && v >= 1))
+        throw new PatchStreamError("BAD_OPTION", `${k} must be an integer >= 1, got ${v}`, {
+          [k]: v,
+        });
+    }
+    this.#augment = resolveAugment(opts.augment);
+    const size = opts.sampler.size;
+    if (this.#augment.symmetry && !(size[0] === size[1] && size[1] === size[2])) {
+      throw new PatchStreamError(
+        "BAD_OPTION",
+        `symmetry augmentation needs cubic patches, got ${size.join("x")} (use augment: { symmetry: false })`,
+        {
+          size,
+        },
+      );
+    }
+    const workers = opts.workers ?? defaultWorkers();
+    const maxInFlight = opts.maxInFlight ?? 2 * workers;
+    const queueSize = opts.queueSize ?? 4;
+    this.#o = {
+      patchesPerPatient: ppp,
+      patientsPerRound: ppr,
+      shuffleBuffer: opts.shuffleBuffer ?? ppr * ppp,
+      seed: opts.seed ?? 0,
+      maxInFlight,
+      queueSize,
+      dropRemainder: opts.dropRemainder ?? false,
+    };
+    if (!(Number.isInteger(this.#o.shuffleBuffer) && this.#o.shuffleBuffer >= 0)) {
+      throw new PatchStreamError(
+        "BAD_OPTION",
+        `shuffleBuffer must be an integer >= 0, got ${this.#o.shuffleBuffer}`,
+        {},
+      );
+    }
+    this.#source = source;
+    this.#sampler = opts.sampler;
+    this.#signal = opts.signal;
+    this.#cacheBytes = (opts.cacheMiB ?? 512) * 2 ** 20;
+    this.patients = patients;
+    this.size = size;
+    this.batchSize = B;
+    let total = 0;
+    for (const p of patients) {
+      if (opts.sampler.exhaustive) {
+        let n = 0;
+        for (const _ of opts.sampler.sample({ id: p.id, shape: p.shape })) n++;
+        this.#tiles.set(p.id, n);
+        total += n;
+      } else total += ppp;
+    }
+    this.patchesPerEpoch = this.#o.dropRemainder ? Math.floor(total / B) * B : total;
+    this.batchesPerEpoch = this.#o.dropRemainder ? Math.floor(total / B) : Math.ceil(total / B);
+    const per = size[0] * size[1] * size[2];
+    const batchBytes = B * per * 4;
+    const vol = Math.max(...patients.map((p) => p.shape[0] * p.shape[1] * p.shape[2]));
+    const volBytes = vol * (2 + (opts.sampler.needs.mask ? 1 : 0));
+    const cachePerWorker =
+      typeof source === "string" ? Math.min(this.#cacheBytes, 2 * ppr * volBytes) : 0;
+    this.memoryEstimate = workers * cachePerWorker + (maxInFlight + queueSize) * batchBytes;
+    this.pool = new PatchPool(workers);
+    const log = opts.log === undefined ? (l: string) => process.stderr.write(`${l}\n`) : opts.log;
+    if (log) {
+      const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
+      log(
+        `patch stream: ${patients.length} patients, ${opts.sampler.spec.name} sampler, ${size.join("x")} patches, ` +
+          `${opts.sampler.exhaustive ? "all tiles" : `${ppp} per patient`}, ${ppr} patients per round, ` +
+          `shuffle buffer ${this.#o.shuffleBuffer}; epoch = ${this.patchesPerEpoch} patches = ${this.batchesPerEpoch} batches of ${B}; ` +
+          `memory ~ ${mib(this.memoryEstimate)} (${workers} workers x ${mib(cachePerWorker)} volume cache + ` +
+          `${maxInFlight + queueSize} batches x ${mib(batchBytes)})`,
+      );
+    }
+  }
+
+  /** Resolves the patients, validates the options and starts the worker pool. */
+  static async open(source: PatchSource, opts: PatchStreamOptions): Promise<PatchStream> {
+    const patients = await resolvePatients(source, opts);
+    return new PatchStream(source, patients, opts);
+  }
+
+  /** The locations of one round of patients, in patient order (sampled in the workers when the sampler reads arrays). */
+  async #sampleRound(
+    epoch: number,
+    round: PatientInfo[],
+    first: number,
+    signal: AbortSignal,
+  ): Promise<PatchLocation[]> {
+    const s = this.#sampler;
+    const seeds = round.map((_, k) => mixSeed(this.#o.seed, epoch, 4, first + k));
+    const lists = await Promise.all(
+      round.map(async (p, k): Promise<PatchLocation[]> => {
+        const count = this.#o.patchesPerPatient;
+        if (!s.needs.mask && !s.needs.hu)
+          return [...s.sample({ id: p.id, shape: p.shape }, { seed: seeds[k], count })];
+        const origins = await this.pool.run<Int32Array>(
+          {
+            kind: "sample",
+            source: sourceSpec(this.#source, [p.id]),
+            patientId: p.id,
+            shape: p.shape,
+            sampler: s.spec,
+            seed: seeds[k],
+            count,
+            cacheBytes: this.#cacheBytes,
+          },
+          signal,
+          { patientId: p.id, epoch },
+        );
+        const out: PatchLocation[] = [];
+        for (let i = 0; i < origins.length; i += 3)
+          out.push({
+            patientId: p.id,
+            origin: [origins[i], origins[i + 1], origins[i + 2]],
+            size: s.size,
+          });
+        return out;
+      }),
+    );
+    return lists.flat();
+  }
+
+  /** The batch plan of an epoch: rounds of patients -> locations -> shuffle buffer -> batches. */
+  async *#plan(epoch: number, signal: AbortSignal): AsyncGenerator<BatchPlan> {
+    const { seed, patientsPerRound: ppr, shuffleBuffer } = this.#o;
+    const order = shuffled(this.patients, createRng(mixSeed(seed, epoch, 1)));
+    const buffer = new ShuffleBuffer<PatchLocation>(
+      shuffleBuffer,
+      createRng(mixSeed(seed, epoch, 2)),
+    );
+    let batch: PatchLocation[] = [];
+    let patchIndex = 0;
+    let index = 0;
+    const B = this.batchSize;
+    const cut = (): BatchPlan => {
+      const seeds = new Uint32Array(batch.length);
+      for (let i = 0; i < batch.length; i++) seeds[i] = mixSeed(seed, epoch, 3, patchIndex + i);
+      patchIndex += batch.length;
+      const plan = { index: index++, locations: batch, seeds };
+      batch = [];
+      return plan;
+    };
+    const rounds: PatientInfo[][] = [];
+    for (let i = 0; i < order.length; i += ppr) rounds.push(order.slice(i, i + ppr));
+    // Sample the next round while the current one is being cut into batches.
+    let next = rounds.length ? this.#sampleRound(epoch, rounds[0], 0, signal) : undefined;
+    next?.catch(() => {});
+    for (let r = 0; r < rounds.length; r++) {
+      const locations = await next!;
+      next =
+        r + 1 < rounds.length
+          ? this.#sampleRound(epoch, rounds[r + 1], (r + 1) * ppr, signal)
+          : undefined;
+      next?.catch(() => {});
+      for (const loc of locations) {
+        const out = buffer.push(loc);
+        if (out) batch.push(out);
+        if (batch.length === B) yield cut();
+      }
+    }
+    for (const loc of buffer.drain()) {
+      batch.push(loc);
+      if (batch.length === B) yield cut();
+    }
+    if (batch.length > 0 && !this.#o.dropRemainder) yield cut();
+  }
+
+  async #runBatch(epoch: number, plan: BatchPlan, signal: AbortSignal): Promise<PatchBatch> {
+    const n = plan.locations.length;
+    const origins = new Int32Array(3 * n);
+    for (let i = 0; i < n; i++) origins.set(plan.locations[i].origin, 3 * i);
+    const patientIds = plan.locations.map((l) => l.patientId);
+    const data = await this.pool.run<Float32Array>(
+      {
+        kind: "patches",
+        source: sourceSpec(this.#source, patientIds),
+        size: this.size,
+        patientIds,
+        origins,
+        seeds: plan.seeds,
+        augment: this.#augment,
+        cacheBytes: this.#cacheBytes,
+      },
+      signal,
+      { epoch, batch: plan.index, patients: [...new Set(patientIds)] },
+    );
+    const transforms = Array.from(plan.seeds, (s) =>
+      transformsOf(drawParams(s, this.#augment), this.#augment),
+    );
+    const [d, h, w] = this.size;
+    return {
+      epoch,
+      index: plan.index,
+      data,
+      shape: [n, d, h, w],
+      locations: plan.locations,
+      transforms,
+    };
+  }
+
+  /** Streams the batches of epoch `epoch` (deterministic in `seed` and `epoch`). */
+  epoch(epoch: number, signal?: AbortSignal): AsyncIterableIterator<PatchBatch> {
+    const signals = [this.#signal, signal].filter((s): s is AbortSignal => !!s);
+    const plan = new AbortController();
+    const it = pullBridge<BatchPlan, PatchBatch>(
+      this.#plan(epoch, plan.signal),
+      (p, _i, s) => this.#runBatch(epoch, p, s),
+      {
+        concurrency: this.#o.maxInFlight,
+        capacity: this.#o.maxInFlight + this.#o.queueSize,
+        signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
+        onStop: () => plan.abort(),
+      },
+    );
+    this.stats = it.stats;
+    return it;
+  }
+
+  /** Stops the workers. Safe to call more than once. */
+  close(): Promise<void> {
+    return this.pool.destroy();
+  }
+}
+
+/**
+ * The tf-free stream of augmented patch batches, for benches, tests and custom loops:
+ * opens a {@link PatchStream}, yields `epochs` epochs (default 1) from `startEpoch`
+ * (default 0), and closes the workers when the loop ends, breaks or throws.
+ *
+ * ```ts
+ * for await (const b of patchBatches("lungs.zarr", { sampler: lungSampler({ size: 32 }), batchSize: 16 })) {
+ *   b.data; // Float32Array of 16 * 32^3, values in [-1, 1]
+ * }
+ * ```
+ */
+export async function* patchBatches(
+  source: PatchSource,
+  opts: PatchStreamOptions & { epochs?: number; startEpoch?: number },
+): AsyncGenerator<PatchBatch> {
+  const stream = await PatchStream.open(source, opts);
+  try {
+    const first = opts.startEpoch ?? 0;
+    for (let e = first; e < first + (opts.epochs ?? 1); e++) yield* stream.epoch(e);
+  } finally {
+    await stream.close();
+  }
+}

@@ -1,0 +1,63 @@
+import { availableParallelism } from "node:os";
+import { Piscina } from "piscina";
+import { PatchStreamError } from "./errors.js";
+import type { WorkerTask } from "./worker.js";
+
+// The worker is always the compiled one: from src/patches (tests under tsx) and from
+// dist/patches alike, ../../dist/patches/worker.js names it.
+const WORKER = new URL("../../dist/patches/worker.js", import.meta.url).href;
+
+/** Default worker count: the cores minus one for the training loop, at least 1. */
+export function defaultWorkers(): number {
+  return Math.max(1, availableParallelism() - 1);
+}
+
+/** A Piscina pool running the patch worker, with errors re-wrapped as PatchStreamError. */
+export class PatchPool {
+  readonly workers: number;
+  readonly #pool: Piscina;
+  #destroyed = false;
+
+  constructor(workers: number) {
+    if (!(Number.isInteger(workers) && workers >= 1)) {
+      throw new PatchStreamError("BAD_OPTION", `workers must be an integer >= 1, got ${workers}`, {
+        workers,
+      });
+    }
+    this.workers = workers;
+    this.#pool = new Piscina({
+      filename: WORKER,
+      minThreads: workers,
+      maxThreads: workers,
+      idleTimeout: 60_000,
+    });
+  }
+
+  /** Worker threads alive (for leak tests). */
+  get threads(): number {
+    return this.#pool.threads.length;
+  }
+
+  async run<R>(
+    task: WorkerTask,
+    signal?: AbortSignal,
+    context: Record<string, unknown> = {},
+  ): Promise<R> {
+    try {
+      return (await this.#pool.run(task, { signal })) as R;
+    } catch (err) {
+      if (signal?.aborted)
+        throw new PatchStreamError("ABORTED", "patch stream aborted", context, { cause: err });
+      const msg = err instanceof Error ? err.message : String(err);
+      throw new PatchStreamError("WORKER_FAILED", `${task.kind} task failed: ${msg}`, context, {
+        cause: err,
+      });
+    }
+  }
+
+  async destroy(): Promise<void> {
+    if (this.#destroyed) return;
+    this.#destroyed = true;
+    await this.#pool.destroy();
+  }
+}

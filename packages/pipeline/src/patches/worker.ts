@@ -1,0 +1,119 @@
+/**
+ * Piscina worker of the patch stream (loaded from dist). Three tasks:
+ * - `sample`: run a sampler over one patient (reads the mask/HU it needs) -> origins;
+ * - `patches`: cut, augment and normalise a batch of patches -> one Float32Array, moved;
+ * - `volume`: augment and normalise a whole lung volume (classifier) -> Float32Array, moved.
+ * Parameters are drawn from per-patch seeds, so results do not depend on which worker runs.
+ */
+import { makeSampler, type SamplerSpec } from "@lungflow/patch-store";
+import type { Vec3 } from "@lungflow/volume";
+import { Piscina } from "piscina";
+import { drawParams, type ResolvedAugment } from "./augment.js";
+import { augmentInto, kernelNorm } from "./kernel.js";
+import type { SourceSpec } from "./source.js";
+import { loadPatient } from "./worker-cache.js";
+
+export interface SampleTask {
+  kind: "sample";
+  source: SourceSpec;
+  patientId: string;
+  shape: Vec3;
+  sampler: SamplerSpec;
+  seed: number;
+  count: number;
+  cacheBytes: number;
+}
+
+export interface PatchesTask {
+  kind: "patches";
+  source: SourceSpec;
+  size: Vec3;
+  /** Patient id per patch. */
+  patientIds: string[];
+  /** Origins, 3 per patch. */
+  origins: Int32Array;
+  /** Per-patch seeds. */
+  seeds: Uint32Array;
+  augment: ResolvedAugment;
+  cacheBytes: number;
+}
+
+export interface VolumeTask {
+  kind: "volume";
+  source: SourceSpec;
+  patientId: string;
+  seed: number;
+  augment: ResolvedAugment;
+  cacheBytes: number;
+}
+
+export type WorkerTask = SampleTask | PatchesTask | VolumeTask;
+
+/** Marks `value` for transfer of `buffers` (top-level results only are moved by Piscina). */
+function moved<T>(value: T, buffers: ArrayBuffer[]): T {
+  return Piscina.move({
+    get [Piscina.transferableSymbol]() {
+      return buffers;
+    },
+    get [Piscina.valueSymbol]() {
+      return value;
+    },
+  } as never) as T;
+}
+
+let scratch: Int16Array | undefined;
+
+async function runPatches(t: PatchesTask) {
+  const [d, h, w] = t.size;
+  const per = d * h * w;
+  const n = t.patientIds.length;
+  const out = new Float32Array(n * per);
+  if (!scratch || scratch.length !== per) scratch = new Int16Array(per);
+  const norm = kernelNorm(t.augment.min, t.augment.max, t.augment.clip);
+  for (let i = 0; i < n; i++) {
+    const p = await loadPatient(t.source, t.patientIds[i], { hu: true, mask: false }, t.cacheBytes);
+    const origin: Vec3 = [t.origins[3 * i], t.origins[3 * i + 1], t.origins[3 * i + 2]];
+    const { symmetry, offset } = drawParams(t.seeds[i], t.augment);
+    augmentInto(p.hu!, p.shape, origin, t.size, symmetry, offset, norm, out, i * per, scratch);
+  }
+  return moved(out, [out.buffer as ArrayBuffer]);
+}
+
+async function runSample(t: SampleTask) {
+  const sampler = makeSampler(t.sampler);
+  const p = await loadPatient(t.source, t.patientId, sampler.needs, t.cacheBytes);
+  const origins: number[] = [];
+  for (const loc of sampler.sample({ ...p, id: t.patientId }, { seed: t.seed, count: t.count }))
+    origins.push(...loc.origin);
+  const arr = Int32Array.from(origins);
+  return moved(arr, [arr.buffer]);
+}
+
+async function runVolume(t: VolumeTask) {
+  const p = await loadPatient(t.source, t.patientId, { hu: true, mask: false }, t.cacheBytes);
+  const { symmetry, offset } = drawParams(t.seed, t.augment);
+  const out = new Float32Array(p.hu!.length);
+  augmentInto(
+    p.hu!,
+    p.shape,
+    [0, 0, 0],
+    p.shape,
+    symmetry,
+    offset,
+    kernelNorm(t.augment.min, t.augment.max, t.augment.clip),
+    out,
+    0,
+  );
+  return moved(out, [out.buffer as ArrayBuffer]);
+}
+
+export default async function run(task: WorkerTask): Promise<unknown> {
+  switch (task.kind) {
+    case "patches":
+      return runPatches(task);
+    case "sample":
+      return runSample(task);
+    case "volume":
+      return runVolume(task);
+  }
+}

@@ -1,0 +1,283 @@
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+import v8 from "node:v8";
+import vm from "node:vm";
+import { gridSampler, lungSampler, uniformSampler } from "@lungflow/patch-store";
+import { isLungflowError, type Vec3 } from "@lungflow/volume";
+import {
+  memorySource,
+  type PatchBatch,
+  PatchStream,
+  patchBatches,
+  replayTransforms,
+} from "../src/patches/index.ts";
+import { chest, maxDiff, refExtract, sleep } from "./patches-helpers.ts";
+
+const patients = [
+  { id: "a", ...chest([30, 40, 44], 1), label: 1 as const },
+  { id: "b", ...chest([26, 36, 40], 2), label: 0 as const },
+  { id: "c", ...chest([34, 38, 36], 3), label: 1 as const },
+];
+const source = memorySource(
+  patients.map((p) => ({
+    id: p.id,
+    hu: { data: p.hu, shape: p.shape },
+    mask: p.mask,
+    label: p.label,
+  })),
+);
+const byId = new Map(patients.map((p) => [p.id, p]));
+const size = 12;
+
+async function collect(it: AsyncIterable<PatchBatch>): Promise<PatchBatch[]> {
+  const out: PatchBatch[] = [];
+  for await (const b of it) out.push(b);
+  return out;
+}
+
+describe("patch stream", () => {
+  test("contents equal a slow reference extraction replayed with the recorded transforms; 48 symmetries drawn", async () => {
+    const batches = await collect(
+      patchBatches(source, {
+        sampler: lungSampler({ size }),
+        batchSize: 16,
+        patchesPerPatient: 400,
+        augment: { huOffset: [-40, 40] },
+        workers: 2,
+        log: false,
+        seed: 3,
+      }),
+    );
+    const per = size ** 3;
+    const syms = new Set<number>();
+    let n = 0;
+    for (const b of batches) {
+      assert.deepEqual(b.shape.slice(1), [size, size, size]);
+      for (let i = 0; i < b.shape[0]; i++, n++) {
+        const loc = b.locations[i];
+        const t = b.transforms[i];
+        const sym = t.find((x) => x.name === "symmetry")!;
+        syms.add((sym.params as { index: number }).index);
+        if (n % 5 !== 0) continue; // replay a fifth of them (the reference is slow)
+        const p = byId.get(loc.patientId)!;
+        const ref = replayTransforms(refExtract(p.hu, p.shape, loc.origin, loc.size), loc.size, t);
+        assert.ok(maxDiff(b.data.subarray(i * per, (i + 1) * per), ref.data) < 1e-5, `patch ${n}`);
+      }
+    }
+    assert.equal(n, 1200);
+    assert.equal(syms.size, 48);
+    assert.ok([...syms].every((s) => Number.isInteger(s) && s >= 0 && s < 48));
+  });
+
+  test("the same seed gives the same batches with 1 and 2 workers; another seed differs", async () => {
+    const run = (workers: number, seed: number) =>
+      collect(
+        patchBatches(source, {
+          sampler: lungSampler({ size: 8 }),
+          batchSize: 7,
+          patchesPerPatient: 50,
+          patientsPerRound: 2,
+          shuffleBuffer: 40,
+          augment: { huOffset: [-10, 10] },
+          workers,
+          maxInFlight: 4,
+          epochs: 2,
+          log: false,
+          seed,
+        }),
+      );
+    const [one, two, other] = [await run(1, 11), await run(2, 11), await run(2, 12)];
+    assert.equal(one.length, 2 * Math.ceil(150 / 7));
+    assert.equal(two.length, one.length);
+    for (let i = 0; i < one.length; i++) {
+      assert.deepEqual(two[i].locations, one[i].locations);
+      assert.deepEqual(two[i].transforms, one[i].transforms);
+      assert.equal(
+        Buffer.compare(Buffer.from(two[i].data.buffer), Buffer.from(one[i].data.buffer)),
+        0,
+        `batch ${i}`,
+      );
+    }
+    assert.notDeepEqual(other[0].locations, one[0].locations);
+    // Epochs differ from each other.
+    assert.notDeepEqual(one[0].locations, one[one.length / 2].locations);
+  });
+
+  test("exact epochs: grid tiles every patient once; lung = patients x patchesPerPatient", async () => {
+    const s = await PatchStream.open(source, {
+      sampler: gridSampler({ size: 16 }),
+      batchSize: 10,
+      workers: 1,
+      log: false,
+    });
+    const tiles = patients.reduce(
+      (t, p) => t + p.shape.reduce((m, n) => m * Math.ceil(n / 16), 1),
+      0,
+    );
+    assert.equal(s.patchesPerEpoch, tiles);
+    const seen = new Set<string>();
+    let n = 0;
+    for await (const b of s.epoch(0)) {
+      for (const l of b.locations) seen.add(`${l.patientId}:${l.origin}`);
+      n += b.shape[0];
+    }
+    await s.close();
+    assert.equal(n, tiles);
+    assert.equal(seen.size, tiles);
+    const u = await PatchStream.open(source, {
+      sampler: uniformSampler({ size: 8 }),
+      batchSize: 10,
+      patchesPerPatient: 21,
+      dropRemainder: true,
+      workers: 1,
+      log: false,
+    });
+    assert.equal(u.patchesPerEpoch, 60);
+    assert.equal(u.batchesPerEpoch, 6);
+    let m = 0;
+    for await (const b of u.epoch(0)) m += b.shape[0];
+    await u.close();
+    assert.equal(m, 60);
+  });
+
+  test("backpressure: with a slow consumer, tasks started and not consumed never exceed the bound", async () => {
+    const s = await PatchStream.open(source, {
+      sampler: uniformSampler({ size: 8 }),
+      batchSize: 4,
+      patchesPerPatient: 40,
+      workers: 2,
+      maxInFlight: 2,
+      queueSize: 3,
+      log: false,
+    });
+    let maxOutstanding = 0;
+    let k = 0;
+    const it = s.epoch(0);
+    for await (const _ of it) {
+      await sleep(15); // the training step
+      const st = s.stats!;
+      maxOutstanding = Math.max(maxOutstanding, st.started - st.delivered);
+      assert.ok(st.inFlight <= 2, `in flight ${st.inFlight}`);
+      k++;
+    }
+    const st = s.stats!;
+    await s.close();
+    assert.equal(k, 30);
+    assert.ok(st.maxInFlight <= 2, `max in flight ${st.maxInFlight}`);
+    assert.ok(st.maxInFlight >= 1);
+    assert.ok(maxOutstanding <= 5, `outstanding ${maxOutstanding}`);
+    assert.ok(st.maxBuffered <= 5, `buffered ${st.maxBuffered}`);
+  });
+
+  test("heap and buffers stay flat over many batches", async () => {
+    v8.setFlagsFromString("--expose-gc");
+    const gc = vm.runInNewContext("gc") as () => void;
+    const s = await PatchStream.open(source, {
+      sampler: lungSampler({ size: 16 }),
+      batchSize: 8,
+      patchesPerPatient: 400,
+      workers: 2,
+      log: false,
+    });
+    const used = () => {
+      gc();
+      const m = process.memoryUsage();
+      return m.heapUsed + m.arrayBuffers;
+    };
+    let before = 0;
+    let k = 0;
+    let peak = 0;
+    for await (const b of s.epoch(0)) {
+      assert.equal(b.data.length, 8 * 16 ** 3);
+      if (++k === 20) before = used();
+      if (k > 20 && k % 10 === 0) peak = Math.max(peak, used());
+    }
+    await s.close();
+    assert.equal(k, 150);
+    // 130 batches of 128 KiB went through; growth must stay far below that (~16 MiB).
+    assert.ok(peak - before < 4 * 2 ** 20, `grew ${((peak - before) / 2 ** 20).toFixed(2)} MiB`);
+  });
+
+  test("breaking out of the loop stops the workers; abort and worker failures are typed errors", async () => {
+    const s = await PatchStream.open(source, {
+      sampler: uniformSampler({ size: 8 }),
+      batchSize: 4,
+      patchesPerPatient: 100,
+      workers: 2,
+      log: false,
+    });
+    for await (const b of s.epoch(0)) if (b.index === 2) break;
+    const started = s.stats!.started;
+    await sleep(50);
+    assert.equal(s.stats!.started, started, "no task started after the consumer left");
+    await s.close();
+    assert.equal(s.pool.threads, 0);
+
+    const ac = new AbortController();
+    await assert.rejects(
+      (async () => {
+        for await (const b of patchBatches(source, {
+          sampler: uniformSampler({ size: 8 }),
+          batchSize: 4,
+          patchesPerPatient: 100,
+          workers: 1,
+          log: false,
+          signal: ac.signal,
+        })) {
+          if (b.index === 1) ac.abort();
+        }
+      })(),
+    );
+
+    // Arrays that do not match their shape: refused up front, and by the worker.
+    assert.throws(
+      () => memorySource([{ id: "x", hu: { data: new Int16Array(7), shape: [2, 2, 2] } }]),
+      (e) => isLungflowError(e, "PatchStreamError") && e.context.patientId === "x",
+    );
+    const bad = {
+      kind: "memory" as const,
+      patients: [
+        { id: "y", shape: [20, 20, 20] as Vec3, hu: new Int16Array(new SharedArrayBuffer(16)) },
+      ],
+    };
+    await assert.rejects(
+      collect(
+        patchBatches(bad, {
+          sampler: uniformSampler({ size: 8 }),
+          batchSize: 2,
+          patchesPerPatient: 2,
+          workers: 1,
+          log: false,
+        }),
+      ),
+      (e) =>
+        isLungflowError(e, "PatchStreamError") &&
+        e.code === "WORKER_FAILED" &&
+        /patient y/.test(e.message),
+    );
+  });
+
+  test("bad options are clear errors", async () => {
+    await assert.rejects(
+      PatchStream.open(source, {
+        sampler: lungSampler({ size: [8, 8, 4] as Vec3 }),
+        batchSize: 4,
+        log: false,
+      }),
+      /cubic/,
+    );
+    await assert.rejects(
+      PatchStream.open(source, { sampler: lungSampler({ size: 8 }), batchSize: 0, log: false }),
+      /batchSize/,
+    );
+    await assert.rejects(
+      PatchStream.open(source, {
+        sampler: lungSampler({ size: 8 }),
+        batchSize: 2,
+        ids: ["zz"],
+        log: false,
+      }),
+      (e) => isLungflowError(e, "PatchStreamError") && e.code === "UNKNOWN_PATIENT",
+    );
+  });
+});
