@@ -46,3 +46,17 @@ export {
   type SummaryRow,
   summarizeFiles,
 } from "./summarize.js";
+export {
+  type Affine,
+  decodeNifti,
+  encodeNiftiRaw,
+  isNiftiError,
+  NiftiError,
+  type NiftiErrorCode,
+  type NiftiImage,
+  type NiftiWriteOptions,
+  niftiAffine,
+  niftiToVolume,
+  readNifti,
+  writeNifti,
+} from "./nifti.js";

@@ -17,7 +17,13 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { promisify } from "node:util";
 import zlib from "node:zlib";
-import { LungflowError, type Vec3, type Volume, type VoxelArray } from "@lungflow/volume";
+import {
+  isLungflowError,
+  LungflowError,
+  type Vec3,
+  type Volume,
+  type VoxelArray,
+} from "@lungflow/volume";
 
 const gzip = promisify(zlib.gzip);
 const gunzip = promisify(zlib.gunzip);
@@ -44,6 +50,11 @@ export class NiftiError extends LungflowError {
   }
 }
 
+/** True if `err` is a {@link NiftiError}. */
+export function isNiftiError(err: unknown): err is NiftiError {
+  return isLungflowError(err, "NiftiError");
+}
+
 const HEADER_SIZE = 348;
 const VOX_OFFSET = 352; // header + 4-byte extension flag (no extensions)
 
@@ -68,12 +79,11 @@ export function niftiAffine(vol: Pick<Volume, "spacing" | "origin" | "direction"
   const [zAxis, yAxis, xAxis] = vol.direction;
   const f = [-1, -1, 1];
   return [0, 1, 2]
-    .map((r) => [
-      xAxis[r] * dx * f[r],
-      yAxis[r] * dy * f[r],
-      zAxis[r] * dz * f[r],
-      vol.origin[r] * f[r],
-    ])
+    .map((r) =>
+      [xAxis[r] * dx * f[r], yAxis[r] * dy * f[r], zAxis[r] * dz * f[r], vol.origin[r] * f[r]].map(
+        (v) => (v === 0 ? 0 : v),
+      ),
+    ) // no -0 in the header
     .concat([[0, 0, 0, 1]]);
 }
 
@@ -199,13 +209,13 @@ export function encodeNiftiRaw(
   buf.writeInt32LE(HEADER_SIZE, 0);
   buf.write("r", 38, "latin1"); // regular
   const dim = [3, nx, ny, nz, 1, 1, 1, 1];
-  dim.forEach((v, i) => buf.writeInt16LE(v, 40 + 2 * i));
+  for (const [i, v] of dim.entries()) buf.writeInt16LE(v, 40 + 2 * i);
   buf.writeInt16LE(4, 70); // datatype DT_INT16
   buf.writeInt16LE(16, 72); // bitpix
   const A = niftiAffine(vol);
   const q = affineToQuatern(A);
   const pixdim = [q.qfac, vol.spacing[2], vol.spacing[1], vol.spacing[0], 0, 0, 0, 0];
-  pixdim.forEach((v, i) => buf.writeFloatLE(v, 76 + 4 * i));
+  for (const [i, v] of pixdim.entries()) buf.writeFloatLE(v, 76 + 4 * i);
   buf.writeFloatLE(VOX_OFFSET, 108);
   buf.writeFloatLE(1, 112); // scl_slope: values are HU as stored
   buf.writeFloatLE(0, 116); // scl_inter
