@@ -9,5 +9,7 @@
 
 export type { LineChartOptions, Series } from "./charts.js";
 export { lineChartSvg, rocChartSvg, svgToPng } from "./charts.js";
+export type { ReportOptions, ReportResult } from "./html-report.js";
+export { writeReport } from "./html-report.js";
 export type { SliceAxis, SlicePngOptions } from "./slices.js";
 export { slicePng } from "./slices.js";
