@@ -30,6 +30,20 @@ export {
 export { DicomError, type DicomErrorCode, type DicomErrorContext, isDicomError } from "./errors.js";
 export type { SliceHeader } from "./header.js";
 export { HU_MIN, HU_PADDING, type HuParams, huParams, storedToHu } from "./hu.js";
+export {
+  type Affine,
+  decodeNifti,
+  encodeNiftiRaw,
+  isNiftiError,
+  NiftiError,
+  type NiftiErrorCode,
+  type NiftiImage,
+  type NiftiWriteOptions,
+  niftiAffine,
+  niftiToVolume,
+  readNifti,
+  writeNifti,
+} from "./nifti.js";
 export { DEFAULT_TOLERANCES, type DicomWarning, type Tolerances } from "./plan.js";
 export { type PatientRead, readPatient } from "./read-patient.js";
 export {
@@ -46,17 +60,3 @@ export {
   type SummaryRow,
   summarizeFiles,
 } from "./summarize.js";
-export {
-  type Affine,
-  decodeNifti,
-  encodeNiftiRaw,
-  isNiftiError,
-  NiftiError,
-  type NiftiErrorCode,
-  type NiftiImage,
-  type NiftiWriteOptions,
-  niftiAffine,
-  niftiToVolume,
-  readNifti,
-  writeNifti,
-} from "./nifti.js";
