@@ -158,7 +158,7 @@ export function labelRuns(mask: Uint8Array, shape: Shape3, connectivity: Connect
   };
 }
 
-function grow(a: Int32Array, cap: number): Int32Array {
+function grow(a: Int32Array, cap: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(cap);
   b.set(a);
   return b;

@@ -226,5 +226,5 @@ test("parity with scipy.ndimage and skimage on random volumes", { skip: referenc
     });
   }
   const results = runReference(tasks);
-  results.forEach((r, i) => expect[i](r));
+  for (const [i, r] of results.entries()) expect[i](r);
 });

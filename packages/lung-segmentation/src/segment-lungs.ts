@@ -1,0 +1,145 @@
+import { type BBox, crop, type Volume } from "@lungflow/volume";
+import { binaryDilate } from "./box-morphology.js";
+import { cleanCandidates } from "./clean-candidates.js";
+import { cropBox } from "./crop-box.js";
+import { applyFixes, chooseComponent } from "./improved.js";
+import { labelRuns } from "./label-runs.js";
+import { otsuThreshold } from "./otsu-threshold.js";
+import { resolveOptions, type SegmentLungsOptions } from "./segment-options.js";
+import { SegmentationError } from "./segmentation-error.js";
+import { borderContact, boxMaskOf, cropMask, restrictToComponent } from "./tight-mask.js";
+
+/** Result of {@link segmentLungs}. */
+export interface LungSegmentation {
+  /** Tight lung mask (0/1) cropped to `bbox`; spacing kept, origin moved to the box corner. */
+  mask: Volume<Uint8Array>;
+  /** The input HU cropped to `bbox`. */
+  hu: Volume<Int16Array>;
+  /** Crop box in the input's voxel indices, end-exclusive `[[z0,z1],[y0,y1],[x0,x1]]`. */
+  bbox: BBox;
+  /** Otsu threshold (HU); candidates are voxels strictly below it. */
+  otsuThreshold: number;
+  /** The box mask (see the README), cropped; only with `boxMask: true`. */
+  boxMask?: Volume<Uint8Array>;
+  stats: SegmentationStats;
+}
+
+export interface SegmentationStats {
+  mode: "kdsb17" | "improved";
+  /** Voxels of the tight mask, and its volume at the input spacing. */
+  lungVoxels: number;
+  lungVolumeMl: number;
+  /** Candidates below the threshold, and what the opening + background removal left. */
+  candidateVoxels: number;
+  cleanedVoxels: number;
+  /** 3D components (26-connected) of the 5x1x5-dilated cleaned candidates. */
+  components: number;
+  /** Box-mask slices dropped as low / high tails. */
+  tailSlicesDropped: [number, number];
+  /** Voxels each improved-mode fix removed (negative: added). */
+  fixes: Record<string, number>;
+  /** Milliseconds per step. */
+  timingsMs: Record<string, number>;
+}
+
+/**
+ * Lung mask and crop of a 1 mm HU volume: kdsb17's preprocessing steps 3-4 with the details
+ * pinned in the README; `mode: "improved"` adds the fixes of {@link SegmentLungsOptions}.
+ *
+ * @throws SegmentationError NO_LUNG_FOUND, LUNG_TOUCHES_BORDER, BAD_INPUT.
+ */
+export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOptions = {}): LungSegmentation {
+  const o = resolveOptions(options, hu?.direction?.[0]);
+  const shape = hu?.shape;
+  const ctx: Record<string, unknown> = { source: o.source, shape: shape ? [...shape] : undefined };
+  if (!(hu?.data instanceof Int16Array) || shape?.length !== 3 || hu.data.length !== shape[0] * shape[1] * shape[2]) {
+    throw new SegmentationError("BAD_INPUT", "segmentLungs needs a 3D Int16Array HU volume whose data matches its shape", ctx);
+  }
+  const timingsMs: Record<string, number> = {};
+  let t = performance.now();
+  const lap = (name: string) => {
+    const now = performance.now();
+    timingsMs[name] = Math.round((now - t) * 10) / 10;
+    t = now;
+  };
+  const threshold = otsuThreshold(hu.data);
+  ctx.otsuThreshold = threshold;
+  lap("otsu");
+  const fail = (code: "NO_LUNG_FOUND" | "LUNG_TOUCHES_BORDER", reason: string, extra: Record<string, unknown> = {}) =>
+    new SegmentationError(
+      code,
+      `${code === "NO_LUNG_FOUND" ? "no lung found" : "the lungs touch the volume border"}${o.source ? ` in ${o.source}` : ""}: ${reason}`,
+      { ...ctx, reason, ...extra },
+    );
+
+  // Step 3: candidates, per-slice opening and background removal.
+  const tight = new Uint8Array(hu.data.length);
+  const removedRuns: number[] = [];
+  const cs = cleanCandidates(hu.data, shape, threshold, tight, removedRuns);
+  lap("clean");
+  if (cs.kept === 0) throw fail("NO_LUNG_FOUND", "nothing below the Otsu threshold survives the opening and background removal", { candidateVoxels: cs.candidates });
+  // 5x1x5 dilation 4 times, 26-connected components, keep the largest.
+  const dilated = binaryDilate(tight, shape, [5, 1, 5], 4);
+  lap("dilate");
+  let rl = labelRuns(dilated, shape, 26);
+  lap("label");
+  let keep = chooseComponent(rl, o);
+  if (!keep) throw fail("NO_LUNG_FOUND", "every candidate component touches the volume border", { components: rl.count });
+  restrictToComponent(tight, rl, keep);
+  lap("restrict");
+  const fixes: Record<string, number> = {};
+  if (o.mode === "improved") {
+    applyFixes(hu, tight, o, fixes, timingsMs);
+    // The crop box follows the fixed mask: redo the dilation on it.
+    binaryDilate(tight, shape, [5, 1, 5], 4, dilated);
+    rl = labelRuns(dilated, shape, 26);
+    keep = new Uint8Array(rl.count + 1).fill(1);
+    keep[0] = 0;
+    t = performance.now();
+  }
+  // Step 4: box mask (1x5x1 dilation 4 times), tail drop, bounding box.
+  const box = cropBox(rl, keep, 8, o.tailFraction);
+  lap("box");
+  if (!box.bbox) throw fail("NO_LUNG_FOUND", "the tail drop left no slice");
+  const contact = borderContact(tight, shape, rl, keep, removedRuns);
+  lap("border");
+  if (contact.lungVoxels === 0) throw fail("NO_LUNG_FOUND", "the chosen component holds no candidate voxel");
+  const { lungVoxels } = contact;
+  const tol = o.borderTolerance;
+  if (contact.faceFraction > tol || contact.sideFraction > tol) {
+    throw fail(
+      "LUNG_TOUCHES_BORDER",
+      contact.faceFraction > tol
+        ? `the mask's cross-section on the ${contact.face} slice is ${(100 * contact.faceFraction).toFixed(1)}% of its largest`
+        : `${(100 * contact.sideFraction).toFixed(1)}% of the lung component lies in background that touches the side of the volume`,
+      { faceFraction: contact.faceFraction, sideFraction: contact.sideFraction, borderTolerance: tol },
+    );
+  }
+  const voxelMl = (hu.spacing[0] * hu.spacing[1] * hu.spacing[2]) / 1000;
+  if (lungVoxels * voxelMl < o.minLungVolumeMl) {
+    throw fail("NO_LUNG_FOUND", `the lungs found hold ${(lungVoxels * voxelMl).toFixed(1)} mL, under minLungVolumeMl ${o.minLungVolumeMl}`, { lungVoxels });
+  }
+  const bbox = box.bbox;
+  const mask = cropMask(hu, tight, bbox);
+  const huCrop = crop(hu, bbox);
+  lap("crop");
+  const res: LungSegmentation = {
+    mask,
+    hu: huCrop,
+    bbox,
+    otsuThreshold: threshold,
+    stats: {
+      mode: o.mode,
+      lungVoxels,
+      lungVolumeMl: lungVoxels * voxelMl,
+      candidateVoxels: cs.candidates,
+      cleanedVoxels: cs.kept,
+      components: rl.count,
+      tailSlicesDropped: [box.droppedLow, box.droppedHigh],
+      fixes,
+      timingsMs,
+    },
+  };
+  if (o.boxMask) res.boxMask = boxMaskOf(hu, rl, keep, bbox, 8);
+  return res;
+}
