@@ -1,0 +1,318 @@
+// N-API entry points of the conv3d addon, the ISA choice and the thread pool.
+//
+// JS API (all synchronous; arrays are Float32Array, geometry an Int32Array of 19 ints
+// [N, D, H, W, C, KD, KH, KW, OD, OH, OW, CO, sd, sh, sw, pd, ph, pw, 0]):
+//   forward(x, w, y, geom)          y  = conv3d(x, w)
+//   backpropInput(dy, w, dx, geom)  dx = conv3d^T(dy, w)       (geom of the forward conv)
+//   backpropFilter(x, dy, dw, geom) dw = d conv3d / d w        (geom of the forward conv)
+//   info() -> { isa, threads, supported: string[], hardwareThreads }
+//   setIsa(name) -> boolean          ("avx512" | "avx2" | "generic" | "generic16")
+//   setThreads(n) -> number          (threads actually used)
+#include <node_api.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstring>
+#include <initializer_list>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "conv3d.h"
+
+namespace {
+
+using c3d::Geom;
+using c3d::IsaOps;
+using c3d::Runtime;
+using c3d::TaskFn;
+
+// A small pool of parked workers. parallel_for hands out task indices through an atomic
+// counter; the calling thread works too, then waits until every worker has finished.
+// Workers sleep on a condition variable between calls (no spinning: the CPU is shared).
+class Pool {
+ public:
+  ~Pool() { Stop(); }
+
+  int threads() const { return static_cast<int>(workers_.size()) + 1; }
+
+  void Resize(int n) {
+    if (n < 1) n = 1;
+    if (n == threads()) return;
+    Stop();
+    stop_ = false;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { Loop(i); });
+  }
+
+  void Stop() {
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      stop_ = true;
+    }
+    start_.notify_all();
+    for (auto& t : workers_) t.join();
+    workers_.clear();
+  }
+
+  void ParallelFor(int ntasks, TaskFn fn, void* ctx) {
+    if (ntasks <= 0) return;
+    if (workers_.empty() || ntasks == 1) {
+      for (int t = 0; t < ntasks; ++t) fn(ctx, t, 0);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      fn_ = fn;
+      ctx_ = ctx;
+      ntasks_ = ntasks;
+      next_.store(0);
+      pending_ = static_cast<int>(workers_.size());
+      ++generation_;
+    }
+    start_.notify_all();
+    Work(0);
+    std::unique_lock<std::mutex> lk(mu_);
+    done_.wait(lk, [this] { return pending_ == 0; });
+  }
+
+ private:
+  void Work(int thread) {
+    for (;;) {
+      const int t = next_.fetch_add(1);
+      if (t >= ntasks_) return;
+      fn_(ctx_, t, thread);
+    }
+  }
+
+  void Loop(int thread) {
+    unsigned long seen = 0;
+    {
+      std::lock_guard<std::mutex> lk(mu_);
+      seen = generation_;
+    }
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lk(mu_);
+        start_.wait(lk, [&] { return stop_ || generation_ != seen; });
+        if (stop_) return;
+        seen = generation_;
+      }
+      Work(thread);
+      std::lock_guard<std::mutex> lk(mu_);
+      if (--pending_ == 0) done_.notify_one();
+    }
+  }
+
+  std::vector<std::thread> workers_;
+  std::mutex mu_;
+  std::condition_variable start_, done_;
+  bool stop_ = false;
+  unsigned long generation_ = 0;
+  TaskFn fn_ = nullptr;
+  void* ctx_ = nullptr;
+  int ntasks_ = 0;
+  std::atomic<int> next_{0};
+  int pending_ = 0;
+};
+
+struct State {
+  Pool pool;
+  const IsaOps* ops = nullptr;
+};
+
+void PoolParallelFor(const Runtime* rt, int ntasks, TaskFn fn, void* ctx) {
+  static_cast<Pool*>(rt->pool)->ParallelFor(ntasks, fn, ctx);
+}
+
+bool CpuHas(const char* isa) {
+  __builtin_cpu_init();
+  if (!strcmp(isa, "avx512")) return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  if (!strcmp(isa, "avx2")) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return !strcmp(isa, "generic") || !strcmp(isa, "generic16");
+}
+
+const IsaOps* OpsFor(const char* isa) {
+  if (!CpuHas(isa)) return nullptr;
+  if (!strcmp(isa, "avx512")) return c3d::isa_avx512();
+  if (!strcmp(isa, "avx2")) return c3d::isa_avx2();
+  if (!strcmp(isa, "generic")) return c3d::isa_generic();
+  if (!strcmp(isa, "generic16")) return c3d::isa_generic16();
+  return nullptr;
+}
+
+const IsaOps* BestOps() {
+  const char* order[] = {"avx512", "avx2", "generic"};
+  for (const char* isa : order)
+    if (const IsaOps* o = OpsFor(isa)) return o;
+  return c3d::isa_generic();
+}
+
+State* GetState(napi_env env, napi_callback_info info, size_t* argc, napi_value* argv) {
+  void* data = nullptr;
+  napi_get_cb_info(env, info, argc, argv, nullptr, &data);
+  return static_cast<State*>(data);
+}
+
+napi_value Throw(napi_env env, const std::string& msg) {
+  napi_throw_type_error(env, "ERR_CONV3D_NATIVE", msg.c_str());
+  return nullptr;
+}
+
+bool GetF32(napi_env env, napi_value v, float** data, size_t* len) {
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  napi_value ab;
+  size_t off = 0;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, &ab, &off) != napi_ok) return false;
+  if (type != napi_float32_array) return false;
+  *data = static_cast<float*>(ptr);
+  return true;
+}
+
+bool GetGeom(napi_env env, napi_value v, Geom* g) {
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
+  napi_typedarray_type type;
+  size_t len = 0;
+  void* ptr = nullptr;
+  napi_value ab;
+  size_t off = 0;
+  if (napi_get_typedarray_info(env, v, &type, &len, &ptr, &ab, &off) != napi_ok) return false;
+  if (type != napi_int32_array || len < 18) return false;
+  const int32_t* a = static_cast<const int32_t*>(ptr);
+  *g = Geom{a[0], a[1], a[2], a[3], a[4], a[5], a[6], a[7], a[8], a[9], a[10], a[11], a[12], a[13], a[14], a[15], a[16], a[17]};
+  for (int i = 0; i < 18; ++i)
+    if (a[i] < 0) return false;
+  // Any non-negative geometry is memory-safe: the drivers size their padded buffers from it.
+  return g->sd >= 1 && g->sh >= 1 && g->sw >= 1;
+}
+
+size_t Prod(std::initializer_list<long> v) {
+  size_t p = 1;
+  for (long x : v) p *= static_cast<size_t>(x);
+  return p;
+}
+
+enum class Op { kForward, kBackpropInput, kBackpropFilter };
+
+napi_value RunOp(napi_env env, napi_callback_info info, Op op) {
+  size_t argc = 4;
+  napi_value argv[4];
+  State* st = GetState(env, info, &argc, argv);
+  if (argc < 4) return Throw(env, "expected (a, b, out, geom)");
+  float *a = nullptr, *b = nullptr, *out = nullptr;
+  size_t la = 0, lb = 0, lo = 0;
+  if (!GetF32(env, argv[0], &a, &la) || !GetF32(env, argv[1], &b, &lb) || !GetF32(env, argv[2], &out, &lo))
+    return Throw(env, "arguments 1-3 must be Float32Arrays");
+  Geom g;
+  if (!GetGeom(env, argv[3], &g)) return Throw(env, "invalid geometry");
+  const size_t nx = Prod({g.N, g.D, g.H, g.W, g.C});
+  const size_t nw = Prod({g.KD, g.KH, g.KW, g.C, g.CO});
+  const size_t ny = Prod({g.N, g.OD, g.OH, g.OW, g.CO});
+  size_t ea = 0, eb = 0, eo = 0;
+  switch (op) {
+    case Op::kForward: ea = nx, eb = nw, eo = ny; break;
+    case Op::kBackpropInput: ea = ny, eb = nw, eo = nx; break;
+    case Op::kBackpropFilter: ea = nx, eb = ny, eo = nw; break;
+  }
+  if (la != ea || lb != eb || lo != eo)
+    return Throw(env, "array lengths do not match the geometry (" + std::to_string(la) + "/" + std::to_string(ea) +
+                          ", " + std::to_string(lb) + "/" + std::to_string(eb) + ", " + std::to_string(lo) + "/" +
+                          std::to_string(eo) + ")");
+  if (eo == 0) return nullptr;
+  Runtime rt{&PoolParallelFor, st->pool.threads(), &st->pool};
+  int rc = 0;
+  switch (op) {
+    case Op::kForward: rc = st->ops->forward(&rt, g, a, b, out); break;
+    case Op::kBackpropInput: rc = st->ops->backprop_input(&rt, g, a, b, out); break;
+    case Op::kBackpropFilter: rc = st->ops->backprop_filter(&rt, g, a, b, out); break;
+  }
+  if (rc != 0) {
+    napi_throw_range_error(env, "ERR_CONV3D_NATIVE_OOM", "conv3d native: out of memory for work buffers");
+    return nullptr;
+  }
+  return nullptr;
+}
+
+napi_value Forward(napi_env env, napi_callback_info info) { return RunOp(env, info, Op::kForward); }
+napi_value BackpropInput(napi_env env, napi_callback_info info) { return RunOp(env, info, Op::kBackpropInput); }
+napi_value BackpropFilter(napi_env env, napi_callback_info info) { return RunOp(env, info, Op::kBackpropFilter); }
+
+napi_value Str(napi_env env, const char* s) {
+  napi_value v;
+  napi_create_string_utf8(env, s, NAPI_AUTO_LENGTH, &v);
+  return v;
+}
+
+napi_value Int(napi_env env, int i) {
+  napi_value v;
+  napi_create_int32(env, i, &v);
+  return v;
+}
+
+napi_value Info(napi_env env, napi_callback_info info) {
+  size_t argc = 0;
+  State* st = GetState(env, info, &argc, nullptr);
+  napi_value o, sup;
+  napi_create_object(env, &o);
+  napi_set_named_property(env, o, "isa", Str(env, st->ops->name));
+  napi_set_named_property(env, o, "threads", Int(env, st->pool.threads()));
+  napi_set_named_property(env, o, "hardwareThreads", Int(env, static_cast<int>(std::thread::hardware_concurrency())));
+  napi_create_array(env, &sup);
+  const char* all[] = {"avx512", "avx2", "generic", "generic16"};
+  uint32_t k = 0;
+  for (const char* isa : all)
+    if (CpuHas(isa)) napi_set_element(env, sup, k++, Str(env, isa));
+  napi_set_named_property(env, o, "supported", sup);
+  return o;
+}
+
+napi_value SetIsa(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  State* st = GetState(env, info, &argc, argv);
+  char buf[32] = {0};
+  size_t n = 0;
+  if (argc < 1 || napi_get_value_string_utf8(env, argv[0], buf, sizeof buf, &n) != napi_ok)
+    return Throw(env, "setIsa(name: string)");
+  const IsaOps* o = !strcmp(buf, "auto") ? BestOps() : OpsFor(buf);
+  napi_value r;
+  napi_get_boolean(env, o != nullptr, &r);
+  if (o) st->ops = o;
+  return r;
+}
+
+napi_value SetThreads(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value argv[1];
+  State* st = GetState(env, info, &argc, argv);
+  int32_t n = 1;
+  if (argc < 1 || napi_get_value_int32(env, argv[0], &n) != napi_ok) return Throw(env, "setThreads(n: number)");
+  if (n < 1) n = 1;
+  if (n > 256) n = 256;
+  st->pool.Resize(n);
+  return Int(env, st->pool.threads());
+}
+
+void Cleanup(void* arg) { delete static_cast<State*>(arg); }
+
+}  // namespace
+
+NAPI_MODULE_INIT() {
+  State* st = new State();
+  st->ops = BestOps();
+  napi_add_env_cleanup_hook(env, Cleanup, st);
+  napi_property_descriptor props[] = {
+      {"forward", nullptr, Forward, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"backpropInput", nullptr, BackpropInput, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"backpropFilter", nullptr, BackpropFilter, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, st},
+  };
+  napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
+  return exports;
+}

@@ -1,0 +1,575 @@
+// The convolution drivers and register-tiled micro-kernels, written once as templates over a
+// vector type V (V::T, V::L lanes, zero/load/store/bcast/fma). Each isa_*.cc includes this
+// file inside its own namespace, compiled with its own -m flags, so instantiations for
+// different ISAs never share a symbol.
+//
+// All three operations are one "implicit GEMM" (no im2col matrix is built):
+//   forward:         C[row = output voxel][co] = sum_{tap, ci} xpad[row + tapoff + ci] * w[tap, ci, co]
+//   backprop-input:  per stride parity class, C[row = dx voxel][ci] =
+//                    sum_{tap in class, co} dypad[row + tapoff + co] * w[tap, ci, co]
+//   backprop-filter: C[(tap, ci)][co] = sum_{output voxel p} xpad[p + tapoff + ci] * dy[p, co]
+// The inputs are copied once into zero-padded buffers, so every tap reads valid memory and
+// the inner loops have no bounds tests. Output columns (channels) are split into panels of
+// NR = NV * L lanes; the weights are packed per panel ([k][NR], zero-filled past the end).
+
+#include <stdlib.h>
+#include <string.h>
+
+#define C3D_UNROLL _Pragma("GCC unroll 32")
+
+static inline long lmin(long a, long b) { return a < b ? a : b; }
+static inline long lmax(long a, long b) { return a > b ? a : b; }
+static inline long ceil_div(long a, long b) { return (a + b - 1) / b; }
+static inline long round_up(long a, long b) { return ceil_div(a, b) * b; }
+
+// 64-byte aligned float buffer with `slack` extra floats (for reads past the last row).
+static float* falloc(size_t n, size_t slack = 64) {
+  size_t bytes = ((n + slack) * sizeof(float) + 63) & ~size_t(63);
+  return static_cast<float*>(aligned_alloc(64, bytes));
+}
+
+// dst[N][Dp][Hp][Wp][C] = 0, then src[N][D][H][W][C] copied in at offset (pd, ph, pw).
+static void pad_copy(const float* src, float* dst, long N, long D, long H, long W, long C, long Dp,
+                     long Hp, long Wp, long pd, long ph, long pw) {
+  memset(dst, 0, sizeof(float) * N * Dp * Hp * Wp * C);
+  for (long n = 0; n < N; ++n)
+    for (long d = 0; d < D; ++d)
+      for (long h = 0; h < H; ++h) {
+        const float* s = src + (((n * D + d) * H + h) * W) * C;
+        float* t = dst + ((((n * Dp + d + pd) * Hp + h + ph) * Wp) + pw) * C;
+        memcpy(t, s, sizeof(float) * W * C);
+      }
+}
+
+static const long kMaxChunk = 256;  // rows per GEMM task (bounds the on-stack row tables)
+
+// ---------------------------------------------------------------------------------------
+// GEMM over implicit rows: C[r][0:NR] (+)= sum_t sum_c a[r][toff[t] + c] * B[t*cseg + c][0:NR]
+// ---------------------------------------------------------------------------------------
+struct GemmJob {
+  long M;                  // rows
+  long dims[4];            // row index -> (i0, i1, i2, i3), i3 fastest
+  long as[4];              // A row = abase + sum i_k * as[k]
+  long cs[4];              // C row = cbase + sum i_k * cs[k]
+  const float* abase;
+  float* cbase;
+  int ncols;               // valid output columns
+  int ntaps;
+  const long* toff;
+  int cseg;                // contiguous k-run per tap
+  const float* Bp;         // [panel][ntaps * cseg][NR]
+  int npanels;
+  int tap_block;           // taps per k-block (keeps the B block in L1/L2)
+  long mchunk;             // rows per task, multiple of MR, <= kMaxChunk
+};
+
+template <class V, int MR, int NV>
+struct Gemm {
+  static constexpr int L = V::L;
+  static constexpr int NR = NV * L;
+  typedef typename V::T T;
+
+  static inline void tile(const float* const* a, const long* toff, int nt, int cseg,
+                          const float* B, float* const* c, bool accum) {
+    T acc[MR][NV];
+    if (accum) {
+      C3D_UNROLL for (int r = 0; r < MR; ++r) C3D_UNROLL for (int v = 0; v < NV; ++v)
+          acc[r][v] = V::load(c[r] + v * L);
+    } else {
+      C3D_UNROLL for (int r = 0; r < MR; ++r) C3D_UNROLL for (int v = 0; v < NV; ++v)
+          acc[r][v] = V::zero();
+    }
+    for (int t = 0; t < nt; ++t) {
+      const long o = toff[t];
+      const float* ap[MR];
+      C3D_UNROLL for (int r = 0; r < MR; ++r) ap[r] = a[r] + o;
+      for (int k = 0; k < cseg; ++k) {
+        T b[NV];
+        C3D_UNROLL for (int v = 0; v < NV; ++v) b[v] = V::load(B + v * L);
+        C3D_UNROLL for (int r = 0; r < MR; ++r) {
+          const T xv = V::bcast(ap[r] + k);
+          C3D_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(xv, b[v], acc[r][v]);
+        }
+        B += NR;
+      }
+    }
+    C3D_UNROLL for (int r = 0; r < MR; ++r) C3D_UNROLL for (int v = 0; v < NV; ++v)
+        V::store(c[r] + v * L, acc[r][v]);
+  }
+
+  static void task(void* vjob, int t, int /*thread*/) {
+    const GemmJob& j = *static_cast<const GemmJob*>(vjob);
+    const long chunk = t / j.npanels;
+    const int panel = t % j.npanels;
+    const long m0 = chunk * j.mchunk;
+    const long m1 = lmin(j.M, m0 + j.mchunk);
+    const long rows = m1 - m0;
+    const long rows_p = round_up(rows, MR);
+    const int col0 = panel * NR;
+    const int colv = (int)lmin(NR, j.ncols - col0);
+    const bool partial = colv < NR;
+
+    const float* arow[kMaxChunk];
+    float* crow[kMaxChunk];
+    alignas(64) float scratch[kMaxChunk * NR];
+
+    long i[4];
+    long rem = m0;
+    for (int k = 3; k >= 0; --k) {
+      i[k] = rem % j.dims[k];
+      rem /= j.dims[k];
+    }
+    for (long m = 0; m < rows; ++m) {
+      arow[m] = j.abase + i[0] * j.as[0] + i[1] * j.as[1] + i[2] * j.as[2] + i[3] * j.as[3];
+      crow[m] = partial ? scratch + m * NR
+                        : j.cbase + i[0] * j.cs[0] + i[1] * j.cs[1] + i[2] * j.cs[2] + i[3] * j.cs[3] + col0;
+      for (int k = 3; k >= 0; --k) {
+        if (++i[k] < j.dims[k]) break;
+        i[k] = 0;
+      }
+    }
+    for (long m = rows; m < rows_p; ++m) {  // ragged last tile: recompute a valid row, discard
+      arow[m] = arow[rows - 1];
+      crow[m] = scratch + m * NR;
+    }
+    const long kpanel = (long)j.ntaps * j.cseg * NR;
+    const float* Bpanel = j.Bp + panel * kpanel;
+    const int ntb = j.ntaps > 0 ? j.ntaps : 1;
+    for (int tb = 0; tb < ntb; tb += j.tap_block) {
+      const int nt = (int)lmin(j.tap_block, j.ntaps - tb);
+      const float* B = Bpanel + (long)tb * j.cseg * NR;
+      for (long r0 = 0; r0 < rows_p; r0 += MR)
+        tile(arow + r0, j.toff + tb, nt > 0 ? nt : 0, j.cseg, B, crow + r0, tb > 0);
+    }
+    if (partial) {
+      for (long m = 0; m < rows; ++m) {
+        // recompute the destination row of m (crow[m] held the scratch row)
+        long ii[4];
+        long rr = m0 + m;
+        for (int k = 3; k >= 0; --k) {
+          ii[k] = rr % j.dims[k];
+          rr /= j.dims[k];
+        }
+        float* dst = j.cbase + ii[0] * j.cs[0] + ii[1] * j.cs[1] + ii[2] * j.cs[2] + ii[3] * j.cs[3] + col0;
+        memcpy(dst, scratch + m * NR, sizeof(float) * colv);
+      }
+    }
+  }
+
+  static void run(const Runtime* rt, GemmJob& j) {
+    if (j.M <= 0) return;
+    const long target_tasks = 8L * rt->nthreads;
+    long per = ceil_div(j.M * j.npanels, target_tasks);
+    per = lmax(MR, lmin(128, per));
+    j.mchunk = lmin(round_up(per, MR), (kMaxChunk / MR) * MR);
+    if (j.tap_block <= 0) j.tap_block = (int)lmax(1, 256 / lmax(1, j.cseg));
+    const long ntasks = ceil_div(j.M, j.mchunk) * j.npanels;
+    rt->parallel_for(rt, (int)ntasks, &Gemm::task, &j);
+  }
+};
+
+// Packs B (k rows x ncols, row stride ldb, column stride 1) into [panel][k][NR].
+static void pack_panels(const float* b, long k, int ncols, long ldb, int NR, float* out) {
+  const int np = (int)ceil_div(ncols, NR);
+  for (int p = 0; p < np; ++p) {
+    float* o = out + (long)p * k * NR;
+    const int c0 = p * NR;
+    const int cv = (int)lmin(NR, ncols - c0);
+    for (long r = 0; r < k; ++r) {
+      const float* s = b + r * ldb + c0;
+      for (int c = 0; c < cv; ++c) o[r * NR + c] = s[c];
+      for (int c = cv; c < NR; ++c) o[r * NR + c] = 0.f;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Forward
+// ---------------------------------------------------------------------------------------
+template <class V, int MR, int NV>
+static int forward_impl(const Runtime* rt, const Geom& g, const float* x, const float* w, float* y) {
+  typedef Gemm<V, MR, NV> G;
+  const long Dp = lmax(g.D + g.pd, (long)(g.OD - 1) * g.sd + g.KD);
+  const long Hp = lmax(g.H + g.ph, (long)(g.OH - 1) * g.sh + g.KH);
+  const long Wp = lmax(g.W + g.pw, (long)(g.OW - 1) * g.sw + g.KW);
+  const long C = g.C;
+  const bool need_pad = g.pd || g.ph || g.pw || Dp != g.D || Hp != g.H || Wp != g.W;
+  float* xp = nullptr;
+  if (need_pad) {
+    xp = falloc((size_t)g.N * Dp * Hp * Wp * C);
+    if (!xp) return 1;
+    pad_copy(x, xp, g.N, g.D, g.H, g.W, C, Dp, Hp, Wp, g.pd, g.ph, g.pw);
+  }
+  // The KW taps of one (kd, kh) read KW * C consecutive floats: one k-segment per (kd, kh).
+  const int ntaps = g.KD * g.KH;
+  const long cseg = (long)g.KW * C;
+  const long K = (long)ntaps * cseg;
+  const int np = (int)ceil_div(g.CO, G::NR);
+  float* Bp = falloc((size_t)np * K * G::NR);
+  long* toff = static_cast<long*>(malloc(sizeof(long) * (ntaps > 0 ? ntaps : 1)));
+  if (!Bp || !toff) {
+    free(xp);
+    free(Bp);
+    free(toff);
+    return 1;
+  }
+  pack_panels(w, K, g.CO, g.CO, G::NR, Bp);
+  int t = 0;
+  for (int kd = 0; kd < g.KD; ++kd)
+    for (int kh = 0; kh < g.KH; ++kh) toff[t++] = (kd * Hp + kh) * Wp * C;
+  GemmJob j;
+  j.M = (long)g.N * g.OD * g.OH * g.OW;
+  j.dims[0] = g.N, j.dims[1] = g.OD, j.dims[2] = g.OH, j.dims[3] = g.OW;
+  j.as[0] = Dp * Hp * Wp * C, j.as[1] = g.sd * Hp * Wp * C, j.as[2] = g.sh * Wp * C, j.as[3] = g.sw * C;
+  const long CO = g.CO;
+  j.cs[0] = (long)g.OD * g.OH * g.OW * CO, j.cs[1] = (long)g.OH * g.OW * CO, j.cs[2] = g.OW * CO, j.cs[3] = CO;
+  j.abase = need_pad ? xp : x;
+  j.cbase = y;
+  j.ncols = g.CO;
+  j.ntaps = ntaps;
+  j.toff = toff;
+  j.cseg = (int)cseg;
+  j.Bp = Bp;
+  j.npanels = np;
+  j.tap_block = 0;
+  G::run(rt, j);
+  free(xp);
+  free(Bp);
+  free(toff);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Backprop input: dx[id] = sum_{od*s - p + k = id} dy[od] * w[k]^T, split by stride parity.
+// For class r = (id + p) mod s the contributing taps are k = r + j*s and od = q - j with
+// q = (id + p - r) / s, so each class is a dense stride-1 correlation over dy.
+// ---------------------------------------------------------------------------------------
+struct AxisClass {
+  long first;  // first dx index of the class
+  long count;  // dx indices in the class
+  long q0;     // q of the first index
+  int taps;    // contributing taps j
+};
+
+static AxisClass axis_class(int r, int s, int K, int p, int in) {
+  AxisClass a;
+  a.first = ((r - p) % s + s) % s;
+  a.count = a.first < in ? ceil_div(in - a.first, s) : 0;
+  a.q0 = (a.first + p - r) / s;
+  a.taps = r < K ? (int)ceil_div(K - r, s) : 0;
+  return a;
+}
+
+template <class V, int MR, int NV>
+static int backprop_input_impl(const Runtime* rt, const Geom& g, const float* dy, const float* w, float* dx) {
+  typedef Gemm<V, MR, NV> G;
+  const int S[3] = {g.sd, g.sh, g.sw}, Kk[3] = {g.KD, g.KH, g.KW}, P[3] = {g.pd, g.ph, g.pw};
+  const int In[3] = {g.D, g.H, g.W}, Out[3] = {g.OD, g.OH, g.OW};
+  long F[3], Pd[3];
+  for (int a = 0; a < 3; ++a) {
+    F[a] = ceil_div(Kk[a], S[a]) - 1;
+    long back = 0;
+    for (int r = 0; r < S[a]; ++r) {
+      AxisClass c = axis_class(r, S[a], Kk[a], P[a], In[a]);
+      if (c.count > 0) back = lmax(back, c.q0 + c.count - 1 - (Out[a] - 1));
+    }
+    Pd[a] = F[a] + Out[a] + back;
+  }
+  const long CO = g.CO, CI = g.C;
+  float* dyp = falloc((size_t)g.N * Pd[0] * Pd[1] * Pd[2] * CO);
+  const int maxtaps = g.KD * g.KH * g.KW;
+  const int np = (int)ceil_div(CI, G::NR);
+  float* Bp = falloc((size_t)np * (maxtaps > 0 ? maxtaps : 1) * CO * G::NR);
+  float* Bt = falloc((size_t)(maxtaps > 0 ? maxtaps : 1) * CO * CI);
+  long* toff = static_cast<long*>(malloc(sizeof(long) * (maxtaps > 0 ? maxtaps : 1)));
+  if (!dyp || !Bp || !Bt || !toff) {
+    free(dyp), free(Bp), free(Bt), free(toff);
+    return 1;
+  }
+  pad_copy(dy, dyp, g.N, g.OD, g.OH, g.OW, CO, Pd[0], Pd[1], Pd[2], F[0], F[1], F[2]);
+  for (int rd = 0; rd < g.sd; ++rd)
+    for (int rh = 0; rh < g.sh; ++rh)
+      for (int rw = 0; rw < g.sw; ++rw) {
+        const AxisClass cd = axis_class(rd, g.sd, g.KD, g.pd, g.D);
+        const AxisClass ch = axis_class(rh, g.sh, g.KH, g.ph, g.H);
+        const AxisClass cw = axis_class(rw, g.sw, g.KW, g.pw, g.W);
+        if (cd.count == 0 || ch.count == 0 || cw.count == 0) continue;
+        // Taps of the class and the transposed weights Bt[(t * Jw + jw') * CO + co][ci] =
+        // w[k][ci][co]. The Jw taps of one (jd, jh) read Jw * CO consecutive floats of dy
+        // (jw descending), so they form one k-segment.
+        const int Jw = cw.taps;
+        int nt = 0;
+        if (Jw > 0)
+          for (int jd = 0; jd < cd.taps; ++jd)
+            for (int jh = 0; jh < ch.taps; ++jh) {
+              toff[nt] = -((jd * Pd[1] + jh) * Pd[2] + (Jw - 1)) * CO;
+              for (int jj = 0; jj < Jw; ++jj) {
+                const long jw = Jw - 1 - jj;
+                const long kd = rd + (long)jd * g.sd, kh = rh + (long)jh * g.sh, kw = rw + jw * g.sw;
+                const float* wk = w + ((kd * g.KH + kh) * g.KW + kw) * CI * CO;
+                float* bt = Bt + ((long)nt * Jw + jj) * CO * CI;
+                for (long ci = 0; ci < CI; ++ci)
+                  for (long co = 0; co < CO; ++co) bt[co * CI + ci] = wk[ci * CO + co];
+              }
+              ++nt;
+            }
+        if (nt > 0) pack_panels(Bt, (long)nt * Jw * CO, (int)CI, CI, G::NR, Bp);
+        GemmJob j;
+        j.M = (long)g.N * cd.count * ch.count * cw.count;
+        j.dims[0] = g.N, j.dims[1] = cd.count, j.dims[2] = ch.count, j.dims[3] = cw.count;
+        j.as[0] = Pd[0] * Pd[1] * Pd[2] * CO, j.as[1] = Pd[1] * Pd[2] * CO, j.as[2] = Pd[2] * CO, j.as[3] = CO;
+        j.abase = dyp + (((cd.q0 + F[0]) * Pd[1] + (ch.q0 + F[1])) * Pd[2] + (cw.q0 + F[2])) * CO;
+        const long H = g.H, W = g.W;
+        j.cs[0] = (long)g.D * H * W * CI, j.cs[1] = g.sd * H * W * CI, j.cs[2] = g.sh * W * CI, j.cs[3] = g.sw * CI;
+        j.cbase = dx + ((cd.first * H + ch.first) * W + cw.first) * CI;
+        j.ncols = (int)CI;
+        j.ntaps = nt;
+        j.toff = toff;
+        j.cseg = (int)(Jw * CO);
+        j.Bp = Bp;
+        j.npanels = np;
+        j.tap_block = 0;
+        G::run(rt, j);
+      }
+  free(dyp), free(Bp), free(Bt), free(toff);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Backprop filter: dw[(tap, ci)][co] = sum_p xpad[p + toff[tap] + ci] * dy[p][co].
+// Tasks own groups of output rows (n, od, oh) and accumulate into a per-thread partial dw,
+// summed at the end. Tiles are MR weight rows x NR output channels.
+// ---------------------------------------------------------------------------------------
+struct FilterJob {
+  const float* xp;
+  const float* dyp;
+  long Dp, Hp, Wp, C;
+  long OD, OH, OW, COp;
+  int sd, sh, sw;
+  long R;          // output rows N * OD * OH
+  long G;          // output rows per task
+  int ntiles;
+  const long* tile_off;   // [ntiles][MR] x offsets of the tile rows (relative to the voxel)
+  const long* tile_row;   // [ntiles][MR] dw row of each tile row, -1 = discard
+  int contig;             // tile rows are consecutive channels of one tap
+  int npanels;
+  float* partials;        // [thread][K][COp]
+  long K;
+};
+
+template <class V, int MR, int NV, bool CONTIG>
+struct FilterKernel {
+  static constexpr int L = V::L;
+  static constexpr int NR = NV * L;
+  typedef typename V::T T;
+
+  static inline void tile(const float* xp, const long* xrow, const float* const* dyrow, long G,
+                          long OW, long xstep, long dystep, const long* off, float* const* out) {
+    T acc[MR][NV];
+    C3D_UNROLL for (int r = 0; r < MR; ++r) C3D_UNROLL for (int v = 0; v < NV; ++v)
+        acc[r][v] = V::load(out[r] + v * L);
+    long o[MR];
+    C3D_UNROLL for (int r = 0; r < MR; ++r) o[r] = off[r];
+    for (long gi = 0; gi < G; ++gi) {
+      const float* xb = xp + xrow[gi] + (CONTIG ? o[0] : 0);
+      const float* db = dyrow[gi];
+      for (long ow = 0; ow < OW; ++ow) {
+        T b[NV];
+        C3D_UNROLL for (int v = 0; v < NV; ++v) b[v] = V::load(db + v * L);
+        C3D_UNROLL for (int r = 0; r < MR; ++r) {
+          const T xv = V::bcast(CONTIG ? xb + r : xb + o[r]);
+          C3D_UNROLL for (int v = 0; v < NV; ++v) acc[r][v] = V::fma(xv, b[v], acc[r][v]);
+        }
+        xb += xstep;
+        db += dystep;
+      }
+    }
+    C3D_UNROLL for (int r = 0; r < MR; ++r) C3D_UNROLL for (int v = 0; v < NV; ++v)
+        V::store(out[r] + v * L, acc[r][v]);
+  }
+
+  static void task(void* vjob, int t, int thread) {
+    const FilterJob& j = *static_cast<const FilterJob*>(vjob);
+    const long r0 = t * j.G, r1 = lmin(j.R, r0 + j.G);
+    const long G = r1 - r0;
+    long xrow[kMaxChunk];
+    const float* dyrow[kMaxChunk];
+    for (long r = r0; r < r1; ++r) {
+      const long oh = r % j.OH, od = (r / j.OH) % j.OD, n = r / (j.OH * j.OD);
+      xrow[r - r0] = (((n * j.Dp + od * j.sd) * j.Hp + oh * j.sh) * j.Wp) * j.C;
+      dyrow[r - r0] = j.dyp + r * j.OW * j.COp;
+    }
+    float* part = j.partials + (long)thread * j.K * j.COp;
+    alignas(64) float dummy[MR * NR];
+    memset(dummy, 0, sizeof dummy);  // discarded rows: keep them finite (no NaN/denormal stalls)
+    for (int p = 0; p < j.npanels; ++p) {
+      const float* dyr[kMaxChunk];
+      for (long gi = 0; gi < G; ++gi) dyr[gi] = dyrow[gi] + p * NR;
+      for (int ti = 0; ti < j.ntiles; ++ti) {
+        const long* rows = j.tile_row + (long)ti * MR;
+        float* out[MR];
+        for (int r = 0; r < MR; ++r)
+          out[r] = rows[r] >= 0 ? part + rows[r] * j.COp + p * NR : dummy + r * NR;
+        tile(j.xp, xrow, dyr, G, j.OW, (long)j.sw * j.C, j.COp, j.tile_off + (long)ti * MR, out);
+      }
+    }
+  }
+};
+
+struct ReduceJob {
+  const float* partials;
+  float* dw;
+  long K, CO, COp;
+  int nparts;
+  long rows_per_task;
+};
+
+static void reduce_task(void* vjob, int t, int) {
+  const ReduceJob& j = *static_cast<const ReduceJob*>(vjob);
+  const long k0 = t * j.rows_per_task, k1 = lmin(j.K, k0 + j.rows_per_task);
+  for (long k = k0; k < k1; ++k) {
+    float* d = j.dw + k * j.CO;
+    for (long c = 0; c < j.CO; ++c) d[c] = j.partials[k * j.COp + c];
+    for (int p = 1; p < j.nparts; ++p) {
+      const float* s = j.partials + ((long)p * j.K + k) * j.COp;
+      for (long c = 0; c < j.CO; ++c) d[c] += s[c];
+    }
+  }
+}
+
+template <class V, int MR, int NV>
+static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x, const float* dy, float* dw) {
+  constexpr int NR = NV * V::L;
+  const long Dp = lmax(g.D + g.pd, (long)(g.OD - 1) * g.sd + g.KD);
+  const long Hp = lmax(g.H + g.ph, (long)(g.OH - 1) * g.sh + g.KH);
+  const long Wp = lmax(g.W + g.pw, (long)(g.OW - 1) * g.sw + g.KW);
+  const long C = g.C, CO = g.CO;
+  const long COp = round_up(CO, NR);
+  const int ntaps = g.KD * g.KH * g.KW;
+  const long K = (long)ntaps * C;
+  const long P = (long)g.N * g.OD * g.OH * g.OW;
+  if (K == 0 || CO == 0) return 0;
+  if (P == 0) {
+    memset(dw, 0, sizeof(float) * K * CO);
+    return 0;
+  }
+  // MR floats of slack: a partial contiguous tile reads past the last channel.
+  float* xp = falloc((size_t)g.N * Dp * Hp * Wp * C, MR + 64);
+  float* dyp = COp == CO ? nullptr : falloc((size_t)P * COp);
+  // Weight rows (kd, kh, kw, ci): the KW * C rows of one (kd, kh) read consecutive floats.
+  const long seg = (long)g.KW * C;
+  const int nseg = g.KD * g.KH;
+  const bool contig = seg >= MR;
+  const long ntiles = contig ? (long)nseg * ceil_div(seg, MR) : ceil_div(K, MR);
+  long* tile_off = static_cast<long*>(malloc(sizeof(long) * ntiles * MR));
+  long* tile_row = static_cast<long*>(malloc(sizeof(long) * ntiles * MR));
+  const int nthreads = rt->nthreads;
+  float* partials = falloc((size_t)nthreads * K * COp);
+  if (!xp || (COp != CO && !dyp) || !tile_off || !tile_row || !partials) {
+    free(xp), free(dyp), free(tile_off), free(tile_row), free(partials);
+    return 1;
+  }
+  pad_copy(x, xp, g.N, g.D, g.H, g.W, C, Dp, Hp, Wp, g.pd, g.ph, g.pw);
+  memset(xp + (size_t)g.N * Dp * Hp * Wp * C, 0, sizeof(float) * (MR + 64));
+  if (dyp) {
+    for (long p = 0; p < P; ++p) {
+      memcpy(dyp + p * COp, dy + p * CO, sizeof(float) * CO);
+      memset(dyp + p * COp + CO, 0, sizeof(float) * (COp - CO));
+    }
+  }
+  memset(partials, 0, sizeof(float) * nthreads * K * COp);
+  if (contig) {
+    long ti = 0;
+    for (int kd = 0; kd < g.KD; ++kd)
+      for (int kh = 0; kh < g.KH; ++kh) {
+        const long sidx = (long)kd * g.KH + kh;
+        const long to = (kd * Hp + kh) * Wp * C;
+        for (long e0 = 0; e0 < seg; e0 += MR, ++ti)
+          for (int r = 0; r < MR; ++r) {
+            tile_off[ti * MR + r] = to + e0 + r;
+            tile_row[ti * MR + r] = e0 + r < seg ? sidx * seg + e0 + r : -1;
+          }
+      }
+  } else {
+    for (long k = 0; k < ntiles * MR; ++k) {
+      if (k < K) {
+        const long sidx = k / seg, e = k % seg;
+        const long kh = sidx % g.KH, kd = sidx / g.KH;
+        tile_off[k] = (kd * Hp + kh) * Wp * C + e;
+        tile_row[k] = k;
+      } else {
+        tile_off[k] = 0;
+        tile_row[k] = -1;
+      }
+    }
+  }
+  FilterJob j;
+  j.xp = xp;
+  j.dyp = dyp ? dyp : dy;
+  j.Dp = Dp, j.Hp = Hp, j.Wp = Wp, j.C = C;
+  j.OD = g.OD, j.OH = g.OH, j.OW = g.OW, j.COp = COp;
+  j.sd = g.sd, j.sh = g.sh, j.sw = g.sw;
+  j.R = (long)g.N * g.OD * g.OH;
+  j.G = lmax(1, lmin(kMaxChunk, ceil_div(256, g.OW)));
+  // enough tasks to balance the threads
+  j.G = lmax(1, lmin(j.G, ceil_div(j.R, 4L * nthreads)));
+  j.ntiles = (int)ntiles;
+  j.tile_off = tile_off;
+  j.tile_row = tile_row;
+  j.contig = contig;
+  j.npanels = (int)(COp / NR);
+  j.partials = partials;
+  j.K = K;
+  if (contig)
+    rt->parallel_for(rt, (int)ceil_div(j.R, j.G), &FilterKernel<V, MR, NV, true>::task, &j);
+  else
+    rt->parallel_for(rt, (int)ceil_div(j.R, j.G), &FilterKernel<V, MR, NV, false>::task, &j);
+  ReduceJob rj;
+  rj.partials = partials;
+  rj.dw = dw;
+  rj.K = K, rj.CO = CO, rj.COp = COp;
+  rj.nparts = nthreads;
+  rj.rows_per_task = lmax(1, ceil_div(K, 4L * nthreads));
+  rt->parallel_for(rt, (int)ceil_div(K, rj.rows_per_task), &reduce_task, &rj);
+  free(xp), free(dyp), free(tile_off), free(tile_row), free(partials);
+  return 0;
+}
+
+// ---------------------------------------------------------------------------------------
+// Tile-shape tables. V8: 8-lane vectors (16 registers); V16: 16-lane vectors (32 registers).
+// Shapes are chosen by the number of output columns (channels) of each GEMM.
+// ---------------------------------------------------------------------------------------
+template <class V8>
+struct Table8 {
+  static int forward(const Runtime* rt, const Geom& g, const float* x, const float* w, float* y) {
+    if (g.CO <= 8) return forward_impl<V8, 12, 1>(rt, g, x, w, y);
+    return forward_impl<V8, 6, 2>(rt, g, x, w, y);
+  }
+  static int backprop_input(const Runtime* rt, const Geom& g, const float* dy, const float* w, float* dx) {
+    if (g.C <= 8) return backprop_input_impl<V8, 12, 1>(rt, g, dy, w, dx);
+    return backprop_input_impl<V8, 6, 2>(rt, g, dy, w, dx);
+  }
+  static int backprop_filter(const Runtime* rt, const Geom& g, const float* x, const float* dy, float* dw) {
+    if (g.CO <= 8) return backprop_filter_impl<V8, 12, 1>(rt, g, x, dy, dw);
+    return backprop_filter_impl<V8, 6, 2>(rt, g, x, dy, dw);
+  }
+};
+
+template <class V8, class V16>
+struct Table16 {
+  static int forward(const Runtime* rt, const Geom& g, const float* x, const float* w, float* y) {
+    if (g.CO <= 8) return forward_impl<V8, 12, 1>(rt, g, x, w, y);
+    if (g.CO <= 16) return forward_impl<V16, 14, 1>(rt, g, x, w, y);
+    return forward_impl<V16, 12, 2>(rt, g, x, w, y);
+  }
+  static int backprop_input(const Runtime* rt, const Geom& g, const float* dy, const float* w, float* dx) {
+    if (g.C <= 8) return backprop_input_impl<V8, 12, 1>(rt, g, dy, w, dx);
+    if (g.C <= 16) return backprop_input_impl<V16, 14, 1>(rt, g, dy, w, dx);
+    return backprop_input_impl<V16, 12, 2>(rt, g, dy, w, dx);
+  }
+  static int backprop_filter(const Runtime* rt, const Geom& g, const float* x, const float* dy, float* dw) {
+    if (g.CO <= 8) return backprop_filter_impl<V8, 12, 1>(rt, g, x, dy, dw);
+    if (g.CO <= 16) return backprop_filter_impl<V16, 12, 1>(rt, g, x, dy, dw);
+    return backprop_filter_impl<V16, 12, 2>(rt, g, x, dy, dw);
+  }
+};

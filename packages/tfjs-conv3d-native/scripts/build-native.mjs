@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Compiles the N-API addon with node-gyp (build/Release/conv3d_native.node). Never fails the
+// surrounding build: on error it prints a notice, writes the log's tail to
+// build/native-build-error.txt (registerNativeConv3d reports it) and exits 0, so tsc still
+// runs and tfjs's JS kernels stay in use.
+//   --if-missing   do nothing when the addon already exists (the package's install script)
+// node-gyp: $NODE_GYP, else npm's bundled copy next to this node, else `node-gyp` on PATH.
+// Headers: the ones installed with node (<prefix>/include/node) when present (no download).
+// LUNGFLOW_SKIP_NATIVE_BUILD=1 skips the compile.
+import { spawnSync } from "node:child_process";
+import fs from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const buildDir = path.join(root, "build");
+const addon = path.join(buildDir, "Release", "conv3d_native.node");
+const errFile = path.join(buildDir, "native-build-error.txt");
+
+if (process.env.LUNGFLOW_SKIP_NATIVE_BUILD === "1") {
+  console.error("tfjs-conv3d-native: LUNGFLOW_SKIP_NATIVE_BUILD=1, native addon not built");
+  process.exit(0);
+}
+if (process.argv.includes("--if-missing") && fs.existsSync(addon)) process.exit(0);
+
+function findNodeGyp() {
+  if (process.env.NODE_GYP) return [process.execPath, process.env.NODE_GYP];
+  const prefix = path.resolve(path.dirname(process.execPath), "..");
+  for (const p of [
+    path.join(prefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+    path.join(prefix, "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+  ]) {
+    if (fs.existsSync(p)) return [process.execPath, p];
+  }
+  return ["node-gyp"];
+}
+
+const [cmd, ...pre] = findNodeGyp();
+const prefix = path.resolve(path.dirname(process.execPath), "..");
+const nodedir = fs.existsSync(path.join(prefix, "include", "node", "node_api.h")) ? [`--nodedir=${prefix}`] : [];
+const jobs = process.env.LUNGFLOW_NATIVE_BUILD_JOBS ?? "2";
+let log = "";
+function run(args) {
+  const r = spawnSync(cmd, [...pre, ...args, ...nodedir], { cwd: root, encoding: "utf8", env: process.env });
+  log += `$ node-gyp ${args.join(" ")}\n${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}\n`;
+  return r.status === 0;
+}
+
+fs.rmSync(errFile, { force: true });
+fs.rmSync(addon, { force: true });
+const t0 = Date.now();
+const ok =
+  (fs.existsSync(path.join(buildDir, "Makefile")) || run(["configure"])) &&
+  run(["build", "--jobs", jobs]) &&
+  fs.existsSync(addon);
+if (ok) {
+  console.error(`tfjs-conv3d-native: built ${path.relative(root, addon)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+} else {
+  const tail = log
+    .split("\n")
+    .filter((l) => l.trim() && !l.startsWith("gyp info"))
+    .slice(-30)
+    .join("\n");
+  fs.mkdirSync(buildDir, { recursive: true });
+  fs.writeFileSync(errFile, tail + "\n");
+  console.error(
+    `tfjs-conv3d-native: the native addon did not build; tfjs's JS conv3d kernels will be used.\n${tail
+      .split("\n")
+      .slice(-8)
+      .join("\n")}`,
+  );
+}
