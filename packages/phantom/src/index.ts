@@ -1,15 +1,26 @@
 /**
  * @lungflow/phantom: deterministic synthetic chest CT phantoms (HU volume + lung, airway
- * and nodule ground truth) and cohorts of them written as real DICOM series.
+ * and nodule ground truth), written as real DICOM series (dcmjs) and as labelled cohorts.
  *
  * ```ts
- * import { makePhantom } from "@lungflow/phantom";
+ * import { makePhantom, writeSeries, writeCohort } from "@lungflow/phantom";
  * const p = makePhantom({ seed: 7, nodules: 3, cancer: true }); // 48 x 96 x 96, 0.7 mm
  * p.hu;        // Int16Array [z, y, x], HU
  * p.lungMask;  // Uint8Array, 1 = lung (vessels included, nodules and airways excluded)
  * p.label;     // 1: a nodule >= 10 mm is present
+ * await writeSeries(p, "/tmp/p7", { transferSyntax: "implicit", variant: "missing-slice" });
+ * await writeCohort({ out: "/tmp/cohort", patients: 8, seed: 1 }); // + stage1_labels.csv
  * ```
  */
+
+export { type EncodingOptions, TRANSFER_SYNTAX } from "./encoding.js";
+export {
+  GROUND_TRUTH_DIR,
+  type GroundTruth,
+  readGroundTruth,
+  type TruthJson,
+  writeGroundTruth,
+} from "./ground-truth.js";
 export { HU_MAX, HU_MIN, makePhantom } from "./make-phantom.js";
 export { hashSeed, Rng } from "./rng.js";
 export {
@@ -19,3 +30,16 @@ export {
   type Phantom,
   type PhantomOptions,
 } from "./types.js";
+export { BROKEN_VARIANTS, type BrokenVariant } from "./variants.js";
+export {
+  type CohortOptions,
+  type CohortPatient,
+  type WrittenCohort,
+  writeCohort,
+} from "./write-cohort.js";
+export {
+  type WriteSeriesOptions,
+  type WrittenFile,
+  type WrittenSeries,
+  writeSeries,
+} from "./write-series.js";

@@ -1,4 +1,5 @@
 import { Code, drawLayout, NODULE_BASE, TISSUE_HU } from "./anatomy.js";
+import { fovMask } from "./encoding.js";
 import { drawNoduleSpecs, maxNoduleDiameter, paintNodules } from "./nodules.js";
 import { hashSeed, Rng } from "./rng.js";
 import { paintBronchi, paintGas, paintSlices, paintVessels } from "./structures.js";
@@ -119,15 +120,14 @@ function rasterise(
 ): void {
   const [nz, ny, nx] = shape;
   const [dz, dy, dx] = spacing;
-  const base = new Float64Array(256);
+  // Integer arithmetic in the voxel loop (several times faster than doubles + Math.round).
+  const base = new Int32Array(256);
   for (const [c, v] of Object.entries(TISSUE_HU)) base[Number(c)] = v;
-  noduleHu.forEach((v, k) => {
-    base[NODULE_BASE + k] = v;
-  });
+  for (let k = 0; k < noduleHu.length; k++) base[NODULE_BASE + k] = Math.round(noduleHu[k]);
   // Gaussian noise from a table of 65536 Box-Muller deviates indexed by a xorshift32 stream.
   const trng = new Rng(hashSeed(o.seed, 15));
-  const table = new Float64Array(65536);
-  for (let i = 0; i < table.length; i++) table[i] = o.noise * trng.normal();
+  const table = new Int32Array(65536);
+  for (let i = 0; i < table.length; i++) table[i] = Math.round(o.noise * trng.normal());
   // Lung texture: value noise on a coarse lattice, trilinear, plus a posterior gradient.
   const gx = Math.ceil((nx * dx) / TEXTURE_CELL_MM) + 2;
   const gy = Math.ceil((ny * dy) / TEXTURE_CELL_MM) + 2;
@@ -143,13 +143,7 @@ function rasterise(
   }
   const slab = new Float64Array(gx * gy);
   const row = new Float64Array(gx);
-  const fovIn = new Uint8Array(ny * nx);
-  const cx = (nx - 1) / 2;
-  const cy = (ny - 1) / 2;
-  const R2 = o.fovRadiusPx * o.fovRadiusPx;
-  for (let y = 0; y < ny; y++) {
-    for (let x = 0; x < nx; x++) fovIn[y * nx + x] = (x - cx) ** 2 + (y - cy) ** 2 <= R2 ? 1 : 0;
-  }
+  const fovIn = fovMask(ny, nx, o.fovRadiusPx);
   const step = o.step;
   let s = hashSeed(o.seed, 16) | 1;
   for (let z = 0; z < nz; z++) {
@@ -179,12 +173,12 @@ function rasterise(
         }
         let v = base[c] + table[s >>> 16];
         if (c === Code.LUNG) {
-          v += row[ix[x]] * (1 - wx[x]) + row[ix[x] + 1] * wx[x] + grad;
+          v += (row[ix[x]] * (1 - wx[x]) + row[ix[x] + 1] * wx[x] + grad) | 0;
           lungMask[i] = 1;
         } else if (c === Code.VESSEL) lungMask[i] = 1;
         else if (c === Code.AIRWAY) airwayMask[i] = 1;
-        v = step === 1 ? Math.round(v) : 2 * Math.round(v / 2);
-        hu[i] = v < HU_MIN ? HU_MIN : Math.min(v, HU_MAX);
+        if (step === 2) v &= ~1; // even values (rounded down) so that RescaleSlope 2 is exact
+        hu[i] = v < HU_MIN ? HU_MIN : v > HU_MAX ? HU_MAX : v;
       }
     }
   }

@@ -154,7 +154,7 @@ export function paintVessels(
     r: number,
     depth: number,
   ) => {
-    if (r < minR || depth > 5) return;
+    if (r < minR || depth > 6) return;
     const q: [number, number, number] = [p[0] + d[0] * len, p[1] + d[1] * len, p[2] + d[2] * len];
     paintTube(lab, shape, spacing, p, q, r, r * 0.85, Code.VESSEL, OVER_LUNG);
     for (let c = 0; c < 2; c++) {
@@ -181,6 +181,8 @@ export function paintVessels(
       [side * 0.8, 0.3, 0.1],
       [side * 0.5, 0.4, -0.8],
       [side * 0.6, -0.5, -0.5],
+      [side * 0.7, -0.6, 0.4],
+      [side * 0.5, 0.7, -0.2],
     ];
     for (const t of trunks) {
       const dz = (t[2] * LL) / F; // z directions stretched with the lung's z extent
@@ -189,7 +191,7 @@ export function paintVessels(
         h,
         [t[0] / n, t[1] / n, dz / n],
         0.1 * F * Math.max(1, LL / F),
-        Math.max(0.9 * spacing[2], 0.009 * F),
+        Math.max(0.9 * spacing[2], 0.011 * F),
         0,
       );
     }
