@@ -13,7 +13,12 @@ export type IngestErrorCode = "BAD_ROOT" | "WORKER_FAILED" | "INTERNAL" | "BAD_O
 /** A failure of the ingest flow itself (not of a DICOM series or the store). */
 export class IngestError extends LungflowError {
   declare readonly code: IngestErrorCode;
-  constructor(code: IngestErrorCode, message: string, context: Record<string, unknown> = {}, options?: { cause?: unknown }) {
+  constructor(
+    code: IngestErrorCode,
+    message: string,
+    context: Record<string, unknown> = {},
+    options?: { cause?: unknown },
+  ) {
     super("IngestError", code, message, context, options);
   }
 }
@@ -35,7 +40,10 @@ export function serializeError(err: unknown): SerializedError {
       tag: tagged ? (e._tag as string) : e.name,
       code: tagged ? (e.code as string) : "INTERNAL",
       message: e.message,
-      context: tagged && e.context && typeof e.context === "object" ? jsonSafe(e.context as Record<string, unknown>) : {},
+      context:
+        tagged && e.context && typeof e.context === "object"
+          ? jsonSafe(e.context as Record<string, unknown>)
+          : {},
     };
   }
   return { tag: "Error", code: "INTERNAL", message: String(err), context: {} };

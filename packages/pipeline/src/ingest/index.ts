@@ -1,4 +1,9 @@
-export { IngestError, type IngestErrorCode, type SerializedError, serializeError } from "./errors.js";
+export {
+  IngestError,
+  type IngestErrorCode,
+  type SerializedError,
+  serializeError,
+} from "./errors.js";
 export type { IngestEvent, IngestSummary } from "./events.js";
 export { type IngestOptions, ingest } from "./ingest.js";
 export { type MaskMode, preprocessingParams } from "./params.js";

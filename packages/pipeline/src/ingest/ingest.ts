@@ -1,12 +1,23 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { openStore, parseLabelsCsv } from "@lungflow/patch-store";
-import { concat, defer, EMPTY, from, lastValueFrom, map, mergeMap, Observable, of, tap } from "rxjs";
 import type { Piscina } from "piscina";
+import {
+  concat,
+  defer,
+  EMPTY,
+  from,
+  lastValueFrom,
+  map,
+  mergeMap,
+  Observable,
+  of,
+  tap,
+} from "rxjs";
 import { IngestError, serializeError } from "./errors.js";
 import type { IngestEvent, IngestSummary } from "./events.js";
-import { type PatientFolder, patientFolders } from "./patient-folders.js";
 import { type MaskMode, preprocessingParams } from "./params.js";
+import { type PatientFolder, patientFolders } from "./patient-folders.js";
 import { createIngestPool, defaultWorkers } from "./pool.js";
 import { runIngestTask } from "./run-task.js";
 import type { IngestTask, IngestTaskResult, StageTimings } from "./task.js";
@@ -44,11 +55,21 @@ export interface IngestOptions {
 const STAGES: (keyof StageTimings)[] = ["hash", "read", "resample", "segment", "write", "total"];
 
 function validate(o: IngestOptions): void {
-  const bad = (m: string) => new IngestError("BAD_OPTIONS", m, { options: { ...o, drain: undefined, signal: undefined, folders: undefined } });
-  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0)) throw bad(`workers must be an integer >= 0, got ${o.workers}`);
-  if (o.chunk !== undefined && !(Number.isInteger(o.chunk) && o.chunk >= 8 && o.chunk <= 512)) throw bad(`chunk must be an integer in 8..512, got ${o.chunk}`);
-  if (o.zstdLevel !== undefined && !(Number.isInteger(o.zstdLevel) && o.zstdLevel >= 1 && o.zstdLevel <= 22)) throw bad(`zstd level must be an integer in 1..22, got ${o.zstdLevel}`);
-  if (o.maskMode !== undefined && o.maskMode !== "kdsb17" && o.maskMode !== "improved") throw bad(`mask mode must be kdsb17 or improved, got ${o.maskMode}`);
+  const bad = (m: string) =>
+    new IngestError("BAD_OPTIONS", m, {
+      options: { ...o, drain: undefined, signal: undefined, folders: undefined },
+    });
+  if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0))
+    throw bad(`workers must be an integer >= 0, got ${o.workers}`);
+  if (o.chunk !== undefined && !(Number.isInteger(o.chunk) && o.chunk >= 8 && o.chunk <= 512))
+    throw bad(`chunk must be an integer in 8..512, got ${o.chunk}`);
+  if (
+    o.zstdLevel !== undefined &&
+    !(Number.isInteger(o.zstdLevel) && o.zstdLevel >= 1 && o.zstdLevel <= 22)
+  )
+    throw bad(`zstd level must be an integer in 1..22, got ${o.zstdLevel}`);
+  if (o.maskMode !== undefined && o.maskMode !== "kdsb17" && o.maskMode !== "improved")
+    throw bad(`mask mode must be kdsb17 or improved, got ${o.maskMode}`);
 }
 
 /**
@@ -80,13 +101,18 @@ export function ingest(opts: IngestOptions): Observable<IngestEvent> {
   });
 }
 
-async function run(opts: IngestOptions, signal: AbortSignal, emit: (e: IngestEvent) => void): Promise<void> {
+async function run(
+  opts: IngestOptions,
+  signal: AbortSignal,
+  emit: (e: IngestEvent) => void,
+): Promise<void> {
   validate(opts);
   const t0 = performance.now();
   const params = preprocessingParams(opts.maskMode ?? "kdsb17");
   const root = path.resolve(opts.root);
   const st = await fs.stat(root).catch(() => undefined);
-  if (!st?.isDirectory()) throw new IngestError("BAD_ROOT", `DICOM root ${root} is not a folder`, { root });
+  if (!st?.isDirectory())
+    throw new IngestError("BAD_ROOT", `DICOM root ${root} is not a folder`, { root });
   const labelsText = opts.labels !== undefined ? await fs.readFile(opts.labels, "utf8") : undefined;
   if (labelsText !== undefined) parseLabelsCsv(labelsText, opts.labels as string); // fail before any work
   const store = await openStore(opts.store, { create: true, params });
@@ -115,7 +141,9 @@ async function run(opts: IngestOptions, signal: AbortSignal, emit: (e: IngestEve
   try {
     const rec = await store.recover();
     if (rec.rolledForward.length || rec.removed.length) emit({ type: "recovered", ...rec });
-    const folders = opts.folders ? await collect(opts.folders) : await collect(patientFolders(root));
+    const folders = opts.folders
+      ? await collect(opts.folders)
+      : await collect(patientFolders(root));
     summary.total = folders.length;
     emit({ type: "discovered", total: folders.length, root });
     if (workers > 0) pool = createIngestPool(workers);
@@ -145,8 +173,19 @@ async function run(opts: IngestOptions, signal: AbortSignal, emit: (e: IngestEve
           from(
             runTask(task).catch((err): IngestTaskResult | "discarded" => {
               if (signal.aborted) return "discarded";
-              const e = new IngestError("WORKER_FAILED", `worker failed on patient ${f.id}: ${(err as Error)?.message ?? err}`, { patientId: f.id, dir: f.dir }, { cause: err });
-              return { status: "failed", id: f.id, stage: "worker", error: serializeError(e), timings: {} };
+              const e = new IngestError(
+                "WORKER_FAILED",
+                `worker failed on patient ${f.id}: ${(err as Error)?.message ?? err}`,
+                { patientId: f.id, dir: f.dir },
+                { cause: err },
+              );
+              return {
+                status: "failed",
+                id: f.id,
+                stage: "worker",
+                error: serializeError(e),
+                timings: {},
+              };
             }),
           ).pipe(map((r): IngestEvent => toEvent(r, f))),
         );
@@ -176,7 +215,8 @@ async function run(opts: IngestOptions, signal: AbortSignal, emit: (e: IngestEve
   summary.durationMs = Math.round(performance.now() - t0);
   const min = summary.durationMs / 60000;
   summary.patientsPerMin = min > 0 ? round2(summary.ingested / min) : 0;
-  summary.dicomMBps = summary.durationMs > 0 ? round2(summary.dicomBytes / 1e6 / (summary.durationMs / 1000)) : 0;
+  summary.dicomMBps =
+    summary.durationMs > 0 ? round2(summary.dicomBytes / 1e6 / (summary.durationMs / 1000)) : 0;
   emit({ type: "finished", summary });
 }
 
@@ -194,7 +234,13 @@ function toEvent(r: IngestTaskResult | "discarded", f: PatientFolder): IngestEve
   if (r === "discarded") return { type: "discarded", id: f.id };
   switch (r.status) {
     case "skipped":
-      return { type: "skipped", id: r.id, reason: "unchanged", sourceHash: r.sourceHash, dicomBytes: r.dicomBytes };
+      return {
+        type: "skipped",
+        id: r.id,
+        reason: "unchanged",
+        sourceHash: r.sourceHash,
+        dicomBytes: r.dicomBytes,
+      };
     case "failed":
       return { type: "failed", id: r.id, dir: f.dir, stage: r.stage, error: r.error };
     case "ingested": {

@@ -7,7 +7,10 @@ export type MaskMode = "kdsb17" | "improved";
  * The preprocessing parameters the ingest writes with (kdsb17's, see ARCHITECTURE.md).
  * Stored in the store's root attributes; a store made with other values refuses these.
  */
-export function preprocessingParams(maskMode: MaskMode = "kdsb17", tailFraction = 0.005): PreprocessingParams {
+export function preprocessingParams(
+  maskMode: MaskMode = "kdsb17",
+  tailFraction = 0.005,
+): PreprocessingParams {
   return {
     spacing: [1, 1, 1],
     interpolation: "trilinear",

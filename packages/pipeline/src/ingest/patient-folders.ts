@@ -20,7 +20,12 @@ export async function listPatientFolders(root: string): Promise<PatientFolder[]>
   try {
     entries = await fs.readdir(root, { withFileTypes: true });
   } catch (err) {
-    throw new IngestError("BAD_ROOT", `cannot read the DICOM root ${root}: ${(err as Error).message}`, { root }, { cause: err });
+    throw new IngestError(
+      "BAD_ROOT",
+      `cannot read the DICOM root ${root}: ${(err as Error).message}`,
+      { root },
+      { cause: err },
+    );
   }
   return entries
     .filter((e) => e.isDirectory() && !e.name.startsWith("."))

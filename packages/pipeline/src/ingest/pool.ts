@@ -13,7 +13,9 @@ export function ingestWorkerUrl(): URL {
   if (fs.existsSync(fileURLToPath(here))) return here;
   const dist = new URL("../../dist/ingest/worker.js", import.meta.url);
   if (fs.existsSync(fileURLToPath(dist))) return dist;
-  throw new Error(`ingest worker not built: ${fileURLToPath(dist)} is missing (run the pipeline build)`);
+  throw new Error(
+    `ingest worker not built: ${fileURLToPath(dist)} is missing (run the pipeline build)`,
+  );
 }
 
 /** Default pool size: the number of CPU cores. */

@@ -60,7 +60,11 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
     const iso = resample(volume, task.params.spacing);
     lap("resample");
     stage = "segment";
-    const seg = segmentLungs(iso, { mode: task.maskMode, tailFraction: task.params.tailFraction, source: task.id });
+    const seg = segmentLungs(iso, {
+      mode: task.maskMode,
+      tailFraction: task.params.tailFraction,
+      source: task.id,
+    });
     lap("segment");
     stage = "write";
     const attrs = await store.writePatient(

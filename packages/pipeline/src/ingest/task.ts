@@ -28,7 +28,13 @@ export interface StageTimings {
 
 /** What a worker sends back (small: no arrays cross the thread boundary). */
 export type IngestTaskResult =
-  | { status: "skipped"; id: string; sourceHash: string; dicomBytes: number; timings: Pick<StageTimings, "hash" | "total"> }
+  | {
+      status: "skipped";
+      id: string;
+      sourceHash: string;
+      dicomBytes: number;
+      timings: Pick<StageTimings, "hash" | "total">;
+    }
   | {
       status: "ingested";
       id: string;
@@ -45,4 +51,10 @@ export type IngestTaskResult =
       /** Resident set size of the process when the task ended, MiB (all threads). */
       rssMiB: number;
     }
-  | { status: "failed"; id: string; error: SerializedError; stage: string; timings: Partial<StageTimings> };
+  | {
+      status: "failed";
+      id: string;
+      error: SerializedError;
+      stage: string;
+      timings: Partial<StageTimings>;
+    };
