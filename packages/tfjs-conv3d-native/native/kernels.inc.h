@@ -353,8 +353,9 @@ struct FilterJob {
   const long* tile_row;   // [ntiles][MR] dw row of each tile row, -1 = discard
   int contig;             // tile rows are consecutive channels of one tap
   int npanels;
-  float* partials;        // [thread][K][COp]
+  float* partials;        // [part][K][COp]
   long K;
+  long rows_per_part;
 };
 
 template <class V, int MR, int NV, bool CONTIG>
@@ -388,29 +389,34 @@ struct FilterKernel {
         V::store(out[r] + v * L, acc[r][v]);
   }
 
-  static void task(void* vjob, int t, int thread) {
+  // Task t owns part t: a fixed range of output rows, processed in groups of G rows, summed
+  // into its own partial dw. Fixed parts (not per-thread sums) keep dw bitwise reproducible.
+  static void task(void* vjob, int t, int /*thread*/) {
     const FilterJob& j = *static_cast<const FilterJob*>(vjob);
-    const long r0 = t * j.G, r1 = lmin(j.R, r0 + j.G);
-    const long G = r1 - r0;
-    long xrow[kMaxChunk];
-    const float* dyrow[kMaxChunk];
-    for (long r = r0; r < r1; ++r) {
-      const long oh = r % j.OH, od = (r / j.OH) % j.OD, n = r / (j.OH * j.OD);
-      xrow[r - r0] = (((n * j.Dp + od * j.sd) * j.Hp + oh * j.sh) * j.Wp) * j.C;
-      dyrow[r - r0] = j.dyp + r * j.OW * j.COp;
-    }
-    float* part = j.partials + (long)thread * j.K * j.COp;
+    float* part = j.partials + (long)t * j.K * j.COp;
+    memset(part, 0, sizeof(float) * j.K * j.COp);
     alignas(64) float dummy[MR * NR];
     memset(dummy, 0, sizeof dummy);  // discarded rows: keep them finite (no NaN/denormal stalls)
-    for (int p = 0; p < j.npanels; ++p) {
-      const float* dyr[kMaxChunk];
-      for (long gi = 0; gi < G; ++gi) dyr[gi] = dyrow[gi] + p * NR;
-      for (int ti = 0; ti < j.ntiles; ++ti) {
-        const long* rows = j.tile_row + (long)ti * MR;
-        float* out[MR];
-        for (int r = 0; r < MR; ++r)
-          out[r] = rows[r] >= 0 ? part + rows[r] * j.COp + p * NR : dummy + r * NR;
-        tile(j.xp, xrow, dyr, G, j.OW, (long)j.sw * j.C, j.COp, j.tile_off + (long)ti * MR, out);
+    const long pr0 = t * j.rows_per_part, pr1 = lmin(j.R, pr0 + j.rows_per_part);
+    for (long r0 = pr0; r0 < pr1; r0 += j.G) {
+      const long r1 = lmin(pr1, r0 + j.G);
+      const long G = r1 - r0;
+      long xrow[kMaxChunk];
+      const float* dyrow[kMaxChunk];
+      for (long r = r0; r < r1; ++r) {
+        const long oh = r % j.OH, od = (r / j.OH) % j.OD, n = r / (j.OH * j.OD);
+        xrow[r - r0] = (((n * j.Dp + od * j.sd) * j.Hp + oh * j.sh) * j.Wp) * j.C;
+        dyrow[r - r0] = j.dyp + r * j.OW * j.COp;
+      }
+      for (int p = 0; p < j.npanels; ++p) {
+        const float* dyr[kMaxChunk];
+        for (long gi = 0; gi < G; ++gi) dyr[gi] = dyrow[gi] + p * NR;
+        for (int ti = 0; ti < j.ntiles; ++ti) {
+          const long* rows = j.tile_row + (long)ti * MR;
+          float* out[MR];
+          for (int r = 0; r < MR; ++r) out[r] = rows[r] >= 0 ? part + rows[r] * j.COp + p * NR : dummy + r * NR;
+          tile(j.xp, xrow, dyr, G, j.OW, (long)j.sw * j.C, j.COp, j.tile_off + (long)ti * MR, out);
+        }
       }
     }
   }
@@ -463,8 +469,13 @@ static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x
   const long ntiles = contig ? (long)nseg * ceil_div(seg, MR) : ceil_div(K, MR);
   long* tile_off = static_cast<long*>(malloc(sizeof(long) * ntiles * MR));
   long* tile_row = static_cast<long*>(malloc(sizeof(long) * ntiles * MR));
-  const int nthreads = rt->nthreads;
-  float* partials = falloc((size_t)nthreads * K * COp);
+  // Parts: at least one per thread, 8 when the threads are fewer (load balance), fewer when
+  // the partial buffers would exceed ~64 MB. Results do not depend on the thread count <= 8.
+  const long R = (long)g.N * g.OD * g.OH;
+  long nparts = lmax(8, rt->nthreads);
+  nparts = lmin(nparts, lmax((long)rt->nthreads, (64L << 20) / (long)(sizeof(float) * K * COp)));
+  nparts = lmax(1, lmin(nparts, R));
+  float* partials = falloc((size_t)nparts * K * COp);
   if (!xp || (COp != CO && !dyp) || !tile_off || !tile_row || !partials) {
     free(xp), free(dyp), free(tile_off), free(tile_row), free(partials);
     return 1;
@@ -477,7 +488,6 @@ static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x
       memset(dyp + p * COp + CO, 0, sizeof(float) * (COp - CO));
     }
   }
-  memset(partials, 0, sizeof(float) * nthreads * K * COp);
   if (contig) {
     long ti = 0;
     for (int kd = 0; kd < g.KD; ++kd)
@@ -509,10 +519,9 @@ static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x
   j.Dp = Dp, j.Hp = Hp, j.Wp = Wp, j.C = C;
   j.OD = g.OD, j.OH = g.OH, j.OW = g.OW, j.COp = COp;
   j.sd = g.sd, j.sh = g.sh, j.sw = g.sw;
-  j.R = (long)g.N * g.OD * g.OH;
+  j.R = R;
+  j.rows_per_part = ceil_div(R, nparts);
   j.G = lmax(1, lmin(kMaxChunk, ceil_div(256, g.OW)));
-  // enough tasks to balance the threads
-  j.G = lmax(1, lmin(j.G, ceil_div(j.R, 4L * nthreads)));
   j.ntiles = (int)ntiles;
   j.tile_off = tile_off;
   j.tile_row = tile_row;
@@ -521,15 +530,15 @@ static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x
   j.partials = partials;
   j.K = K;
   if (contig)
-    rt->parallel_for(rt, (int)ceil_div(j.R, j.G), &FilterKernel<V, MR, NV, true>::task, &j);
+    rt->parallel_for(rt, (int)ceil_div(R, j.rows_per_part), &FilterKernel<V, MR, NV, true>::task, &j);
   else
-    rt->parallel_for(rt, (int)ceil_div(j.R, j.G), &FilterKernel<V, MR, NV, false>::task, &j);
+    rt->parallel_for(rt, (int)ceil_div(R, j.rows_per_part), &FilterKernel<V, MR, NV, false>::task, &j);
   ReduceJob rj;
   rj.partials = partials;
   rj.dw = dw;
   rj.K = K, rj.CO = CO, rj.COp = COp;
-  rj.nparts = nthreads;
-  rj.rows_per_task = lmax(1, ceil_div(K, 4L * nthreads));
+  rj.nparts = (int)ceil_div(R, j.rows_per_part);
+  rj.rows_per_task = lmax(1, ceil_div(K, 4L * rt->nthreads));
   rt->parallel_for(rt, (int)ceil_div(K, rj.rows_per_task), &reduce_task, &rj);
   free(xp), free(dyp), free(tile_off), free(tile_row), free(partials);
   return 0;

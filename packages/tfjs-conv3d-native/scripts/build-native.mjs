@@ -27,7 +27,16 @@ function findNodeGyp() {
   if (process.env.NODE_GYP) return [process.execPath, process.env.NODE_GYP];
   const prefix = path.resolve(path.dirname(process.execPath), "..");
   for (const p of [
-    path.join(prefix, "lib", "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
+    path.join(
+      prefix,
+      "lib",
+      "node_modules",
+      "npm",
+      "node_modules",
+      "node-gyp",
+      "bin",
+      "node-gyp.js",
+    ),
     path.join(prefix, "node_modules", "npm", "node_modules", "node-gyp", "bin", "node-gyp.js"),
   ]) {
     if (fs.existsSync(p)) return [process.execPath, p];
@@ -37,11 +46,17 @@ function findNodeGyp() {
 
 const [cmd, ...pre] = findNodeGyp();
 const prefix = path.resolve(path.dirname(process.execPath), "..");
-const nodedir = fs.existsSync(path.join(prefix, "include", "node", "node_api.h")) ? [`--nodedir=${prefix}`] : [];
+const nodedir = fs.existsSync(path.join(prefix, "include", "node", "node_api.h"))
+  ? [`--nodedir=${prefix}`]
+  : [];
 const jobs = process.env.LUNGFLOW_NATIVE_BUILD_JOBS ?? "2";
 let log = "";
 function run(args) {
-  const r = spawnSync(cmd, [...pre, ...args, ...nodedir], { cwd: root, encoding: "utf8", env: process.env });
+  const r = spawnSync(cmd, [...pre, ...args, ...nodedir], {
+    cwd: root,
+    encoding: "utf8",
+    env: process.env,
+  });
   log += `$ node-gyp ${args.join(" ")}\n${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}\n`;
   return r.status === 0;
 }
@@ -54,7 +69,9 @@ const ok =
   run(["build", "--jobs", jobs]) &&
   fs.existsSync(addon);
 if (ok) {
-  console.error(`tfjs-conv3d-native: built ${path.relative(root, addon)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  console.error(
+    `tfjs-conv3d-native: built ${path.relative(root, addon)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 } else {
   const tail = log
     .split("\n")

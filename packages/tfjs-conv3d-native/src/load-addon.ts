@@ -42,7 +42,10 @@ export function loadAddon(file: string = defaultAddonPath): LoadResult {
       const req = createRequire(import.meta.url);
       result = { addon: req(file) as NativeAddon, path: file };
     } catch (err) {
-      result = { error: `native addon ${file} failed to load: ${(err as Error).message.split("\n")[0]}`, path: file };
+      result = {
+        error: `native addon ${file} failed to load: ${(err as Error).message.split("\n")[0]}`,
+        path: file,
+      };
     }
   }
   cache.set(file, result);

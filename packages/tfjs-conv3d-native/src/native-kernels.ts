@@ -1,5 +1,5 @@
 import type { NativeAddon } from "./load-addon.js";
-import type { CpuBackendLike, KernelFunc, Tf, TensorInfo } from "./tf-types.js";
+import type { CpuBackendLike, KernelFunc, TensorInfo, Tf } from "./tf-types.js";
 
 type Conv3DInfo = ReturnType<Tf["backend_util"]["computeConv3DInfo"]>;
 type Attrs = Record<string, unknown>;
@@ -49,7 +49,11 @@ function undilated(ci: Conv3DInfo): boolean {
 
 /** Padding tfjs's cpu kernels understand for 3D convs: "same", "valid" or one number. */
 function knownPad(pad: unknown): boolean {
-  return pad === "same" || pad === "valid" || (typeof pad === "number" && Number.isInteger(pad) && pad >= 0);
+  return (
+    pad === "same" ||
+    pad === "valid" ||
+    (typeof pad === "number" && Number.isInteger(pad) && pad >= 0)
+  );
 }
 
 /**
@@ -98,8 +102,10 @@ export function makeKernelFuncs(
     const dyv = f32(backend, dy);
     const wv = f32(backend, filter);
     const fb = fallback.Conv3DBackpropInputV2;
-    if (!dyv || !wv || !knownPad(pad) || !Array.isArray(inputShape) || inputShape.length !== 5) return fb(args);
-    if (filter.shape.length !== 5 || dy.shape.length !== 5 || filter.shape[3] !== inputShape[4]) return fb(args);
+    if (!dyv || !wv || !knownPad(pad) || !Array.isArray(inputShape) || inputShape.length !== 5)
+      return fb(args);
+    if (filter.shape.length !== 5 || dy.shape.length !== 5 || filter.shape[3] !== inputShape[4])
+      return fb(args);
     const ci = computeConv3DInfo(
       inputShape as [number, number, number, number, number],
       filter.shape as [number, number, number, number, number],
@@ -122,8 +128,10 @@ export function makeKernelFuncs(
     const xv = f32(backend, x);
     const dyv = f32(backend, dy);
     const fb = fallback.Conv3DBackpropFilterV2;
-    if (!xv || !dyv || !knownPad(pad) || !Array.isArray(filterShape) || filterShape.length !== 5) return fb(args);
-    if (x.shape.length !== 5 || dy.shape.length !== 5 || filterShape[3] !== x.shape[4]) return fb(args);
+    if (!xv || !dyv || !knownPad(pad) || !Array.isArray(filterShape) || filterShape.length !== 5)
+      return fb(args);
+    if (x.shape.length !== 5 || dy.shape.length !== 5 || filterShape[3] !== x.shape[4])
+      return fb(args);
     const ci = computeConv3DInfo(
       x.shape as [number, number, number, number, number],
       filterShape as [number, number, number, number, number],
@@ -137,5 +145,9 @@ export function makeKernelFuncs(
     return backend.makeTensorInfo([...(filterShape as number[])], "float32", dw);
   };
 
-  return { Conv3D: conv3d, Conv3DBackpropInputV2: backpropInput, Conv3DBackpropFilterV2: backpropFilter };
+  return {
+    Conv3D: conv3d,
+    Conv3DBackpropInputV2: backpropInput,
+    Conv3DBackpropFilterV2: backpropFilter,
+  };
 }

@@ -37,6 +37,8 @@ interface Registration {
   natives: Map<string, KernelConfig>;
 }
 const registrations = new WeakMap<object, Registration>();
+/** Self-check results per addon path and ISA (the check costs a few ms; run it once). */
+const checked = new Map<string, { err: number; note?: string }>();
 
 function fail(reason: string): NativeConv3dStatus {
   return { ok: false, reason, isa: "", threads: 0 };
@@ -61,23 +63,32 @@ export function registerNativeConv3d(tf: Tf, opts: NativeConv3dOptions = {}): Na
   const wanted = opts.isa ?? process.env.LUNGFLOW_CONV3D_ISA ?? "auto";
   const candidates = wanted === "auto" ? ISA_ORDER.filter((i) => supported.includes(i)) : [wanted];
   if (wanted !== "auto" && !supported.includes(wanted)) {
-    return fail(`ISA "${wanted}" is not available on this CPU (available: ${supported.join(", ")})`);
+    return fail(
+      `ISA "${wanted}" is not available on this CPU (available: ${supported.join(", ")})`,
+    );
   }
   const notes: string[] = [];
   let isa = "";
   for (const cand of candidates) {
-    let err: number;
-    try {
-      err = cand === "generic" ? 0 : selfCheck(addon, cand);
-    } catch (e) {
-      err = Infinity;
-      notes.push(`${cand}: ${(e as Error).message}`);
+    const key = `${loaded.path}\0${cand}`;
+    let check = checked.get(key);
+    if (!check) {
+      try {
+        check = { err: cand === "generic" ? 0 : selfCheck(addon, cand) };
+      } catch (e) {
+        check = { err: Infinity, note: `${cand}: ${(e as Error).message}` };
+      }
+      checked.set(key, check);
     }
+    const err = check.err;
+    if (check.note) notes.push(check.note);
     if (err <= MAX_SELF_CHECK_ERROR) {
       isa = cand;
       break;
     }
-    notes.push(`${cand} kernels failed the self-check (relative error ${err.toExponential(2)}), not used`);
+    notes.push(
+      `${cand} kernels failed the self-check (relative error ${err.toExponential(2)}), not used`,
+    );
   }
   if (!isa || !addon.setIsa(isa)) return fail(`no usable native kernels: ${notes.join("; ")}`);
 
@@ -89,7 +100,8 @@ export function registerNativeConv3d(tf: Tf, opts: NativeConv3dOptions = {}): Na
     const originals = new Map<string, KernelConfig>();
     for (const name of KERNEL_NAMES) {
       const cfg = tf.getKernel(name, "cpu");
-      if (!cfg) return fail(`tfjs has no cpu kernel ${name} to replace (is the cpu backend registered?)`);
+      if (!cfg)
+        return fail(`tfjs has no cpu kernel ${name} to replace (is the cpu backend registered?)`);
       originals.set(name, cfg);
     }
     const fallback: Record<string, KernelFunc> = {};

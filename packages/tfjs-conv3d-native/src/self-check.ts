@@ -46,7 +46,26 @@ export function selfCheck(addon: NativeAddon, isa: string): number {
     const od = Math.floor((D + 2 * k.pad - 3) / k.s) + 1;
     const oh = Math.floor((H + 2 * k.pad - 3) / k.s) + 1;
     const ow = Math.floor((W + 2 * k.pad - 3) / k.s) + 1;
-    const geom = Int32Array.from([1, D, H, W, k.c, 3, 3, 3, od, oh, ow, k.co, k.s, k.s, k.s, k.pad, k.pad, k.pad]);
+    const geom = Int32Array.from([
+      1,
+      D,
+      H,
+      W,
+      k.c,
+      3,
+      3,
+      3,
+      od,
+      oh,
+      ow,
+      k.co,
+      k.s,
+      k.s,
+      k.s,
+      k.pad,
+      k.pad,
+      k.pad,
+    ]);
     const x = rand(D * H * W * k.c, 11 + i);
     const w = rand(27 * k.c * k.co, 23 + i);
     const dy = rand(od * oh * ow * k.co, 37 + i);
@@ -62,7 +81,12 @@ export function selfCheck(addon: NativeAddon, isa: string): number {
     };
     const ref = run("generic");
     const got = run(isa);
-    for (let j = 0; j < 3; j++) worst = Math.max(worst, relErr(got[j], ref[j]) || 0, Number.isNaN(relErr(got[j], ref[j])) ? Infinity : 0);
+    for (let j = 0; j < 3; j++)
+      worst = Math.max(
+        worst,
+        relErr(got[j], ref[j]) || 0,
+        Number.isNaN(relErr(got[j], ref[j])) ? Infinity : 0,
+      );
   }
   return worst;
 }
