@@ -5,7 +5,7 @@ import { VolumeError } from "./volume-error.js";
  * Copies the box starting at voxel `start` (`[z, y, x]`, may be negative) of size `size`
  * out of `vol` into a new array (or `out`, reused) of the same element type; voxels outside
  * the volume get `fillValue` (default 0; use -1000 for HU air). No per-voxel work outside
- * the in-bounds part: rows are copied with `TypedArray.set`.
+ * the in-bounds part.
  */
 export function extractPatch<T extends VoxelArray>(
   vol: { data: T; shape: readonly number[] },
@@ -54,11 +54,14 @@ export function extractPatch<T extends VoxelArray>(
   const full = inside && z0 === 0 && y0 === 0 && x0 === 0 && z1 === pz && y1 === py && x1 === px;
   if (!full) dst.fill(fillValue);
   if (!inside) return dst;
+  const len = x1 - x0;
   for (let z = z0; z < z1; z++) {
     for (let y = y0; y < y1; y++) {
-      const s = ((z + sz) * ny + (y + sy)) * nx + sx;
-      const d = (z * py + y) * px;
-      dst.set(data.subarray(s + x0, s + x1) as ArrayLike<number>, d + x0);
+      const s = ((z + sz) * ny + (y + sy)) * nx + sx + x0;
+      const d = (z * py + y) * px + x0;
+      // A plain loop beats subarray + set (one allocation per row) for patch-sized rows.
+      if (len > 256) dst.set(data.subarray(s, s + len) as ArrayLike<number>, d);
+      else for (let x = 0; x < len; x++) dst[d + x] = data[s + x];
     }
   }
   return dst;

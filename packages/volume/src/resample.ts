@@ -183,17 +183,17 @@ function scipyVoxel(
   y: number,
   x: number,
 ): number {
-  const zi = [tz.i0[z], tz.i1[z]];
-  const yi = [ty.i0[y], ty.i1[y]];
-  const xi = [tx.i0[x], tx.i1[x]];
-  const zw = [tz.w0[z], tz.w1[z]];
-  const yw = [ty.w0[y], ty.w1[y]];
-  const xw = [tx.w0[x], tx.w1[x]];
   let t = 0;
-  for (let a = 0; a < 2; a++)
-    for (let b = 0; b < 2; b++)
-      for (let c = 0; c < 2; c++)
-        t += src[(zi[a] * ny + yi[b]) * nx + xi[c]] * zw[a] * yw[b] * xw[c];
+  for (let a = 0; a < 2; a++) {
+    const zi = a ? tz.i1[z] : tz.i0[z];
+    const wz = a ? tz.w1[z] : tz.w0[z];
+    for (let b = 0; b < 2; b++) {
+      const row = (zi * ny + (b ? ty.i1[y] : ty.i0[y])) * nx;
+      const wy = b ? ty.w1[y] : ty.w0[y];
+      t += src[row + tx.i0[x]] * wz * wy * tx.w0[x];
+      t += src[row + tx.i1[x]] * wz * wy * tx.w1[x];
+    }
+  }
   return t;
 }
 
