@@ -11,7 +11,16 @@
  *   F = diag(-1, -1, 1)   (LPS -> RAS: negate X and Y)
  *
  * written both as sform (`srow_*`, code 1 = scanner) and as qform (quaternion + qfac,
- * code 1), as dcm2niix does. `pixdim[1..3]` = `[dx, dy, dz]`, units mm.
+ * code 1), as dcm2niix does. `pixdim[1..3]` = `[dx, dy, dz]`, units mm; `scl_slope` 1,
+ * `scl_inter` 0 (the voxels are HU).
+ *
+ * Compared with Debian's dcm2niix v1.0.20220720 (test/nifti.test.ts, on pydicom-written
+ * series: axial, axial with InstanceNumber against position, oblique 25 deg + 10 deg tilt):
+ * every voxel has the same world (RAS) position, to 1e-3 voxel, and the same HU, through
+ * dcm2niix's sform and its qform alike. Its layout differs: it keeps the stored values
+ * (int16) with `scl_slope`/`scl_inter` = RescaleSlope/RescaleIntercept, and flips the row
+ * axis (its j runs from the last DICOM row to the first, so its qfac is -1 where ours is
+ * +1); its i and k agree with ours (k follows slice position, not InstanceNumber).
  */
 import fs from "node:fs/promises";
 import path from "node:path";
