@@ -121,9 +121,9 @@ function check(path: string, v: unknown, rule: Rule, issues: string[]): void {
     }
     if (v.length < rule.minLen || v.length > rule.maxLen)
       issues.push(`${path}: expected ${rule.minLen}-${rule.maxLen} entries, got ${v.length}`);
-    v.forEach((x, i) =>
-      check(`${path}[${i}]`, x, { kind: "int", min: rule.min, max: rule.max }, issues),
-    );
+    v.forEach((x, i) => {
+      check(`${path}[${i}]`, x, { kind: "int", min: rule.min, max: rule.max }, issues);
+    });
     return;
   }
   if (typeof v !== "number" || !Number.isFinite(v)) {

@@ -32,7 +32,7 @@ export {
 } from "./config.js";
 export type { Batch, BatchSource, DataInput, EpochContext } from "./data-source.js";
 export { GmcaeError, type GmcaeErrorCode } from "./errors.js";
-export { LogSoftmax, ShiftedELU } from "./layers.js";
+export { BatchNorm3D, type BatchNorm3DArgs, LogSoftmax, ShiftedELU } from "./layers.js";
 export { type GmmNllOptions, gmmNll, gmmNllPerPatch } from "./loss.js";
 export {
   buildGmcae,

@@ -1,7 +1,7 @@
 import { loadModel, saveModel, tf } from "@lungflow/tf-runtime";
 import { type GmcaeConfig, gmcaeConfig } from "./config.js";
 import { GmcaeError } from "./errors.js";
-import { LogSoftmax, ShiftedELU } from "./layers.js";
+import { BatchNorm3D, LogSoftmax, ShiftedELU } from "./layers.js";
 
 /** A built (or loaded) GMCAE. */
 export interface Gmcae {
@@ -52,7 +52,7 @@ export function buildGmcae(partial: Partial<GmcaeConfig> = {}): Gmcae {
       name: transpose ? `${prefix}_deconv` : `${prefix}_conv${suffix}`,
     };
     x = apply(transpose ? tf.layers.conv3dTranspose(args) : tf.layers.conv3d(args), x);
-    if (batchNorm) x = apply(tf.layers.batchNormalization({ name: `${prefix}_bn${suffix}` }), x);
+    if (batchNorm) x = apply(new BatchNorm3D({ name: `${prefix}_bn${suffix}` }), x);
     return apply(tf.layers.reLU({ name: `${prefix}_relu${suffix}` }), x);
   };
 
