@@ -66,8 +66,8 @@ export function huParams(h: {
 
 /**
  * Converts one slice of stored 16-bit words to HU, writing `out[outOffset + i]`.
- * Loops are specialised (integer slope 1 and integer intercept, the common case, avoid
- * floating-point rounding) and call no function per pixel.
+ * The common cases (16 bits stored, slope 1, integer intercept) run in small monomorphic
+ * loops with integer arithmetic only; no function is called per pixel.
  */
 export function storedToHu(
   words: Uint16Array,
@@ -76,49 +76,87 @@ export function storedToHu(
   outOffset: number,
 ): void {
   const n = words.length;
-  const padLo = p.padding ? p.padding[0] : 1;
-  const padHi = p.padding ? p.padding[1] : 0; // empty range when no padding
-  const { slope, intercept } = p;
+  const dst = out.subarray(outOffset, outOffset + n);
+  // An empty padding range [1, 0] never matches.
+  const lo = p.padding ? p.padding[0] : 1;
+  const hi = p.padding ? p.padding[1] : 0;
+  if (
+    p.bitsStored >= 16 &&
+    p.slope === 1 &&
+    Number.isInteger(p.intercept) &&
+    Math.abs(p.intercept) < 65536
+  ) {
+    if (p.signed)
+      huInt16(
+        new Int16Array(words.buffer, words.byteOffset, n),
+        dst,
+        p.intercept | 0,
+        lo | 0,
+        hi | 0,
+      );
+    else huUint16(words, dst, p.intercept | 0, lo | 0, hi | 0);
+    return;
+  }
+  huGeneric(words, dst, p, lo, hi);
+}
+
+// `(v - lo) >>> 0 <= span` tests lo <= v <= hi with one comparison (span = hi - lo >= 0;
+// v - lo < 0 wraps to a huge unsigned value). Without padding (lo > hi) a loop without the
+// test runs instead.
+function huInt16(src: Int16Array, dst: Int16Array, ic: number, lo: number, hi: number): void {
+  const n = dst.length;
+  if (lo > hi) {
+    for (let i = 0; i < n; i++) {
+      const h = (src[i] + ic) | 0;
+      // biome-ignore lint/complexity/useMathMinMax: integer ternaries keep the hot loop in int32
+      dst[i] = h < HU_MIN ? HU_MIN : h > HU_MAX ? HU_MAX : h;
+    }
+    return;
+  }
+  const span = (hi - lo) >>> 0;
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    const h = (v + ic) | 0;
+    // biome-ignore lint/complexity/useMathMinMax: integer ternaries keep the hot loop in int32
+    dst[i] = (v - lo) >>> 0 <= span ? HU_PADDING : h < HU_MIN ? HU_MIN : h > HU_MAX ? HU_MAX : h;
+  }
+}
+
+function huUint16(src: Uint16Array, dst: Int16Array, ic: number, lo: number, hi: number): void {
+  const n = dst.length;
+  if (lo > hi) {
+    for (let i = 0; i < n; i++) {
+      const h = (src[i] + ic) | 0;
+      // biome-ignore lint/complexity/useMathMinMax: integer ternaries keep the hot loop in int32
+      dst[i] = h < HU_MIN ? HU_MIN : h > HU_MAX ? HU_MAX : h;
+    }
+    return;
+  }
+  const span = (hi - lo) >>> 0;
+  for (let i = 0; i < n; i++) {
+    const v = src[i];
+    const h = (v + ic) | 0;
+    // biome-ignore lint/complexity/useMathMinMax: integer ternaries keep the hot loop in int32
+    dst[i] = (v - lo) >>> 0 <= span ? HU_PADDING : h < HU_MIN ? HU_MIN : h > HU_MAX ? HU_MAX : h;
+  }
+}
+
+/** Any BitsStored, slope and intercept: mask / sign-extend, float64 rescale, round half away from zero. */
+function huGeneric(words: Uint16Array, dst: Int16Array, p: HuParams, lo: number, hi: number): void {
+  const n = dst.length;
+  const { slope, intercept, signed } = p;
   const shift = 32 - p.bitsStored;
   const mask = p.bitsStored >= 16 ? 0xffff : (1 << p.bitsStored) - 1;
-  const plain = p.bitsStored >= 16;
-  if (slope === 1 && Number.isInteger(intercept)) {
-    if (plain && p.signed) {
-      const src = new Int16Array(words.buffer, words.byteOffset, n);
-      for (let i = 0; i < n; i++) {
-        const v = src[i];
-        let h = v + intercept;
-        if (v >= padLo && v <= padHi) h = HU_PADDING;
-        else if (h < HU_MIN) h = HU_MIN;
-        else if (h > HU_MAX) h = HU_MAX;
-        out[outOffset + i] = h;
-      }
-      return;
-    }
-    if (plain) {
-      for (let i = 0; i < n; i++) {
-        const v = words[i];
-        let h = v + intercept;
-        if (v >= padLo && v <= padHi) h = HU_PADDING;
-        else if (h < HU_MIN) h = HU_MIN;
-        else if (h > HU_MAX) h = HU_MAX;
-        out[outOffset + i] = h;
-      }
-      return;
-    }
-  }
-  const signed = p.signed;
   for (let i = 0; i < n; i++) {
     const w = words[i];
     const v = signed ? (w << shift) >> shift : w & mask;
-    if (v >= padLo && v <= padHi) {
-      out[outOffset + i] = HU_PADDING;
+    if (v >= lo && v <= hi) {
+      dst[i] = HU_PADDING;
       continue;
     }
     const r = v * slope + intercept;
-    let h = r >= 0 ? Math.floor(r + 0.5) : -Math.floor(-r + 0.5);
-    if (h < HU_MIN) h = HU_MIN;
-    else if (h > HU_MAX) h = HU_MAX;
-    out[outOffset + i] = h;
+    const h = r >= 0 ? Math.floor(r + 0.5) : -Math.floor(-r + 0.5);
+    // biome-ignore lint/complexity/useMathMinMax: integer ternaries keep the hot loop in int32
+    dst[i] = h < HU_MIN ? HU_MIN : h > HU_MAX ? HU_MAX : h;
   }
 }

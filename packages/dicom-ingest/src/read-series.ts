@@ -1,13 +1,12 @@
 import { makeVolume, type Vec3, type Volume } from "@lungflow/volume";
 import { type Classified, classifyFile, type SkippedFile } from "./classify.js";
-import { decodePixelData } from "./decode/pixel-data.js";
 import { assemble, type DiscoveredPatient } from "./discover.js";
 import { DicomError, type DicomErrorCode, isDicomError } from "./errors.js";
 import type { SliceHeader } from "./header.js";
 import { huParams, storedToHu } from "./hu.js";
-import { readDataSet } from "./parse.js";
 import { DEFAULT_TOLERANCES, type DicomWarning, planSeries, type Tolerances } from "./plan.js";
 import type { SeriesCandidate } from "./series.js";
+import { readSliceWords } from "./slice-reader.js";
 import { mapLimit, walkFiles } from "./walk.js";
 
 export interface ReadSeriesOptions {
@@ -179,21 +178,27 @@ async function readCandidate(
       ? new Int16Array(sliceSize)
       : undefined;
     const tsUids = new Set<string>();
-    // One file read ahead: the next read overlaps this slice's decoding.
-    let next = readDataSet(plan.slices[0].header.file);
+    // Read ahead: the next files are read (thread pool) while this slice is converted.
+    // Each in-flight read owns one scratch buffer; a buffer is reused once its slice is done.
+    const AHEAD = 2;
+    const pool = Array.from({ length: AHEAD + 1 }, () => Buffer.allocUnsafeSlow(sliceSize * 2));
+    const pending: Promise<Uint16Array>[] = [];
+    const start = (z: number) => {
+      const p = readSliceWords(plan.slices[z].header, pool[z % pool.length]);
+      p.catch(() => {}); // awaited in order below
+      pending[z] = p;
+    };
+    for (let z = 0; z < Math.min(AHEAD, nz); z++) start(z);
     for (let z = 0; z < nz; z++) {
       opts.signal?.throwIfAborted();
+      if (z + AHEAD < nz) start(z + AHEAD);
       const sl = plan.slices[z];
-      const parsed = await next;
-      if (z + 1 < nz) {
-        next = readDataSet(plan.slices[z + 1].header.file);
-        next.catch(() => {});
-      }
-      const words = await decodePixelData(parsed, sl.header);
+      const words = await pending[z];
+      delete pending[z];
       storedToHu(words, huParams(sl.header), out, z * sliceSize);
       tsUids.add(sl.header.transferSyntaxUid ?? "");
       for (const dup of sl.duplicates) {
-        const dw = await decodePixelData(await readDataSet(dup.file), dup);
+        const dw = await readSliceWords(dup);
         storedToHu(dw, huParams(dup), scratch!, 0);
         const mine = out.subarray(z * sliceSize, (z + 1) * sliceSize);
         if (!mine.every((v, i) => v === scratch![i])) {

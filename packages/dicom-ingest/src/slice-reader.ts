@@ -1,0 +1,62 @@
+import { open } from "node:fs/promises";
+import { decodePixelData } from "./decode/pixel-data.js";
+import { DicomError } from "./errors.js";
+import type { SliceHeader } from "./header.js";
+import { readDataSet } from "./parse.js";
+import { TS } from "./tags.js";
+
+/**
+ * Reads the stored 16-bit words of one slice whose header is already parsed.
+ *
+ * Native little-endian files (the common case) take a fast path: only the Pixel Data bytes
+ * are read, at the offset the header parse found, into `scratch` (reused across slices, so
+ * reading a series allocates nothing per file). Other transfer syntaxes read and parse the
+ * whole file and decode it.
+ */
+export async function readSliceWords(h: SliceHeader, scratch?: Buffer): Promise<Uint16Array> {
+  const ts = h.transferSyntaxUid ?? TS.implicitLittle;
+  const px = h.pixelData;
+  const native = ts === TS.implicitLittle || ts === TS.explicitLittle || ts === TS.explicitBig;
+  if (!native || !px || px.encapsulated) return decodePixelData(await readDataSet(h.file), h);
+  const n = (h.rows ?? 0) * (h.columns ?? 0);
+  const bytes = n * 2;
+  if (px.length < bytes) return decodePixelData(await readDataSet(h.file), h); // reports the error
+  const buf = scratch && scratch.length >= bytes ? scratch : Buffer.allocUnsafe(bytes);
+  let got = 0;
+  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    fh = await open(h.file, "r");
+    while (got < bytes) {
+      const { bytesRead } = await fh.read(buf, got, bytes - got, px.offset + got);
+      if (bytesRead === 0) break;
+      got += bytesRead;
+    }
+  } catch (e) {
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new DicomError(
+      "READ_FAILED",
+      `${h.file}: cannot read (${reason})`,
+      { file: h.file, reason },
+      { cause: e },
+    );
+  } finally {
+    await fh?.close();
+  }
+  if (got < bytes) {
+    throw new DicomError("TRUNCATED", `${h.file}: the file ends inside its pixel data`, {
+      file: h.file,
+      reason: `pixel data needs ${bytes} bytes at offset ${px.offset}, only ${got} there`,
+    });
+  }
+  let words: Uint16Array;
+  if (buf.byteOffset % 2 === 0) words = new Uint16Array(buf.buffer, buf.byteOffset, n);
+  else words = new Uint16Array(Uint8Array.prototype.slice.call(buf, 0, bytes).buffer, 0, n);
+  if (ts === TS.explicitBig) {
+    if (words.buffer === buf.buffer) words = words.slice();
+    for (let i = 0; i < n; i++) {
+      const w = words[i];
+      words[i] = ((w & 0xff) << 8) | (w >>> 8);
+    }
+  }
+  return words;
+}
