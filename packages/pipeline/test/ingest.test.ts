@@ -14,7 +14,7 @@ test("ingest a cohort; re-run skips; new patients added; changed patient replace
   const base = tmpDir();
   const root = path.join(base, "dicom");
   const storePath = path.join(base, "s.zarr");
-  const c = await cohort(root, 3, 11);
+  const c = await cohort(root, 2, 11);
   const ids = c.patients.map((p) => p.patientId).sort();
 
   const ev1 = await runIngest({ root, store: storePath, workers: 2, labels: c.labelsCsv });
@@ -22,11 +22,11 @@ test("ingest a cohort; re-run skips; new patients added; changed patient replace
   assert.deepEqual(byType(ev1, "failed"), []);
   const fin = ev1.at(-1);
   assert.ok(fin?.type === "finished");
-  assert.equal(fin.summary.ingested, 3);
+  assert.equal(fin.summary.ingested, 2);
   assert.ok(fin.summary.stageMs.segment > 0 && fin.summary.dicomBytes > 0);
   const ing = ev1.find((e) => e.type === "ingested");
   assert.ok(ing?.type === "ingested" && ing.timings.read > 0 && ing.timings.write > 0);
-  assert.ok(ev1.some((e) => e.type === "labels" && e.count === 3 && e.changed === 3));
+  assert.ok(ev1.some((e) => e.type === "labels" && e.count === 2 && e.changed === 2));
 
   // The stored arrays equal the stages run by hand.
   const store = await openStore(storePath);
@@ -62,11 +62,10 @@ test("ingest a cohort; re-run skips; new patients added; changed patient replace
   assert.deepEqual(byType(ev2, "skipped"), ids);
   assert.deepEqual(byType(ev2, "ingested"), []);
 
-  // Add two patients: only they are processed.
+  // Add a patient: only it is processed.
   await patient(path.join(root, "new-a"), 101);
-  await patient(path.join(root, "new-b"), 102);
   const ev3 = await runIngest({ root, store: storePath, workers: 2 });
-  assert.deepEqual(byType(ev3, "ingested"), ["new-a", "new-b"]);
+  assert.deepEqual(byType(ev3, "ingested"), ["new-a"]);
   assert.deepEqual(byType(ev3, "skipped"), ids);
 
   // Change one patient's files: it alone is re-ingested, replacing the old version.
@@ -82,7 +81,7 @@ test("ingest a cohort; re-run skips; new patients added; changed patient replace
   assert.notEqual(after?.sourceHash, before?.sourceHash);
   // and the label of a re-ingested labelled patient is kept
   const ev5 = await runIngest({ root, store: storePath, workers: 2, force: true });
-  assert.equal(byType(ev5, "ingested").length, 5);
+  assert.equal(byType(ev5, "ingested").length, 3);
   await store.refresh();
   assert.equal(
     (await store.getPatient(id0))?.label,
