@@ -85,9 +85,9 @@ function axisTable(nIn: number, nOut: number, nearest: boolean): AxisTable {
  * per axis (within a fraction of a percent of `newSpacing`; `newSpacing` itself where the
  * output has a single sample); origin and direction are unchanged (voxel 0 stays put).
  *
- * Separable and streaming: each input slice is resampled in-plane once (x, then y, in
+ * Separable and streaming: each input slice is resampled in-plane once (y, then x, in
  * float64), and each output slice blends two of those along z. Memory: the output plus
- * three slices. Masks (`Uint8Array`) use nearest neighbour unless told otherwise.
+ * two slices. Masks (`Uint8Array`) use nearest neighbour unless told otherwise.
  */
 export function resample<T extends VoxelArray>(
   vol: Volume<T>,
@@ -200,14 +200,18 @@ function scipyVoxel(
 const TIE_EPS = 1e-7;
 
 /**
- * Stores one float64 output slice into the output type as scipy does: round half away from
- * zero for integers (`t > 0 ? t + 0.5 : t - 0.5`, truncated), clamped for unsigned types.
- * Near-ties are recomputed with scipy's exact arithmetic ({@link scipyVoxel}).
+ * Blends two in-plane slices along z (`s0 * w0 + s1 * w1`) and stores the output slice as
+ * scipy does: round half away from zero for integers (`t > 0 ? t + 0.5 : t - 0.5`,
+ * truncated), clamped for unsigned types; float32 cast from float64. Near-ties are
+ * recomputed with scipy's exact arithmetic ({@link scipyVoxel}).
  */
 function storeSlice(
   dst: VoxelArray,
   z: number,
-  s: Float64Array,
+  s0: Float64Array,
+  w0: number,
+  s1: Float64Array,
+  w1: number,
   src: VoxelArray,
   ny: number,
   nx: number,
@@ -216,24 +220,33 @@ function storeSlice(
   ty: AxisTable,
   tx: AxisTable,
 ): void {
-  const n = s.length;
+  const n = s0.length;
   const off = z * n;
   if (dst instanceof Float32Array) {
-    for (let i = 0; i < n; i++) dst[off + i] = s[i];
+    for (let i = 0; i < n; i++) dst[off + i] = s0[i] * w0 + s1[i] * w1;
     return;
   }
-  const isSigned = dst instanceof Int16Array;
-  const max = dst instanceof Uint8Array ? 255 : dst instanceof Uint16Array ? 65535 : 32767;
+  if (dst instanceof Int16Array) {
+    // Int16Array stores truncate toward zero.
+    for (let i = 0; i < n; i++) {
+      let t = s0[i] * w0 + s1[i] * w1;
+      const m = t < 0 ? -t : t;
+      const f = m - Math.floor(m);
+      if (f > 0.5 - TIE_EPS && f < 0.5 + TIE_EPS) {
+        t = scipyVoxel(src, ny, nx, tz, ty, tx, z, Math.floor(i / ox), i % ox);
+      }
+      dst[off + i] = t > 0 ? t + 0.5 : t - 0.5;
+    }
+    return;
+  }
+  const max = dst instanceof Uint8Array ? 255 : 65535;
   for (let i = 0; i < n; i++) {
-    let t = s[i];
-    const a = t < 0 ? -t : t;
-    const f = a - Math.floor(a);
+    let t = s0[i] * w0 + s1[i] * w1;
+    const f = (t < 0 ? -t : t) % 1;
     if (f > 0.5 - TIE_EPS && f < 0.5 + TIE_EPS) {
       t = scipyVoxel(src, ny, nx, tz, ty, tx, z, Math.floor(i / ox), i % ox);
     }
-    // Integer typed-array stores truncate toward zero.
-    if (isSigned) dst[off + i] = t > 0 ? t + 0.5 : t - 0.5;
-    else dst[off + i] = t > 0 ? Math.min(max, t + 0.5) : 0;
+    dst[off + i] = t > 0 ? Math.min(max, t + 0.5) : 0;
   }
 }
 
@@ -250,28 +263,25 @@ function linear(
   tx: AxisTable,
 ): void {
   const plane = oy * ox;
-  const rows = new Float64Array(ny * ox); // one input slice resampled along x
-  // Two in-plane-resampled input slices (indices cached) and the blended output slice.
+  const rows = new Float64Array(nx); // one row of an input slice resampled along y
+  // Two in-plane-resampled input slices, cached by input index.
   const slotA = new Float64Array(plane);
   const slotB = new Float64Array(plane);
   let idxA = -1;
   let idxB = -1;
-  const blend = new Float64Array(plane);
+  // In plane: the y pass first on whole input rows (contiguous, no gathers), then the x
+  // pass (a gather through the x table) on the oy rows that result.
   const inPlane = (z: number, s: Float64Array): void => {
     const base = z * ny * nx;
-    const { i0, i1, w0, w1 } = tx;
-    for (let y = 0; y < ny; y++) {
-      const rb = base + y * nx;
-      const ob = y * ox;
-      for (let x = 0; x < ox; x++) rows[ob + x] = src[rb + i0[x]] * w0[x] + src[rb + i1[x]] * w1[x];
-    }
     for (let y = 0; y < oy; y++) {
-      const r0 = ty.i0[y] * ox;
-      const r1 = ty.i1[y] * ox;
+      const r0 = base + ty.i0[y] * nx;
+      const r1 = base + ty.i1[y] * nx;
       const a = ty.w0[y];
       const b = ty.w1[y];
+      for (let x = 0; x < nx; x++) rows[x] = src[r0 + x] * a + src[r1 + x] * b;
       const ob = y * ox;
-      for (let x = 0; x < ox; x++) s[ob + x] = rows[r0 + x] * a + rows[r1 + x] * b;
+      const { i0, i1, w0, w1 } = tx;
+      for (let x = 0; x < ox; x++) s[ob + x] = rows[i0[x]] * w0[x] + rows[i1[x]] * w1[x];
     }
   };
   const get = (z: number): Float64Array => {
@@ -289,14 +299,8 @@ function linear(
   };
   for (let z = 0; z < oz; z++) {
     const s0 = get(tz.i0[z]);
-    if (tz.w1[z] === 0) {
-      storeSlice(dst, z, s0, src, ny, nx, ox, tz, ty, tx);
-      continue;
-    }
-    const s1 = get(tz.i1[z]);
-    const a = tz.w0[z];
-    const b = tz.w1[z];
-    for (let i = 0; i < plane; i++) blend[i] = s0[i] * a + s1[i] * b;
-    storeSlice(dst, z, blend, src, ny, nx, ox, tz, ty, tx);
+    // w1 = 0 (on a source slice, or the last one): blend with itself, exact (s0 * 1 + s0 * 0).
+    const s1 = tz.w1[z] === 0 ? s0 : get(tz.i1[z]);
+    storeSlice(dst, z, s0, tz.w0[z], s1, tz.w1[z], src, ny, nx, ox, tz, ty, tx);
   }
 }
