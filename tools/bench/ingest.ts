@@ -1,0 +1,120 @@
+/**
+ * Ingest benchmark: a cohort of phantom CT series (300 slices of 512 x 512; --quick: 48
+ * slices of 128 x 128) ingested into a fresh store with 1 and then 2 workers. Reports
+ * patients/min, MB/s of DICOM, mean seconds per patient of each stage (hash, read+HU,
+ * resample, segment, write) and peak RSS: of the whole process, and per worker
+ * ((peak - RSS before the run) / workers). Each configuration runs in its own child process
+ * so that peaks do not mix.
+ * Usage: pnpm bench ingest [--quick] [--patients N]
+ */
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+import { writeCohort } from "@lungflow/phantom";
+import { type IngestEvent, ingest } from "@lungflow/pipeline";
+import { type BenchResult, peakRssMiB, quick, report } from "./lib.ts";
+
+const argv = process.argv.slice(2);
+
+async function child(root: string, store: string, workers: number): Promise<void> {
+  const baseRssMiB = process.memoryUsage.rss() / 1048576;
+  const events: IngestEvent[] = [];
+  await new Promise<void>((resolve, reject) =>
+    ingest({ root, store, workers }).subscribe({
+      next: (e) => events.push(e),
+      error: reject,
+      complete: resolve,
+    }),
+  );
+  const fin = events.at(-1);
+  if (fin?.type !== "finished") throw new Error("no summary");
+  const failed = events.filter((e) => e.type === "failed");
+  if (failed.length) throw new Error(`failed: ${JSON.stringify(failed)}`);
+  console.log(JSON.stringify({ summary: fin.summary, peakRssMiB: peakRssMiB(), baseRssMiB }));
+}
+
+if (argv[0] === "--child") {
+  await child(argv[1], argv[2], Number(argv[3]));
+  process.exit(0);
+}
+
+const pi = argv.indexOf("--patients");
+const patients = pi >= 0 ? Number(argv[pi + 1]) : quick ? 2 : 2;
+const geometry = quick
+  ? { matrix: 128, slices: 48, pixelSpacing: 0.8, sliceSpacing: 2.5 }
+  : { matrix: 512, slices: 300, pixelSpacing: 0.7, sliceSpacing: 1.25 };
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-ingest-"));
+const results: BenchResult[] = [];
+try {
+  const root = path.join(dir, "dicom");
+  const t0 = performance.now();
+  await writeCohort({ out: root, patients, seed: 1, ...geometry, groundTruth: false });
+  console.error(
+    `cohort of ${patients} written in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+  );
+  const cfg = { patients, slices: geometry.slices, matrix: geometry.matrix };
+  for (const workers of [1, 2]) {
+    const store = path.join(dir, `w${workers}.zarr`);
+    const r = spawnSync(
+      process.execPath,
+      ["--import", "tsx", fileURLToPath(import.meta.url), "--child", root, store, String(workers)],
+      {
+        encoding: "utf8",
+        maxBuffer: 1 << 24,
+      },
+    );
+    if (r.status !== 0) throw new Error(`child with ${workers} worker(s) failed: ${r.stderr}`);
+    const {
+      summary: s,
+      peakRssMiB: peak,
+      baseRssMiB: base,
+    } = JSON.parse(r.stdout.trim().split("\n").at(-1) ?? "{}");
+    const c = { ...cfg, workers };
+    const per = (ms: number) => +(ms / 1000 / Math.max(1, s.ingested)).toFixed(2);
+    results.push({
+      case: `ingest_w${workers}`,
+      metric: "patients_per_min",
+      value: s.patientsPerMin,
+      unit: "patients/min",
+      ...c,
+    });
+    results.push({
+      case: `ingest_w${workers}`,
+      metric: "dicom_throughput",
+      value: s.dicomMBps,
+      unit: "MB/s",
+      ...c,
+    });
+    for (const stage of ["hash", "read", "resample", "segment", "write", "total"]) {
+      results.push({
+        case: `ingest_w${workers}`,
+        metric: `stage_${stage}`,
+        value: per(s.stageMs[stage]),
+        unit: "s/patient",
+        ...c,
+      });
+    }
+    results.push({
+      case: `ingest_w${workers}`,
+      metric: "peak_rss_process",
+      value: Math.round(peak),
+      unit: "MiB",
+      ...c,
+    });
+    results.push({
+      case: `ingest_w${workers}`,
+      metric: "peak_rss_per_worker",
+      value: Math.round((peak - base) / workers),
+      unit: "MiB",
+      ...c,
+    });
+    console.error(
+      `${workers} worker(s): ${s.patientsPerMin} patients/min, ${s.dicomMBps} MB/s, ${(s.durationMs / 1000).toFixed(1)} s`,
+    );
+  }
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+report("ingest", results);
