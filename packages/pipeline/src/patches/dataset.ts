@@ -38,10 +38,14 @@ export async function patchDataset(
 ): Promise<StreamDataset<{ xs: tf.Tensor5D; ys: tf.Tensor2D }> & { stream: PatchStream }> {
   const stream = await PatchStream.open(source, opts);
   let epoch = opts.startEpoch ?? 0;
+  // An epoch left unfinished (steps per epoch < batches per epoch) is stopped when the next starts.
+  let current: AsyncIterator<unknown> | undefined;
   const ds = tf.data
     .generator(async function* () {
-      const e = epoch++;
-      for await (const b of stream.epoch(e)) {
+      await current?.return?.();
+      const it = stream.epoch(epoch++);
+      current = it;
+      for await (const b of it) {
         const [n, d, h, w] = b.shape;
         // Both tensors view the transferred buffer: no copy on the cpu backend.
         yield { xs: tf.tensor5d(b.data, [n, d, h, w, 1]), ys: tf.tensor2d(b.data, [n, d * h * w]) };
@@ -51,7 +55,10 @@ export async function patchDataset(
   return {
     dataset: ds,
     stream,
-    close: () => stream.close(),
+    close: async () => {
+      await current?.return?.();
+      await stream.close();
+    },
     get stats() {
       return stream.stats;
     },
@@ -68,10 +75,13 @@ export async function volumeDataset(
 ): Promise<StreamDataset<{ xs: tf.Tensor5D; ys: tf.Tensor2D }> & { stream: VolumeStream }> {
   const stream = await VolumeStream.open(source, opts);
   let epoch = opts.startEpoch ?? 0;
+  let current: AsyncIterator<unknown> | undefined;
   const ds = tf.data
     .generator(async function* () {
-      const e = epoch++;
-      for await (const v of stream.epoch(e)) {
+      await current?.return?.();
+      const it = stream.epoch(epoch++);
+      current = it;
+      for await (const v of it) {
         const [z, y, x] = v.shape;
         yield {
           xs: tf.tensor5d(v.data, [1, z, y, x, 1]),
@@ -83,7 +93,10 @@ export async function volumeDataset(
   return {
     dataset: ds,
     stream,
-    close: () => stream.close(),
+    close: async () => {
+      await current?.return?.();
+      await stream.close();
+    },
     get stats() {
       return stream.stats;
     },

@@ -1,4 +1,5 @@
 import { extractPatch, SYMMETRIES, type Vec3 } from "@lungflow/volume";
+import type { WasmVolume } from "./wasm-kernel.js";
 
 /** Normalisation `v -> (v + offset) * scale + shift`, optionally clipped to [-1, 1]. */
 export interface KernelNorm {
@@ -120,4 +121,111 @@ function gather(
       for (let l = 0; l < n2; l++, s += s2) out[k++] = src[s] * a + b;
     }
   }
+}
+
+/**
+ * {@link augmentInto} on a volume held in wasm memory, with the SIMD kernel. The loops are
+ * ordered so that the innermost one reads a source row forwards (the kernel loads 8 voxels
+ * at a time); a mirrored row is written backwards instead.
+ */
+export function augmentIntoWasm(
+  w: WasmVolume,
+  origin: Vec3,
+  size: Vec3,
+  sym: number,
+  offset: number,
+  norm: KernelNorm,
+  out: Float32Array,
+  outOffset: number,
+): void {
+  const n = size[0] * size[1] * size[2];
+  if (n > w.patchVoxels)
+    throw new RangeError(`patch of ${n} voxels exceeds the wasm scratch (${w.patchVoxels})`);
+  const shape = w.shape;
+  let src = 0;
+  let sh: Vec3 = shape;
+  let o = origin;
+  const inside =
+    origin[0] >= 0 &&
+    origin[1] >= 0 &&
+    origin[2] >= 0 &&
+    origin[0] + size[0] <= shape[0] &&
+    origin[1] + size[1] <= shape[1] &&
+    origin[2] + size[2] <= shape[2];
+  if (!inside) {
+    extractPatch(
+      { data: w.hu, shape },
+      origin,
+      size,
+      -1000,
+      w.scratch.length === n ? w.scratch : w.scratch.subarray(0, n),
+    );
+    src = w.scratchPtr;
+    sh = size;
+    o = [0, 0, 0];
+  }
+  const { perm, flips } = SYMMETRIES[sym];
+  const m = [size[perm[0]], size[perm[1]], size[perm[2]]];
+  const ostride = [m[1] * m[2], m[2], 1];
+  const stride = [sh[1] * sh[2], sh[2], 1];
+  let base = (o[0] * sh[1] + o[1]) * sh[2] + o[2];
+  const st = [0, 0, 0];
+  for (let a = 0; a < 3; a++) {
+    const p = perm[a];
+    if (flips[a]) {
+      st[a] = -stride[p];
+      base += (m[a] - 1) * stride[p];
+    } else st[a] = stride[p];
+  }
+  const c = perm[0] === 2 ? 0 : perm[1] === 2 ? 1 : 2;
+  const p = c === 0 ? 1 : 0;
+  const q = c === 2 ? 1 : 2;
+  let dst = 0;
+  let oc = ostride[c];
+  if (st[c] < 0) {
+    base += (m[c] - 1) * st[c];
+    dst += (m[c] - 1) * ostride[c];
+    oc = -oc;
+  }
+  const a = norm.scale;
+  const b = offset * norm.scale + norm.shift;
+  const lo = norm.clip ? -1 : Number.NEGATIVE_INFINITY;
+  const hi = norm.clip ? 1 : Number.POSITIVE_INFINITY;
+  if (c !== 2 && m[c] % 8 === 0 && m[2] % 8 === 0) {
+    // Source rows run along output axis z or y: 8x8 blocks transposed in registers.
+    const r = c === 0 ? 1 : 0;
+    w.tile(
+      src + 2 * base,
+      w.outPtr + 4 * dst,
+      m[r],
+      2 * st[r],
+      4 * ostride[r],
+      m[c],
+      4 * oc,
+      m[2],
+      2 * st[2],
+      a,
+      b,
+      lo,
+      hi,
+    );
+  } else {
+    w.gather(
+      src + 2 * base,
+      w.outPtr + 4 * dst,
+      m[p],
+      m[q],
+      m[c],
+      2 * st[p],
+      2 * st[q],
+      4 * ostride[p],
+      4 * ostride[q],
+      4 * oc,
+      a,
+      b,
+      lo,
+      hi,
+    );
+  }
+  out.set(n === w.out.length ? w.out : w.out.subarray(0, n), outOffset);
 }

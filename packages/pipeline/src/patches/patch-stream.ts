@@ -14,6 +14,7 @@ import { defaultWorkers, PatchPool } from "./pool.js";
 import { type BridgeStats, pullBridge } from "./pull-bridge.js";
 import { ShuffleBuffer, shuffled } from "./shuffle-buffer.js";
 import { type PatchSource, type PatientInfo, sourceSpec } from "./source.js";
+import { wasmModule } from "./wasm-kernel.js";
 
 /** Options of the patch stream (TorchIO `Queue` / MONAI `GridPatchDataset` semantics). */
 export interface PatchStreamOptions extends PatientSelection {
@@ -39,6 +40,8 @@ export interface PatchStreamOptions extends PatientSelection {
   queueSize?: number;
   /** Budget of each worker's decoded-volume cache, MiB (default 512). */
   cacheMiB?: number;
+  /** The augmentation kernel: `"wasm"` (SIMD, the default where available) or `"js"`. */
+  kernel?: "wasm" | "js";
   /** Drop the last, smaller batch of an epoch (default false). */
   dropRemainder?: boolean;
   signal?: AbortSignal;
@@ -93,6 +96,7 @@ export class PatchStream {
   readonly #source: PatchSource;
   readonly #sampler: PatchSampler;
   readonly #cacheBytes: number;
+  readonly #kernel: "wasm" | "js";
   readonly #signal?: AbortSignal;
   readonly #tiles = new Map<string, number>();
 
@@ -144,6 +148,7 @@ export class PatchStream {
     this.#sampler = opts.sampler;
     this.#signal = opts.signal;
     this.#cacheBytes = (opts.cacheMiB ?? 512) * 2 ** 20;
+    this.#kernel = opts.kernel ?? (wasmModule() ? "wasm" : "js");
     this.patients = patients;
     this.size = size;
     this.batchSize = B;
@@ -162,8 +167,12 @@ export class PatchStream {
     const batchBytes = B * per * 4;
     const vol = Math.max(...patients.map((p) => p.shape[0] * p.shape[1] * p.shape[2]));
     const volBytes = vol * (2 + (opts.sampler.needs.mask ? 1 : 0));
-    const cachePerWorker =
-      typeof source === "string" ? Math.min(this.#cacheBytes, 2 * ppr * volBytes) : 0;
+    // Store volumes are decoded into each worker; memory volumes are shared, but the wasm
+    // kernel keeps its own copy of the HU volume in each worker.
+    const cachePerWorker = Math.min(
+      this.#cacheBytes,
+      2 * ppr * (typeof source === "string" ? volBytes : 2 * vol),
+    );
     this.memoryEstimate = workers * cachePerWorker + (maxInFlight + queueSize) * batchBytes;
     this.pool = new PatchPool(workers);
     const log = opts.log === undefined ? (l: string) => process.stderr.write(`${l}\n`) : opts.log;
@@ -286,6 +295,7 @@ export class PatchStream {
         seeds: plan.seeds,
         augment: this.#augment,
         cacheBytes: this.#cacheBytes,
+        kernel: this.#kernel,
       },
       signal,
       { epoch, batch: plan.index, patients: [...new Set(patientIds)] },

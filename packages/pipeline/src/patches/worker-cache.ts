@@ -1,6 +1,7 @@
 import { openStore, type PatchStore } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
 import type { SourceSpec } from "./source.js";
+import { type WasmVolume, wasmVolume } from "./wasm-kernel.js";
 
 /** A patient's arrays as a worker holds them. */
 export interface LoadedPatient {
@@ -8,11 +9,22 @@ export interface LoadedPatient {
   shape: Vec3;
   hu?: Int16Array;
   mask?: Uint8Array;
+  /** The HU volume in wasm memory (when asked for and wasm SIMD is available). */
+  wasm?: WasmVolume;
 }
 
+/** What a task needs of a patient. `wasm` > 0: the HU volume in wasm memory with room for patches of that many voxels. */
+export interface Needs {
+  hu: boolean;
+  mask: boolean;
+  wasm?: number;
+}
+
+type Entry = { shape: Vec3; data?: Int16Array | Uint8Array; wasm?: WasmVolume; bytes: number };
+
 const stores = new Map<string, Promise<PatchStore>>();
-// Decoded volumes by `${path}\0${id}\0${array}`, least recently used first.
-const volumes = new Map<string, { shape: Vec3; data: Int16Array | Uint8Array }>();
+// Decoded arrays by `${source}\0${id}\0${array}`, least recently used first.
+const cache = new Map<string, Entry>();
 let cachedBytes = 0;
 
 /** Bytes of decoded volumes this worker holds (for stats and tests). */
@@ -23,6 +35,7 @@ export function cacheBytes(): number {
 function store(path: string): Promise<PatchStore> {
   let s = stores.get(path);
   if (!s) {
+    // The worker keeps whole volumes; the store's own chunk cache would only duplicate them.
     s = openStore(path, { cacheBytes: 0 });
     s.catch(() => stores.delete(path));
     stores.set(path, s);
@@ -30,72 +43,121 @@ function store(path: string): Promise<PatchStore> {
   return s;
 }
 
-async function readArray(path: string, id: string, array: "hu" | "mask", budget: number) {
-  const key = `${path}\0${id}\0${array}`;
-  const hit = volumes.get(key);
+async function cached(key: string, budget: number, load: () => Promise<Entry>): Promise<Entry> {
+  const hit = cache.get(key);
   if (hit) {
-    volumes.delete(key);
-    volumes.set(key, hit);
+    cache.delete(key);
+    cache.set(key, hit);
     return hit;
   }
-  const vol = await (await store(path)).readVolume(id, array as "hu");
-  const entry = { shape: vol.shape, data: vol.data as Int16Array | Uint8Array };
-  const bytes = entry.data.byteLength;
-  if (bytes <= budget) {
-    // Evict least recently used volumes until the new one fits the budget.
-    for (const [k, v] of volumes) {
-      if (cachedBytes + bytes <= budget) break;
-      volumes.delete(k);
-      cachedBytes -= v.data.byteLength;
+  const entry = await load();
+  if (entry.bytes <= budget) {
+    // Evict least recently used arrays until the new one fits the budget.
+    for (const [k, v] of cache) {
+      if (cachedBytes + entry.bytes <= budget) break;
+      cache.delete(k);
+      cachedBytes -= v.bytes;
     }
-    volumes.set(key, entry);
-    cachedBytes += bytes;
+    cache.set(key, entry);
+    cachedBytes += entry.bytes;
   }
   return entry;
 }
 
+function checkShape(
+  id: string,
+  shape: Vec3,
+  a: { length: number } | undefined,
+  what: string,
+): void {
+  const n = shape[0] * shape[1] * shape[2];
+  if (a && a.length !== n)
+    throw new Error(
+      `patient ${id}: ${what} has ${a.length} voxels, shape ${shape.join("x")} needs ${n}`,
+    );
+}
+
+async function readArray(
+  source: SourceSpec,
+  id: string,
+  array: "hu" | "mask",
+): Promise<{ shape: Vec3; data: Int16Array | Uint8Array }> {
+  if (source.kind === "memory") {
+    const p = source.patients.find((q) => q.id === id);
+    if (!p) throw new Error(`patient ${id} was not sent to the worker`);
+    const data = array === "hu" ? p.hu : p.mask;
+    if (!data) throw new Error(`patient ${id} has no ${array} array`);
+    checkShape(id, p.shape, data, array);
+    return { shape: p.shape, data };
+  }
+  const vol = await (await store(source.path)).readVolume(id, array as "hu");
+  checkShape(id, vol.shape, vol.data, `${array} of ${source.path}`);
+  return { shape: vol.shape, data: vol.data };
+}
+
 /**
  * The arrays of patient `id` that `needs` asks for. Store volumes are decoded once and kept
- * in this worker's LRU cache (`cacheBytes` budget), so the patches of a round of patients
- * are cut from memory; memory sources are shared and need no cache.
+ * in this worker's LRU cache (`budget` bytes), so the patches of a round of patients are
+ * cut from memory. Memory sources are shared and read in place, except for the copy into
+ * wasm memory, which is cached like a decoded volume.
  */
 export async function loadPatient(
   source: SourceSpec,
   id: string,
-  needs: { hu: boolean; mask: boolean },
+  needs: Needs,
   budget: number,
 ): Promise<LoadedPatient> {
-  if (source.kind === "memory") {
-    const p = source.patients.find((q) => q.id === id);
-    if (!p) throw new Error(`patient ${id} was not sent to the worker`);
-    const n = p.shape[0] * p.shape[1] * p.shape[2];
-    if (p.hu.length !== n || (p.mask && p.mask.length !== n)) {
-      throw new Error(
-        `patient ${id}: arrays of ${p.hu.length} voxels do not match shape ${p.shape.join("x")}`,
-      );
-    }
-    return {
-      id,
-      shape: p.shape,
-      hu: needs.hu ? p.hu : undefined,
-      mask: needs.mask ? p.mask : undefined,
-    };
-  }
+  const tag = source.kind === "memory" ? "memory" : source.path;
   const out: LoadedPatient = { id, shape: [0, 0, 0] };
-  if (needs.hu) {
-    const v = await readArray(source.path, id, "hu", budget);
-    out.hu = v.data as Int16Array;
-    out.shape = v.shape;
+  if (needs.hu && needs.wasm) {
+    const per = needs.wasm;
+    const e = await cached(`${tag}\0${id}\0hu-wasm`, budget, async () => {
+      const v = await readArray(source, id, "hu");
+      const w = wasmVolume(v.data as Int16Array, v.shape, per);
+      return w
+        ? { shape: v.shape, wasm: w, bytes: w.bytes }
+        : { shape: v.shape, data: v.data, bytes: source.kind === "memory" ? 0 : v.data.byteLength };
+    });
+    if (e.wasm && e.wasm.patchVoxels < per) {
+      cache.delete(`${tag}\0${id}\0hu-wasm`);
+      cachedBytes -= e.bytes;
+      return loadPatient(source, id, needs, budget);
+    }
+    out.shape = e.shape;
+    out.wasm = e.wasm;
+    out.hu = e.wasm ? e.wasm.hu : (e.data as Int16Array);
+  } else if (needs.hu) {
+    const e =
+      source.kind === "memory"
+        ? { ...(await readArray(source, id, "hu")), bytes: 0 }
+        : await cached(`${tag}\0${id}\0hu`, budget, async () => {
+            const v = await readArray(source, id, "hu");
+            return { ...v, bytes: v.data.byteLength };
+          });
+    out.shape = e.shape;
+    out.hu = e.data as Int16Array;
   }
   if (needs.mask) {
-    const v = await readArray(source.path, id, "mask", budget);
-    out.mask = v.data as Uint8Array;
-    out.shape = v.shape;
+    const e =
+      source.kind === "memory"
+        ? { ...(await readArray(source, id, "mask")), bytes: 0 }
+        : await cached(`${tag}\0${id}\0mask`, budget, async () => {
+            const v = await readArray(source, id, "mask");
+            return { ...v, bytes: v.data.byteLength };
+          });
+    out.shape = e.shape;
+    out.mask = e.data as Uint8Array;
   }
   if (!needs.hu && !needs.mask) {
-    const attrs = await (await store(source.path)).getPatient(id);
-    if (!attrs) throw new Error(`patient ${id} is not in ${source.path}`);
-    out.shape = attrs.shape;
+    if (source.kind === "memory") {
+      const p = source.patients.find((q) => q.id === id);
+      if (!p) throw new Error(`patient ${id} was not sent to the worker`);
+      out.shape = p.shape;
+    } else {
+      const attrs = await (await store(source.path)).getPatient(id);
+      if (!attrs) throw new Error(`patient ${id} is not in ${source.path}`);
+      out.shape = attrs.shape;
+    }
   }
   return out;
 }

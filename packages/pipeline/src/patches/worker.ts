@@ -9,7 +9,7 @@ import { makeSampler, type SamplerSpec } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
 import { Piscina } from "piscina";
 import { drawParams, type ResolvedAugment } from "./augment.js";
-import { augmentInto, kernelNorm } from "./kernel.js";
+import { augmentInto, augmentIntoWasm, kernelNorm } from "./kernel.js";
 import type { SourceSpec } from "./source.js";
 import { loadPatient } from "./worker-cache.js";
 
@@ -36,6 +36,8 @@ export interface PatchesTask {
   seeds: Uint32Array;
   augment: ResolvedAugment;
   cacheBytes: number;
+  /** `"wasm"` (SIMD, default where available) or `"js"`. */
+  kernel: "wasm" | "js";
 }
 
 export interface VolumeTask {
@@ -71,10 +73,16 @@ async function runPatches(t: PatchesTask) {
   if (!scratch || scratch.length !== per) scratch = new Int16Array(per);
   const norm = kernelNorm(t.augment.min, t.augment.max, t.augment.clip);
   for (let i = 0; i < n; i++) {
-    const p = await loadPatient(t.source, t.patientIds[i], { hu: true, mask: false }, t.cacheBytes);
+    const p = await loadPatient(
+      t.source,
+      t.patientIds[i],
+      { hu: true, mask: false, wasm: t.kernel === "wasm" ? per : 0 },
+      t.cacheBytes,
+    );
     const origin: Vec3 = [t.origins[3 * i], t.origins[3 * i + 1], t.origins[3 * i + 2]];
     const { symmetry, offset } = drawParams(t.seeds[i], t.augment);
-    augmentInto(p.hu!, p.shape, origin, t.size, symmetry, offset, norm, out, i * per, scratch);
+    if (p.wasm) augmentIntoWasm(p.wasm, origin, t.size, symmetry, offset, norm, out, i * per);
+    else augmentInto(p.hu!, p.shape, origin, t.size, symmetry, offset, norm, out, i * per, scratch);
   }
   return moved(out, [out.buffer as ArrayBuffer]);
 }

@@ -1,0 +1,210 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { after, before, describe, test } from "node:test";
+import {
+  lungSampler,
+  openStore,
+  type PatientSource,
+  type PreprocessingParams,
+} from "@lungflow/patch-store";
+import { initTf, tf } from "@lungflow/tf-runtime";
+import { makeVolume } from "@lungflow/volume";
+import {
+  memorySource,
+  type PatchBatch,
+  patchBatches,
+  patchDataset,
+  replayTransforms,
+  volumeDataset,
+} from "../src/patches/index.ts";
+import { chest, maxDiff } from "./patches-helpers.ts";
+
+const PARAMS: PreprocessingParams = {
+  spacing: [1, 1, 1],
+  interpolation: "trilinear",
+  thresholdMethod: "otsu",
+  maskMode: "kdsb17",
+  kernels: {},
+  tailFraction: 0.005,
+};
+const patients = [
+  { id: "a", ...chest([30, 40, 44], 1), label: 1 as const },
+  { id: "b", ...chest([26, 36, 40], 2), label: 0 as const },
+  { id: "c", ...chest([34, 38, 36], 3), label: 1 as const },
+  { id: "d", ...chest([28, 34, 38], 4), label: 0 as const },
+];
+const mem = memorySource(
+  patients.map((p) => ({
+    id: p.id,
+    hu: { data: p.hu, shape: p.shape },
+    mask: p.mask,
+    label: p.label,
+  })),
+);
+let dir = "";
+
+async function collect(it: AsyncIterable<PatchBatch>): Promise<PatchBatch[]> {
+  const out: PatchBatch[] = [];
+  for await (const b of it) out.push(b);
+  return out;
+}
+
+before(async () => {
+  dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "patches-")), "s.zarr");
+  const store = await openStore(dir, { create: true, params: PARAMS });
+  for (const p of patients) {
+    const source: PatientSource = {
+      bbox: [
+        [0, p.shape[0]],
+        [0, p.shape[1]],
+        [0, p.shape[2]],
+      ],
+      sourceSpacing: [1, 1, 1],
+      sourceShape: p.shape,
+      otsuThreshold: -400,
+      seriesInstanceUid: `1.2.${p.id.charCodeAt(0)}`,
+      fileCount: p.shape[0],
+      sourceHash: p.id,
+      lungflowVersion: "0.1.0",
+    };
+    await store.writePatient(
+      {
+        id: p.id,
+        hu: makeVolume(p.hu, p.shape),
+        mask: makeVolume(p.mask, p.shape),
+        source,
+        params: PARAMS,
+      },
+      { chunk: 16 },
+    );
+  }
+  await store.importLabels(`id,cancer\n${patients.map((p) => `${p.id},${p.label}`).join("\n")}\n`);
+  await store.makeSplit({ seed: 1, validationFraction: 0.5 });
+  await initTf({ quiet: true });
+});
+
+after(() => {
+  fs.rmSync(path.dirname(dir), { recursive: true, force: true });
+});
+
+describe("patches from a store", () => {
+  test("workers reading the store give exactly the batches of the same volumes in memory", async () => {
+    const opts = {
+      sampler: lungSampler({ size: 16 }),
+      batchSize: 8,
+      patchesPerPatient: 20,
+      workers: 2,
+      log: false as const,
+      seed: 5,
+      augment: { huOffset: [-30, 30] as [number, number] },
+    };
+    const [fromStore, fromMemory] = [
+      await collect(patchBatches(dir, opts)),
+      await collect(patchBatches(mem, opts)),
+    ];
+    assert.equal(fromStore.length, 10);
+    for (let i = 0; i < fromStore.length; i++) {
+      assert.deepEqual(fromStore[i].locations, fromMemory[i].locations);
+      assert.equal(
+        Buffer.compare(
+          Buffer.from(fromStore[i].data.buffer),
+          Buffer.from(fromMemory[i].data.buffer),
+        ),
+        0,
+      );
+    }
+  });
+
+  test("a split selects its patients", async () => {
+    const split = (await openStore(dir)).split!;
+    const ids = new Set<string>();
+    for await (const b of patchBatches(dir, {
+      sampler: lungSampler({ size: 8 }),
+      batchSize: 4,
+      patchesPerPatient: 4,
+      split: "validation",
+      workers: 1,
+      log: false,
+    })) {
+      for (const l of b.locations) ids.add(l.patientId);
+    }
+    assert.deepEqual([...ids].sort(), [...split.validation].sort());
+  });
+});
+
+describe("tf.data bridge", () => {
+  test("patchDataset: xs [B,d,d,d,1], ys [B,d^3] = flattened xs; tensors flat over epochs; close stops the workers", async () => {
+    const { dataset, close, stream } = await patchDataset(mem, {
+      sampler: lungSampler({ size: 8 }),
+      batchSize: 6,
+      patchesPerPatient: 30,
+      workers: 2,
+      log: false,
+      prefetch: 2,
+    });
+    const start = tf.memory().numTensors;
+    let counts: number[] = [];
+    for (let epoch = 0; epoch < 2; epoch++) {
+      let n = 0;
+      const it = await dataset.iterator();
+      for (;;) {
+        const r = await it.next();
+        if (r.done) break;
+        const { xs, ys } = r.value;
+        assert.deepEqual(xs.shape, [6, 8, 8, 8, 1]);
+        assert.deepEqual(ys.shape, [6, 512]);
+        if (n === 0) assert.ok(maxDiff(xs.dataSync(), ys.dataSync()) === 0);
+        tf.dispose([xs, ys]);
+        n++;
+        counts.push(tf.memory().numTensors - start);
+      }
+      assert.equal(n, stream.batchesPerEpoch);
+    }
+    // Only the prefetched elements are alive at any time, never more.
+    assert.ok(Math.max(...counts) <= 2 * (2 + 1), `tensors alive ${Math.max(...counts)}`);
+    counts = [];
+    await close();
+    assert.equal(stream.pool.threads, 0);
+    assert.ok(tf.memory().numTensors - start <= 2 * 2);
+  });
+
+  test("volumeDataset: one whole augmented volume and its label per element, replayable", async () => {
+    const { dataset, close, stream } = await volumeDataset(mem, {
+      workers: 1,
+      log: false,
+      seed: 3,
+    });
+    const start = tf.memory().numTensors;
+    const seen: string[] = [];
+    const it = await dataset.iterator();
+    for (;;) {
+      const r = await it.next();
+      if (r.done) break;
+      const { xs, ys } = r.value;
+      assert.equal(xs.shape[0], 1);
+      assert.equal(xs.shape[4], 1);
+      const label = ys.dataSync()[0];
+      const p = patients.find(
+        (q) =>
+          q.label === label && [...q.shape].sort().join() === xs.shape.slice(1, 4).sort().join(),
+      );
+      assert.ok(p, `a patient with label ${label} and shape ${xs.shape}`);
+      seen.push(p.id);
+      tf.dispose([xs, ys]);
+    }
+    assert.deepEqual(seen.sort(), ["a", "b", "c", "d"]);
+    assert.ok(tf.memory().numTensors - start <= 1);
+    await close();
+    // The same stream without tf: contents equal the replay of the recorded transforms.
+    const { volumeBatches } = await import("../src/patches/index.ts");
+    for await (const v of volumeBatches(mem, { workers: 1, log: false, seed: 3 })) {
+      const p = patients.find((q) => q.id === v.patientId)!;
+      const ref = replayTransforms(p.hu, p.shape, v.transforms);
+      assert.deepEqual(ref.shape, v.shape);
+      assert.ok(maxDiff(ref.data, v.data) < 1e-5);
+    }
+    assert.equal(stream.pool.threads, 0);
+  });
+});
