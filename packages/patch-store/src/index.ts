@@ -46,6 +46,3 @@ export {
 } from "./store.js";
 export type { VerifyProblem, VerifyReport } from "./verify.js";
 export type { WriteOptions } from "./write-patient.js";
-
-// Patch samplers (patch-streaming issue).
-export * from "./samplers/index.js";

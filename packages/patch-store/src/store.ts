@@ -649,7 +649,7 @@ export function checkPatientMeta(id: string, meta: unknown, file: string): Patie
       file,
       reason: why,
     });
-  if (!m || m.zarr_format !== 3 || m.node_type !== "group" || !m.attributes)
+  if (m?.zarr_format !== 3 || m.node_type !== "group" || !m.attributes)
     throw bad("not a Zarr v3 group");
   const a = m.attributes;
   for (const [k, ok] of REQUIRED) {
