@@ -92,6 +92,14 @@ test("readPatch equals a slow reference extraction (inside, across chunks, outsi
     const want = refPatch(array === "hu" ? hu : mask, origin, size, array === "hu" ? -1000 : 0);
     assert.deepEqual(Array.from(got), want, `patch ${origin} ${size} ${array}`);
   }
+  // Only the chunks a patch touches are decoded.
+  const fresh = await openStore(dir);
+  await fresh.readPatch("p", [1, 1, 1], [4, 4, 4]);
+  assert.equal(fresh.cacheStats.misses, 1);
+  await fresh.readPatch("p", [6, 5, 7], [4, 4, 4]); // straddles 2 x 2 x 2 chunks, one cached
+  assert.equal(fresh.cacheStats.misses, 8);
+  await fresh.readPatch("p", [-5, -5, -5], [3, 3, 3]); // wholly outside: no chunk
+  assert.equal(fresh.cacheStats.misses, 8);
   const custom = await store.readPatch("p", [-2, 0, 0], [2, 2, 2], { fill: 7 });
   assert.deepEqual(Array.from(custom), [7, 7, 7, 7, 7, 7, 7, 7]);
   const st = store.cacheStats;

@@ -1,6 +1,6 @@
 import { readPatient } from "@lungflow/dicom-ingest";
 import { segmentLungs } from "@lungflow/lung-segmentation";
-import { openStore, type PatchStore } from "@lungflow/patch-store";
+import { isValidPatientId, openStore, type PatchStore, StoreError } from "@lungflow/patch-store";
 import { resample } from "@lungflow/volume";
 import { serializeError } from "./errors.js";
 import { sourceHash } from "./source-hash.js";
@@ -34,6 +34,13 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
     t = now;
   };
   try {
+    if (!isValidPatientId(task.id)) {
+      throw new StoreError(
+        "INVALID_PATIENT_ID",
+        `folder name "${task.id}" cannot be a patient id (letters, digits, ._- only, not starting with .)`,
+        { patientId: task.id, dir: task.dir },
+      );
+    }
     const store = await storeFor(task.store);
     const digest = await sourceHash(task.dir);
     lap("hash");
