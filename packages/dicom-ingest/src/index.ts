@@ -45,7 +45,7 @@ export {
   writeNifti,
 } from "./nifti.js";
 export { DEFAULT_TOLERANCES, type DicomWarning, type Tolerances } from "./plan.js";
-export { type PatientRead, readPatient } from "./read-patient.js";
+export { type PatientRead, readDiscoveredPatient, readPatient } from "./read-patient.js";
 export {
   type ReadSeriesOptions,
   readSeries,

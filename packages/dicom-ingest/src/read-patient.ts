@@ -32,3 +32,20 @@ export async function readPatient(
   const read = await readPatientSeries(patient, patientDir, disc.fileCount, disc.skipped, opts);
   return { ...read, patient };
 }
+
+/**
+ * Reads the chosen series of a patient found by `discoverSeries` (e.g. in a worker, after one
+ * discovery of the whole tree). Warnings include the patient's skipped files and other
+ * series; errors are those of {@link readPatient}.
+ */
+export async function readDiscoveredPatient(
+  patient: DiscoveredPatient,
+  opts: ReadSeriesOptions = {},
+): Promise<PatientRead> {
+  const fileCount =
+    (patient.chosen?.files.length ?? 0) +
+    patient.others.reduce((n, o) => n + o.series.files.length, 0) +
+    patient.skipped.length;
+  const read = await readPatientSeries(patient, patient.dir, fileCount, patient.skipped, opts);
+  return { ...read, patient };
+}

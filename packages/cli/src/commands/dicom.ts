@@ -1,11 +1,181 @@
+import { once } from "node:events";
+import { createWriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import path from "node:path";
+import {
+  csvLine,
+  discoverSeries,
+  isDicomError,
+  readDiscoveredPatient,
+  readSeries,
+  SUMMARY_COLUMNS,
+  summarizeFiles,
+  writeNifti,
+} from "@lungflow/dicom-ingest";
+import { isLungflowError } from "@lungflow/volume";
 import type { Command } from "commander";
 
-/** Registers `dicom` (not implemented yet). */
+/** Runs an action; a lungflow error prints `lungflow <cmd>: CODE message` and exits 1. */
+async function guarded(cmd: string, fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (isLungflowError(err)) {
+      console.error(`lungflow ${cmd}: ${err.code}: ${err.message}`);
+      process.exitCode = 1;
+      return;
+    }
+    throw err;
+  }
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got "${v}"`);
+  return n;
+}
+
+const fmt = (xs: readonly number[], d = 3) => xs.map((x) => +x.toFixed(d)).join(" x ");
+
+/** Registers `dicom summarize|convert|check`. */
 export function registerDicom(program: Command): void {
-  program
-    .command("dicom")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new Error("dicom: not implemented yet");
-    });
+  const dicom = program.command("dicom").description("inspect, check and convert DICOM CT series");
+
+  dicom
+    .command("summarize")
+    .description(
+      "write one CSV row per file under <root> with the header fields that matter (streaming)",
+    )
+    .argument("<root>", "folder tree of DICOM files")
+    .requiredOption("--out <file>", "CSV file to write (e.g. headers.csv)")
+    .option("--concurrency <n>", "header reads in flight", positiveInt, 8)
+    .action((root: string, o: { out: string; concurrency: number }) =>
+      guarded("dicom summarize", async () => {
+        await mkdir(path.dirname(path.resolve(o.out)), { recursive: true });
+        const out = createWriteStream(o.out);
+        const failed = once(out, "error").then(([e]) => {
+          throw e;
+        });
+        failed.catch(() => {});
+        const write = async (line: string) => {
+          if (!out.write(`${line}\n`)) await Promise.race([once(out, "drain"), failed]);
+        };
+        await write(csvLine(SUMMARY_COLUMNS));
+        const counts = new Map<string, number>();
+        let n = 0;
+        for await (const row of summarizeFiles(root, { concurrency: o.concurrency })) {
+          await write(csvLine(SUMMARY_COLUMNS.map((c) => row[c])));
+          counts.set(String(row.status), (counts.get(String(row.status)) ?? 0) + 1);
+          if (++n % 1000 === 0) process.stderr.write(`${n} files\r`);
+        }
+        out.end();
+        await Promise.race([once(out, "finish"), failed]);
+        const by = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`);
+        console.log(`${n} file(s) -> ${o.out}${by.length ? ` (${by.join(", ")})` : ""}`);
+      }),
+    );
+
+  dicom
+    .command("convert")
+    .description("read one CT series as HU (validated, before resampling) and write it as NIfTI-1")
+    .argument(
+      "<series-dir>",
+      "folder of the series (several series: the rule picks one, see --help of check)",
+    )
+    .requiredOption("--out <file>", "output .nii or .nii.gz (gzipped)")
+    .option("--json", "print the series metadata as JSON")
+    .action((dir: string, o: { out: string; json?: boolean }) =>
+      guarded("dicom convert", async () => {
+        if (!/\.nii(\.gz)?$/.test(o.out))
+          throw new Error(`--out must end with .nii or .nii.gz, got ${o.out}`);
+        const { volume, meta } = await readSeries(dir);
+        await mkdir(path.dirname(path.resolve(o.out)), { recursive: true });
+        await writeNifti(volume, o.out, {
+          description: `lungflow HU ${meta.seriesInstanceUid}`.slice(0, 79),
+        });
+        if (o.json) {
+          console.log(
+            JSON.stringify({ out: o.out, ...meta, files: undefined, skipped: meta.skipped.length }),
+          );
+          return;
+        }
+        console.log(
+          `${o.out}: ${fmt(volume.shape, 0)} voxels (z,y,x), spacing ${fmt(volume.spacing)} mm, ${meta.fileCount} files`,
+        );
+        console.log(`  patient ${meta.patientId}, series ${meta.seriesInstanceUid}`);
+        for (const w of meta.warnings) console.log(`  warning ${w.code}: ${w.message}`);
+      }),
+    );
+
+  dicom
+    .command("check")
+    .description(
+      "per patient under <root>: the chosen CT series (rule: axial, then most files, then thinnest spacing) read and validated, or the error code",
+    )
+    .argument("<root>", "folder of patient folders (or one patient folder)")
+    .option("--json", "print one JSON object per patient")
+    .option("--concurrency <n>", "header reads in flight", positiveInt, 8)
+    .action((root: string, o: { json?: boolean; concurrency: number }) =>
+      guarded("dicom check", async () => {
+        const disc = await discoverSeries(root, { concurrency: o.concurrency });
+        let bad = 0;
+        for (const p of disc.patients) {
+          const base = {
+            patientId: p.patientId,
+            otherSeries: p.others.map((x) => ({
+              seriesInstanceUid: x.series.seriesInstanceUid,
+              files: x.series.files.length,
+              reason: x.reason,
+            })),
+            skippedFiles: p.skipped.length,
+          };
+          let line: Record<string, unknown>;
+          if (!p.chosen) {
+            const codes = [...new Set(p.skipped.map((s) => s.code))];
+            line = {
+              ...base,
+              status: "NO_SERIES",
+              reason: codes.length ? `no CT series (skipped: ${codes.join(", ")})` : "no files",
+            };
+          } else {
+            try {
+              const { volume, meta } = await readDiscoveredPatient(p);
+              line = {
+                ...base,
+                status: "ok",
+                seriesInstanceUid: meta.seriesInstanceUid,
+                seriesDir: meta.seriesDir,
+                shape: volume.shape,
+                spacing: volume.spacing.map((s) => +s.toFixed(4)),
+                warnings: meta.warnings.map((w) => w.code),
+              };
+            } catch (e) {
+              if (!isDicomError(e)) throw e;
+              line = {
+                ...base,
+                status: e.code,
+                seriesInstanceUid: p.chosen.seriesInstanceUid,
+                seriesDir: p.chosen.seriesDir,
+                reason: e.message,
+              };
+            }
+          }
+          if (line.status !== "ok") bad++;
+          if (o.json) console.log(JSON.stringify(line));
+          else if (line.status === "ok") {
+            const warn = (line.warnings as string[]).length
+              ? `  warnings: ${(line.warnings as string[]).join(", ")}`
+              : "";
+            console.log(
+              `${p.patientId}  ok  ${fmt(line.shape as number[], 0)} @ ${fmt(line.spacing as number[])} mm  ${line.seriesDir}${warn}`,
+            );
+          } else console.log(`${p.patientId}  ${line.status}  ${line.reason}`);
+        }
+        const summary = `${disc.patients.length} patient(s), ${disc.patients.length - bad} ok, ${bad} failed; ${disc.fileCount} files, ${disc.skipped.length} skipped`;
+        if (o.json) console.error(summary);
+        else console.log(summary);
+        // 2 = some patients failed (the rest were checked).
+        if (bad) process.exitCode = 2;
+      }),
+    );
 }
