@@ -1,15 +1,18 @@
 import type { Shape3 } from "./box-morphology.js";
+import { fillHullPockets } from "./hull-pockets.js";
 import { labelRuns } from "./label-runs.js";
 import { squaredDistance2D } from "./squared-distance.js";
 
 /**
  * Per slice and per 8-connected piece (so the two lungs are never bridged): binary
  * closing with a disc of radius `r` voxels (exact, from Euclidean distance transforms),
- * then filling of the holes (background not 4-connected to the outside). Keeps nodules
- * and vessels that touch the pleura, or lie inside the lung, in the mask. In place;
+ * then filling of the holes (background not 4-connected to the outside) and of the
+ * pockets between the piece and its convex hull up to `maxPocket` pixels (see
+ * hull-pockets.ts). Keeps nodules and vessels that touch the pleura, or lie inside
+ * the lung, in the mask. In place;
  * returns the number of voxels added.
  */
-export function closeSlices(mask: Uint8Array, shape: Shape3, r: number): number {
+export function closeSlices(mask: Uint8Array, shape: Shape3, r: number, maxPocket = 0): number {
   const [nz, ny, nx] = shape;
   const plane = ny * nx;
   const r2 = r * r;
@@ -48,6 +51,7 @@ export function closeSlices(mask: Uint8Array, shape: Shape3, r: number): number 
       const closed = new Uint8Array(h * w);
       for (let i = 0; i < h * w; i++) closed[i] = d2[i] > r2 ? 1 : 0;
       fillHoles(closed, h, w);
+      if (maxPocket > 0) fillHullPockets(closed, h, w, maxPocket);
       for (let y = Math.max(0, wy0); y < Math.min(ny, wy0 + h); y++) {
         for (let x = Math.max(0, wx0); x < Math.min(nx, wx0 + w); x++) {
           const k = o + y * nx + x;

@@ -2,6 +2,7 @@ import type { Volume } from "@lungflow/volume";
 import { closeSlices } from "./close-slices.js";
 import type { RunLabels } from "./label-runs.js";
 import { limitComponents } from "./limit-components.js";
+import { recoverBoundary } from "./recover-boundary.js";
 import { removeAirways } from "./remove-airways.js";
 import type { ResolvedOptions } from "./segment-options.js";
 
@@ -72,6 +73,7 @@ export function chooseComponent(rl: RunLabels, o: ResolvedOptions): Uint8Array |
 export function applyFixes(
   hu: Volume<Int16Array>,
   mask: Uint8Array,
+  threshold: number,
   o: ResolvedOptions,
   fixes: Record<string, number>,
   timingsMs: Record<string, number>,
@@ -93,7 +95,9 @@ export function applyFixes(
     lap("limitComponents");
   }
   if (o.closeNodules) {
-    fixes.closeNodules = -closeSlices(mask, hu.shape, o.closingRadius);
+    fixes.recoverBoundary = -recoverBoundary(hu, mask, threshold);
+    lap("recoverBoundary");
+    fixes.closeNodules = -closeSlices(mask, hu.shape, o.closingRadius, o.maxPocketMm2 / (hu.spacing[1] * hu.spacing[2]));
     // The closing must not give the airway back where it ran inside the lung.
     if (airway) for (const i of airway) if (mask[i]) {
       mask[i] = 0;

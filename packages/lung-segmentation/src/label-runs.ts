@@ -1,3 +1,4 @@
+import { rowRuns, wordsPerRow } from "./bit-rows.js";
 import type { Shape3 } from "./box-morphology.js";
 
 /**
@@ -48,25 +49,45 @@ const NEIGHBOURS: Record<Connectivity, [number, number, number][]> = {
   ],
 };
 
+/** Growable run arrays, filled row by row in raster order. */
+export class RunList {
+  row = new Int32Array(1024);
+  start = new Int32Array(1024);
+  end = new Int32Array(1024);
+  n = 0;
+  readonly rowStart: Int32Array;
+  private r = 0;
+  constructor(readonly rows: number) {
+    this.rowStart = new Int32Array(rows + 1);
+  }
+  /** Starts row r (rows must come in increasing order). */
+  beginRow(r: number): void {
+    while (this.r <= r) this.rowStart[this.r++] = this.n;
+  }
+  push(r: number, s: number, e: number): void {
+    if (this.n === this.row.length) {
+      this.row = grow(this.row);
+      this.start = grow(this.start);
+      this.end = grow(this.end);
+    }
+    this.row[this.n] = r;
+    this.start[this.n] = s;
+    this.end[this.n] = e;
+    this.n++;
+  }
+  finish(): void {
+    while (this.r <= this.rows) this.rowStart[this.r++] = this.n;
+  }
+}
+
 /** Labels the connected components of `mask` by union-find over its x-runs. */
 export function labelRuns(mask: Uint8Array, shape: Shape3, connectivity: Connectivity): RunLabels {
   const [nz, ny, nx] = shape;
-  if (mask.length !== nz * ny * nx)
-    throw new RangeError(
-      `mask has ${mask.length} voxels, shape ${shape.join("x")} needs ${nz * ny * nx}`,
-    );
-  const neighbours = NEIGHBOURS[connectivity];
-  if (!neighbours)
-    throw new RangeError(`connectivity must be 4, 8, 6, 18 or 26, got ${connectivity}`);
+  if (mask.length !== nz * ny * nx) throw new RangeError(`mask has ${mask.length} voxels, shape ${shape.join("x")} needs ${nz * ny * nx}`);
   const rows = nz * ny;
-  let cap = 1024;
-  let row = new Int32Array(cap);
-  let start = new Int32Array(cap);
-  let end = new Int32Array(cap);
-  const rowStart = new Int32Array(rows + 1);
-  let n = 0;
+  const runs = new RunList(rows);
   for (let r = 0; r < rows; r++) {
-    rowStart[r] = n;
+    runs.beginRow(r);
     const base = r * nx;
     let x = 0;
     while (x < nx) {
@@ -76,20 +97,33 @@ export function labelRuns(mask: Uint8Array, shape: Shape3, connectivity: Connect
       }
       const s = x;
       while (x < nx && mask[base + x] !== 0) x++;
-      if (n === cap) {
-        cap *= 2;
-        row = grow(row, cap);
-        start = grow(start, cap);
-        end = grow(end, cap);
-      }
-      row[n] = r;
-      start[n] = s;
-      end[n] = x;
-      n++;
+      runs.push(r, s, x);
     }
   }
-  rowStart[rows] = n;
+  runs.finish();
+  return labelRunList(runs, shape, connectivity);
+}
 
+/** Labels the components of a bit-packed mask (see bit-rows.ts). */
+export function labelBitRuns(words: Int32Array, shape: Shape3, connectivity: Connectivity): RunLabels {
+  const [nz, ny, nx] = shape;
+  const W = wordsPerRow(nx);
+  const rows = nz * ny;
+  const runs = new RunList(rows);
+  for (let r = 0; r < rows; r++) {
+    runs.beginRow(r);
+    rowRuns(words, r * W, W, (s, e) => runs.push(r, s, e));
+  }
+  runs.finish();
+  return labelRunList(runs, shape, connectivity);
+}
+
+/** Union-find labelling of runs already collected (see {@link RunList}). */
+export function labelRunList(runs: RunList, shape: Shape3, connectivity: Connectivity): RunLabels {
+  const [nz, ny] = shape;
+  const neighbours = NEIGHBOURS[connectivity];
+  if (!neighbours) throw new RangeError(`connectivity must be 4, 8, 6, 18 or 26, got ${connectivity}`);
+  const { row, start, end, rowStart, n } = runs;
   const parent = new Int32Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;
   const find = (i: number): number => {
@@ -158,8 +192,8 @@ export function labelRuns(mask: Uint8Array, shape: Shape3, connectivity: Connect
   };
 }
 
-function grow(a: Int32Array, cap: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(cap);
+function grow(a: Int32Array): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(a.length * 2);
   b.set(a);
   return b;
 }

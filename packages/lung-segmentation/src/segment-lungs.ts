@@ -1,13 +1,14 @@
 import { type BBox, crop, type Volume } from "@lungflow/volume";
+import { morphBlocks, morphRowsX, wordsPerRow } from "./bit-rows.js";
 import { binaryDilate } from "./box-morphology.js";
 import { cleanCandidates } from "./clean-candidates.js";
 import { cropBox } from "./crop-box.js";
 import { applyFixes, chooseComponent } from "./improved.js";
-import { labelRuns } from "./label-runs.js";
+import { labelBitRuns, labelRuns } from "./label-runs.js";
 import { otsuThreshold } from "./otsu-threshold.js";
 import { resolveOptions, type SegmentLungsOptions } from "./segment-options.js";
 import { SegmentationError } from "./segmentation-error.js";
-import { borderContact, boxMaskOf, cropMask, restrictToComponent } from "./tight-mask.js";
+import { borderContact, boxMaskOf, countInBits, countInBytes, cropMask, cropTightBits, unpackTight } from "./tight-mask.js";
 
 /** Result of {@link segmentLungs}. */
 export interface LungSegmentation {
@@ -72,27 +73,32 @@ export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOption
       { ...ctx, reason, ...extra },
     );
 
-  // Step 3: candidates, per-slice opening and background removal.
-  const tight = new Uint8Array(hu.data.length);
+  // Step 3: candidates, per-slice opening and background removal (bit-packed rows).
+  const [nz, ny, nx] = shape;
+  const bits = new Int32Array(nz * ny * wordsPerRow(nx));
   const removedRuns: number[] = [];
-  const cs = cleanCandidates(hu.data, shape, threshold, tight, removedRuns);
+  const cs = cleanCandidates(hu.data, shape, threshold, bits, removedRuns);
   lap("clean");
   if (cs.kept === 0) throw fail("NO_LUNG_FOUND", "nothing below the Otsu threshold survives the opening and background removal", { candidateVoxels: cs.candidates });
-  // 5x1x5 dilation 4 times, 26-connected components, keep the largest.
-  const dilated = binaryDilate(tight, shape, [5, 1, 5], 4);
+  // 5x1x5 dilation 4 times (a 17-voxel window in x and z), 26-connected components.
+  const dilated = bits.slice();
+  morphRowsX(dilated, 0, nz * ny, nx, 8, false);
+  morphBlocks(dilated, 0, nz, ny * wordsPerRow(nx), 8, false);
   lap("dilate");
-  let rl = labelRuns(dilated, shape, 26);
+  let rl = labelBitRuns(dilated, shape, 26);
+  const components = rl.count;
   lap("label");
   let keep = chooseComponent(rl, o);
-  if (!keep) throw fail("NO_LUNG_FOUND", "every candidate component touches the volume border", { components: rl.count });
-  restrictToComponent(tight, rl, keep);
-  lap("restrict");
+  if (!keep) throw fail("NO_LUNG_FOUND", "every candidate component touches the volume border", { components });
+  lap("choose");
   const fixes: Record<string, number> = {};
+  let tight: Uint8Array | undefined;
   if (o.mode === "improved") {
-    applyFixes(hu, tight, o, fixes, timingsMs);
+    tight = unpackTight(bits, rl, keep);
+    applyFixes(hu, tight, threshold, o, fixes, timingsMs);
     // The crop box follows the fixed mask: redo the dilation on it.
-    binaryDilate(tight, shape, [5, 1, 5], 4, dilated);
-    rl = labelRuns(dilated, shape, 26);
+    const d = binaryDilate(tight, shape, [5, 1, 5], 4);
+    rl = labelRuns(d, shape, 26);
     keep = new Uint8Array(rl.count + 1).fill(1);
     keep[0] = 0;
     t = performance.now();
@@ -101,7 +107,8 @@ export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOption
   const box = cropBox(rl, keep, 8, o.tailFraction);
   lap("box");
   if (!box.bbox) throw fail("NO_LUNG_FOUND", "the tail drop left no slice");
-  const contact = borderContact(tight, shape, rl, keep, removedRuns);
+  const count = tight ? countInBytes(tight, nx) : countInBits(bits, nx);
+  const contact = borderContact(count, rl, keep, removedRuns);
   lap("border");
   if (contact.lungVoxels === 0) throw fail("NO_LUNG_FOUND", "the chosen component holds no candidate voxel");
   const { lungVoxels } = contact;
@@ -120,7 +127,7 @@ export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOption
     throw fail("NO_LUNG_FOUND", `the lungs found hold ${(lungVoxels * voxelMl).toFixed(1)} mL, under minLungVolumeMl ${o.minLungVolumeMl}`, { lungVoxels });
   }
   const bbox = box.bbox;
-  const mask = cropMask(hu, tight, bbox);
+  const mask = tight ? cropMask(hu, tight, bbox) : cropTightBits(hu, bits, rl, keep, bbox);
   const huCrop = crop(hu, bbox);
   lap("crop");
   const res: LungSegmentation = {
@@ -134,7 +141,7 @@ export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOption
       lungVolumeMl: lungVoxels * voxelMl,
       candidateVoxels: cs.candidates,
       cleanedVoxels: cs.kept,
-      components: rl.count,
+      components,
       tailSlicesDropped: [box.droppedLow, box.droppedHigh],
       fixes,
       timingsMs,

@@ -36,6 +36,12 @@ export interface SegmentLungsOptions {
   closeNodules?: boolean;
   /** Improved: radius (voxels) of the closing. Default 10. */
   closingRadius?: number;
+  /**
+   * Improved: pockets between a lung's cross-section and its convex hull up to this area
+   * (mm²) are filled (juxtapleural nodules; 0 turns it off). Default 710, the section of a
+   * 30 mm nodule; the heart's notch is far larger.
+   */
+  maxPocketMm2?: number;
   /** Lungs smaller than this (mL at the input spacing) are NO_LUNG_FOUND. Default 20. */
   minLungVolumeMl?: number;
   /**
@@ -74,6 +80,7 @@ export function resolveOptions(o: SegmentLungsOptions, zAxis: readonly number[] 
     airwayHu: o.airwayHu ?? -950,
     closeNodules: o.closeNodules ?? imp,
     closingRadius: o.closingRadius ?? 10,
+    maxPocketMm2: o.maxPocketMm2 ?? 710,
     minLungVolumeMl: o.minLungVolumeMl ?? 20,
     borderTolerance: o.borderTolerance ?? 0.05,
     boxMask: o.boxMask ?? false,

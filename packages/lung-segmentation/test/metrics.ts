@@ -16,15 +16,17 @@ export interface Metrics {
   airwayIn: number;
   /** Nodules whose centre voxel lies in the crop box. */
   nodulesInBox: number;
-  /**
-   * Per nodule: voxels of its sphere inside the tight mask over the voxels painted (the
-   * sphere clipped to the lung), capped at 1.
-   */
+  /** Per nodule: the fraction of its voxels inside the tight mask. */
   noduleCoverage: number[];
   juxtapleural: boolean[];
 }
 
-export function metrics(p: PhantomTruth, seg: LungSegmentation): Metrics {
+/**
+ * `lungWithoutNodules`: the lung mask of the same phantom made without nodules; the
+ * nodules' voxels are then exactly the lung they replaced (the phantom paints a nodule as
+ * a sphere clipped to the lung). Without it, coverage is counted over the whole sphere.
+ */
+export function metrics(p: PhantomTruth, seg: LungSegmentation, lungWithoutNodules?: Uint8Array): Metrics {
   const [nz, ny, nx] = p.shape;
   const [[z0, z1], [y0, y1], [x0, x1]] = seg.bbox;
   const cy = y1 - y0;
@@ -55,15 +57,19 @@ export function metrics(p: PhantomTruth, seg: LungSegmentation): Metrics {
     const [zz, yy, xx] = [Math.round(fz), Math.round(fy), Math.round(fx)];
     if (zz >= z0 && zz < z1 && yy >= y0 && yy < y1 && xx >= x0 && xx < x1) nodulesInBox++;
     const r = d.diameterMm / 2;
+    let tot = 0;
     let cov = 0;
     for (let z = Math.ceil(fz - r); z <= fz + r; z++)
       for (let y = Math.ceil(fy - r); y <= fy + r; y++)
         for (let x = Math.ceil(fx - r); x <= fx + r; x++) {
           if (z < 0 || y < 0 || x < 0 || z >= nz || y >= ny || x >= nx) continue;
           if ((z - fz) ** 2 + (y - fy) ** 2 + (x - fx) ** 2 > r * r) continue;
+          const i = (z * ny + y) * nx + x;
+          if (lungWithoutNodules && !(lungWithoutNodules[i] && !p.lungMask[i])) continue;
+          tot++;
           cov += inMask(z, y, x);
         }
-    noduleCoverage.push(d.voxels ? Math.min(1, cov / d.voxels) : 0);
+    noduleCoverage.push(tot ? cov / tot : 0);
   }
   return {
     dice: (2 * inter) / (a + b),
