@@ -8,6 +8,7 @@
  * ```
  */
 
+export { classifierFromGmcae, loadClassifier, resolveCheckpoint } from "./checkpoints.js";
 export type { ClassifierErrorCode } from "./errors.js";
 export { ClassifierError } from "./errors.js";
 export * from "./metrics.js";
