@@ -725,6 +725,18 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
         store: abs,
       });
     }
+    const present = (await listDir(abs)).filter((e) => !e.name.startsWith("."));
+    if (present.length > 0) {
+      const shown = present
+        .slice(0, 3)
+        .map((e) => e.name)
+        .join(", ");
+      throw new StoreError(
+        "STORE_INVALID",
+        `${abs} exists and is not a patch store (no zarr.json; it holds ${shown}${present.length > 3 ? ", ..." : ""}); refusing to write into it`,
+        { store: abs },
+      );
+    }
     const attrs: RootAttrs = {
       schema: SCHEMA_VERSION,
       params: opts.params,

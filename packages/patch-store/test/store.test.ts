@@ -121,6 +121,12 @@ test("open errors: missing store, other params, corrupt patient metadata", async
     openStore(path.join(base, "none.zarr")),
     (e) => isLungflowError(e, "StoreError") && e.code === "STORE_NOT_FOUND",
   );
+  fs.mkdirSync(path.join(base, "notastore"));
+  fs.writeFileSync(path.join(base, "notastore", "x.dcm"), "x");
+  await assert.rejects(
+    openStore(path.join(base, "notastore"), { create: true, params: PARAMS }),
+    (e) => isLungflowError(e) && e.code === "STORE_INVALID" && /x\.dcm/.test(e.message),
+  );
   const dir = path.join(base, "s.zarr");
   const store = await openStore(dir, { create: true, params: PARAMS });
   const other = { ...PARAMS, maskMode: "improved" };

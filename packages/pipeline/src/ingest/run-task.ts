@@ -8,14 +8,18 @@ import type { IngestTask, IngestTaskResult, StageTimings } from "./task.js";
 
 const stores = new Map<string, Promise<PatchStore>>();
 
-function storeFor(path: string): Promise<PatchStore> {
+async function storeFor(path: string): Promise<PatchStore> {
   let s = stores.get(path);
   if (!s) {
     s = openStore(path);
     stores.set(path, s);
     s.catch(() => stores.delete(path));
+    return s;
   }
-  return s;
+  // Labels may have changed since the last patient (a long-lived thread): re-read the root.
+  const store = await s;
+  await store.refresh();
+  return store;
 }
 
 /**
