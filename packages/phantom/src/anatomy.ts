@@ -56,6 +56,12 @@ export interface Layout {
   table: { x0: number; x1: number; y0: number; y1: number } | null;
   /** Right lung (small x) then left lung, at full size. */
   lungs: [Ellipse, Ellipse];
+  /**
+   * Anterior medial lobes of the two lungs (below the carina, above the heart): they bring
+   * the lungs within 0.03 F of each other at the anterior junction line, as in real chests,
+   * so kdsb17's 5x1x5 dilation joins the lungs.
+   */
+  junction: [Ellipse, Ellipse];
   /** Lung extent along z (local mm). */
   lungZ0: number;
   lungZ1: number;
@@ -79,6 +85,13 @@ export function lungScale(t: number): number {
   if (t <= 0.65) return 1;
   const u = (t - 0.65) / 0.35;
   return Math.sqrt(Math.max(0, 1 - u * u));
+}
+
+/** Relative size of the anterior junction lobes at lung fraction t (0.15..0.6). */
+export function junctionScale(t: number): number {
+  if (t < 0.15 || t > 0.6) return 0;
+  const u = (t - 0.375) / 0.225;
+  return Math.sqrt(Math.max(0, 1 - u ** 4));
 }
 
 /** Relative heart size at lung fraction t (it sits on the diaphragm, below t = 0.3). */
@@ -144,6 +157,8 @@ export function drawLayout(
   const ribR = Math.max(1.0 * dx, 0.017 * F);
   const angles: number[] = [];
   for (let a = -70; a <= 80; a += 25) angles.push((a * Math.PI) / 180);
+  const ribPhase = rng.float();
+  // Gas is drawn last so that switching it on changes nothing else.
   const gas: Layout["gas"] = [];
   if (opts.bowelGas) {
     const zMax = lungZ0 - 2 * dz;
@@ -169,6 +184,12 @@ export function drawLayout(
     fat,
     table,
     lungs: [lung(-1), lung(1)],
+    junction: [-1, 1].map((sd) => ({
+      cx: cX + sd * 0.09 * F,
+      cy: body.cy - 0.1 * F,
+      rx: 0.075 * F,
+      ry: 0.07 * F,
+    })) as [Ellipse, Ellipse],
     lungZ0,
     lungZ1,
     heart: { cx: cX + 0.05 * F, cy: body.cy - 0.06 * F, rx: 0.15 * F, ry: 0.12 * F },
@@ -187,7 +208,7 @@ export function drawLayout(
       ry: body.ry - fat - 0.03 * F,
       r: ribR,
       period: Math.max(4 * dz, zTop / 10),
-      phase: rng.float(),
+      phase: ribPhase,
     },
     trachea,
     carinaZ,

@@ -3,7 +3,7 @@
  * (body, fat, table, lungs, heart, spine, ribs, trachea), then in 3D the bronchi, bowel
  * gas and vessel trees.
  */
-import { Code, heartScale, type Layout, lungScale } from "./anatomy.js";
+import { Code, heartScale, junctionScale, type Layout, lungScale } from "./anatomy.js";
 import { codeSet, fillEllipse, fillRect, paintTube } from "./paint.js";
 import type { Rng } from "./rng.js";
 
@@ -45,6 +45,12 @@ export function paintSlices(
     if (ls > 0) {
       for (const l of L.lungs) {
         fillEllipse(s, nx, ny, px(l.cx), py(l.cy), px(l.rx * ls), py(l.ry * ls), Code.LUNG);
+      }
+    }
+    const js = junctionScale(t);
+    if (js > 0) {
+      for (const l of L.junction) {
+        fillEllipse(s, nx, ny, px(l.cx), py(l.cy), px(l.rx * js), py(l.ry * js), Code.LUNG);
       }
     }
     const hs = heartScale(t);
@@ -191,7 +197,7 @@ export function paintVessels(
         h,
         [t[0] / n, t[1] / n, dz / n],
         0.1 * F * Math.max(1, LL / F),
-        Math.max(0.9 * spacing[2], 0.011 * F),
+        Math.max(0.8 * spacing[2], 0.006 * F),
         0,
       );
     }
