@@ -55,7 +55,9 @@ function summaryText(s: IngestSummary): string {
 export function registerIngest(program: Command): void {
   program
     .command("ingest")
-    .description("DICOM patient folders -> lung volumes in a patch store (incremental, atomic, parallel)")
+    .description(
+      "DICOM patient folders -> lung volumes in a patch store (incremental, atomic, parallel)",
+    )
     .argument("<dicom-root>", "folder with one sub-folder of DICOM files per patient")
     .requiredOption("--store <path>", "patch store (created if missing)")
     .option("--labels <csv>", "Kaggle labels CSV (id,cancer) to import after the run")
@@ -74,14 +76,20 @@ export function registerIngest(program: Command): void {
         interrupts++;
         if (interrupts === 1) {
           drain.abort();
-          process.stderr.write("\nstopping: in-flight patients finish; Ctrl-C again to discard them\n");
+          process.stderr.write(
+            "\nstopping: in-flight patients finish; Ctrl-C again to discard them\n",
+          );
         } else hard.abort();
       };
       process.on("SIGINT", onSigint);
       const tty = process.stderr.isTTY === true;
       const bar = tty
         ? new cliProgress.SingleBar(
-            { format: "ingest [{bar}] {value}/{total} | {eta_formatted} left | ok {ok} skip {skip} fail {fail} | {last}", hideCursor: true },
+            {
+              format:
+                "ingest [{bar}] {value}/{total} | {eta_formatted} left | ok {ok} skip {skip} fail {fail} | {last}",
+              hideCursor: true,
+            },
             cliProgress.Presets.shades_classic,
           )
         : undefined;
@@ -109,7 +117,12 @@ export function registerIngest(program: Command): void {
               if (e.type === "finished") summary = e.summary;
               if (bar) {
                 if (e.type === "discovered") bar.start(e.total, 0, counts);
-                else if (e.type === "ingested" || e.type === "skipped" || e.type === "failed" || e.type === "discarded") {
+                else if (
+                  e.type === "ingested" ||
+                  e.type === "skipped" ||
+                  e.type === "failed" ||
+                  e.type === "discarded"
+                ) {
                   if (e.type === "ingested") counts.ok++;
                   if (e.type === "skipped") counts.skip++;
                   if (e.type === "failed") counts.fail++; // listed in the summary
@@ -142,7 +155,8 @@ export function registerIngest(program: Command): void {
       process.off("SIGINT", onSigint);
       if (!summary) throw new Error("ingest finished without a summary");
       console.log(summaryText(summary));
-      if (o.report) await fs.writeFile(o.report, `${JSON.stringify({ summary, events }, null, 2)}\n`);
+      if (o.report)
+        await fs.writeFile(o.report, `${JSON.stringify({ summary, events }, null, 2)}\n`);
       process.exitCode = summary.failed > 0 ? 2 : summary.stopped ? 130 : 0;
     });
 }

@@ -8,7 +8,14 @@ import type { Command } from "commander";
 export function table(header: string[], rows: (string | number)[][]): string {
   const cells = [header, ...rows.map((r) => r.map(String))];
   const w = header.map((_, i) => Math.max(...cells.map((r) => (r[i] ?? "").length)));
-  return cells.map((r) => r.map((c, i) => c.padEnd(w[i])).join("  ").trimEnd()).join("\n");
+  return cells
+    .map((r) =>
+      r
+        .map((c, i) => c.padEnd(w[i]))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 /** Bytes under a folder (files only). */
@@ -59,12 +66,23 @@ export function registerStore(program: Command): void {
         const s = await openStore(storePath);
         const pats = await s.patients();
         if (o.json) {
-          console.log(JSON.stringify(pats.map((p) => ({ ...p, split: splitOf(s, p.id) || undefined }))));
+          console.log(
+            JSON.stringify(pats.map((p) => ({ ...p, split: splitOf(s, p.id) || undefined }))),
+          );
           return;
         }
         console.log(
           table(
-            ["id", "shape (z,y,x)", "label", "split", "slices", "source spacing", "otsu", "ingested"],
+            [
+              "id",
+              "shape (z,y,x)",
+              "label",
+              "split",
+              "slices",
+              "source spacing",
+              "otsu",
+              "ingested",
+            ],
             pats.map((p) => [
               p.id,
               p.shape.join("x"),
@@ -120,13 +138,16 @@ export function registerStore(program: Command): void {
           return;
         }
         console.log(`store       ${info.store} (schema ${info.schema}, created ${info.createdAt})`);
-        console.log(`patients    ${info.patients} (${info.labelled} labelled: ${pos} cancer, ${lab.length - pos} no cancer)`);
+        console.log(
+          `patients    ${info.patients} (${info.labelled} labelled: ${pos} cancer, ${lab.length - pos} no cancer)`,
+        );
         console.log(
           `split       ${info.split ? `train ${info.split.train} / validation ${info.split.validation} / test ${info.split.test} (seed ${info.split.seed})` : "none (lungflow store split)"}`,
         );
         console.log(`on disk     ${(info.diskBytes / 1048576).toFixed(1)} MiB`);
         console.log(`params      ${JSON.stringify(info.params)}`);
-        if (info.leftovers.length) console.log(`leftovers   ${info.leftovers.length} (cleaned by the next ingest)`);
+        if (info.leftovers.length)
+          console.log(`leftovers   ${info.leftovers.length} (cleaned by the next ingest)`);
       }),
     );
 
@@ -141,9 +162,13 @@ export function registerStore(program: Command): void {
         const r = await s.verify();
         if (o.json) console.log(JSON.stringify(r));
         else {
-          for (const p of r.problems) console.log(`CORRUPT ${p.patientId ?? "-"} ${p.code}: ${p.message}`);
+          for (const p of r.problems)
+            console.log(`CORRUPT ${p.patientId ?? "-"} ${p.code}: ${p.message}`);
           for (const w of r.warnings) console.log(`warning: ${w}`);
-          if (r.leftovers.length) console.log(`note: ${r.leftovers.length} leftover(s) of a crashed write (cleaned by the next ingest)`);
+          if (r.leftovers.length)
+            console.log(
+              `note: ${r.leftovers.length} leftover(s) of a crashed write (cleaned by the next ingest)`,
+            );
           console.log(
             `${r.ok ? "OK" : "CORRUPT"}: ${r.patients} patient(s), ${r.chunks} chunk(s), ${(r.bytes / 1048576).toFixed(1)} MiB decoded, ${r.problems.length} problem(s)`,
           );
@@ -154,20 +179,34 @@ export function registerStore(program: Command): void {
 
   store
     .command("labels")
-    .description("import Kaggle labels (id,cancer); any problem aborts the import with line numbers")
+    .description(
+      "import Kaggle labels (id,cancer); any problem aborts the import with line numbers",
+    )
     .argument("<store>", "patch store path")
     .argument("<csv>", "labels CSV (e.g. stage1_labels.csv)")
     .option("--ignore-unknown", "skip ids that are not in the store instead of failing")
     .option("--replace", "drop labels not in this file")
     .option("--json", "print JSON")
-    .action((storePath: string, csv: string, o: { ignoreUnknown?: boolean; replace?: boolean; json?: boolean }) =>
-      guarded("store labels", async () => {
-        const s = await openStore(storePath);
-        const text = await fs.readFile(csv, "utf8");
-        const r = await s.importLabels(text, { file: csv, unknown: o.ignoreUnknown ? "ignore" : "error", replace: o.replace });
-        if (o.json) console.log(JSON.stringify(r));
-        else console.log(`imported ${r.count} label(s), ${r.changed} changed${r.ignored.length ? `, ${r.ignored.length} unknown id(s) ignored` : ""}`);
-      }),
+    .action(
+      (
+        storePath: string,
+        csv: string,
+        o: { ignoreUnknown?: boolean; replace?: boolean; json?: boolean },
+      ) =>
+        guarded("store labels", async () => {
+          const s = await openStore(storePath);
+          const text = await fs.readFile(csv, "utf8");
+          const r = await s.importLabels(text, {
+            file: csv,
+            unknown: o.ignoreUnknown ? "ignore" : "error",
+            replace: o.replace,
+          });
+          if (o.json) console.log(JSON.stringify(r));
+          else
+            console.log(
+              `imported ${r.count} label(s), ${r.changed} changed${r.ignored.length ? `, ${r.ignored.length} unknown id(s) ignored` : ""}`,
+            );
+        }),
     );
 
   store
@@ -180,7 +219,10 @@ export function registerStore(program: Command): void {
     .action((storePath: string, o: { seed: string; validationFraction: string; json?: boolean }) =>
       guarded("store split", async () => {
         const s = await openStore(storePath);
-        const sp = await s.makeSplit({ seed: Number(o.seed), validationFraction: Number(o.validationFraction) });
+        const sp = await s.makeSplit({
+          seed: Number(o.seed),
+          validationFraction: Number(o.validationFraction),
+        });
         if (o.json) console.log(JSON.stringify(sp));
         else {
           const labels = s.rootAttrs.labels;
