@@ -5,7 +5,8 @@
  * slices; --quick: 60 slices), then runs each measurement in a fresh child process so that
  * its peak RSS is the reader's alone (not the phantom generator's). Reported: MB/s of pixel
  * data (2 bytes per voxel, 1 MB = 1e6 bytes), slices/s, discovery files/s, peak RSS of the
- * reading process and its ratio to the volume's size.
+ * reading process and its ratio to the volume's size, and pydicom doing the same job on the
+ * same files (Debian python3, when installed) for a same-machine comparison.
  * Usage: pnpm bench dicom [--quick]
  */
 import { spawnSync } from "node:child_process";
@@ -16,6 +17,39 @@ import { fileURLToPath } from "node:url";
 import { discoverSeries, readSeries } from "@lungflow/dicom-ingest";
 import { makePhantom, type WriteSeriesOptions, writeSeries } from "@lungflow/phantom";
 import { type BenchResult, median, peakRssMiB, quick, report } from "./lib.ts";
+
+/**
+ * The same job done the usual pydicom way (dcmread every file, sort by position, stack
+ * pixel_array, rescale, padding to -1000) in Debian's python, for comparison on the same
+ * machine at the same time. Median wall and CPU ms, or undefined without pydicom.
+ */
+function pydicomReference(dir: string, reps: number): { wall: number; cpu: number } | undefined {
+  const script = `
+import os, sys, time, numpy as np, pydicom
+d, reps = sys.argv[1], int(sys.argv[2])
+walls, cpus = [], []
+for _ in range(reps):
+    t0, c0 = time.perf_counter(), time.process_time()
+    ds = [pydicom.dcmread(os.path.join(d, f)) for f in os.listdir(d) if f.endswith(".dcm")]
+    ds.sort(key=lambda s: float(s.ImagePositionPatient[2]))
+    raw = np.stack([s.pixel_array for s in ds])
+    s0 = ds[0]
+    hu = np.round(raw * float(s0.RescaleSlope) + float(s0.RescaleIntercept)).astype(np.int16)
+    if "PixelPaddingValue" in s0:
+        hu[raw == s0.PixelPaddingValue] = -1000
+    np.maximum(hu, -1024, out=hu)
+    walls.append((time.perf_counter() - t0) * 1000)
+    cpus.append((time.process_time() - c0) * 1000)
+print(sorted(walls)[len(walls) // 2], sorted(cpus)[len(cpus) // 2])
+`;
+  const r = spawnSync("/usr/bin/python3", ["-c", script, dir, String(reps)], { encoding: "utf8" });
+  if (r.status !== 0) {
+    console.error(`pydicom reference skipped: ${r.stderr?.trim().split("\n").pop() ?? r.error}`);
+    return undefined;
+  }
+  const [wall, cpu] = r.stdout.trim().split(" ").map(Number);
+  return { wall, cpu };
+}
 
 const childIdx = process.argv.indexOf("--child");
 if (childIdx >= 0) {
@@ -133,6 +167,27 @@ if (childIdx >= 0) {
         unit: "x",
         ...cfg,
       });
+      const py = pydicomReference(dir, reps);
+      if (py) {
+        const pyCfg = {
+          ...cfg,
+          note: "pydicom dcmread + pixel_array + rescale, same files, same machine",
+        };
+        results.push({
+          case: name,
+          metric: "pydicom_throughput_wall",
+          value: +(bytes / 1e6 / (py.wall / 1000)).toFixed(1),
+          unit: "MB/s",
+          ...pyCfg,
+        });
+        results.push({
+          case: name,
+          metric: "pydicom_throughput_cpu",
+          value: +(bytes / 1e6 / (py.cpu / 1000)).toFixed(1),
+          unit: "MB/s",
+          ...pyCfg,
+        });
+      }
       console.error(
         `${name}: ${(bytes / 1e6 / (ms / 1000)).toFixed(0)} MB/s wall, ${(bytes / 1e6 / (cpuMs / 1000)).toFixed(0)} MB/s CPU; RSS +${readerMiB.toFixed(0)} MiB for a ${volMiB.toFixed(0)} MiB volume`,
       );

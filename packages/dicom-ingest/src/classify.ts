@@ -10,7 +10,10 @@ export interface SkippedFile {
   reason: string;
 }
 
-export type Classified = { ok: true; header: SliceHeader } | { ok: false; skipped: SkippedFile };
+/** `header` is set on skipped files whose header could be read (localizers, MR, ...). */
+export type Classified =
+  | { ok: true; header: SliceHeader }
+  | { ok: false; skipped: SkippedFile; header?: SliceHeader };
 
 /**
  * Reads a file's header and decides whether it can belong to a CT image series:
@@ -33,6 +36,7 @@ export async function classifyFile(file: string, headerBytes?: number): Promise<
   const skip = (code: DicomErrorCode, reason: string): Classified => ({
     ok: false,
     skipped: { file, code, reason },
+    header,
   });
   if (!header.pixelData)
     return skip("NO_PIXEL_DATA", `no pixel data (SOP class ${header.sopClassUid ?? "?"})`);

@@ -178,13 +178,14 @@ async function readCandidate(
       ? new Int16Array(sliceSize)
       : undefined;
     const tsUids = new Set<string>();
-    // Read ahead: the next files are read (thread pool) while this slice is converted.
-    // Each in-flight read owns one scratch buffer; a buffer is reused once its slice is done.
+    // Read ahead: the next files are read (thread pool) while this slice is converted. Native
+    // pixel bytes land directly in their output slice and are converted there, in place.
     const AHEAD = 2;
-    const pool = Array.from({ length: AHEAD + 1 }, () => Buffer.allocUnsafeSlow(sliceSize * 2));
+    const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     const pending: Promise<Uint16Array>[] = [];
     const start = (z: number) => {
-      const p = readSliceWords(plan.slices[z].header, pool[z % pool.length]);
+      const target = outBytes.subarray(z * sliceSize * 2, (z + 1) * sliceSize * 2);
+      const p = readSliceWords(plan.slices[z].header, target);
       p.catch(() => {}); // awaited in order below
       pending[z] = p;
     };

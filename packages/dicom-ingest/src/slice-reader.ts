@@ -8,12 +8,13 @@ import { TS } from "./tags.js";
 /**
  * Reads the stored 16-bit words of one slice whose header is already parsed.
  *
- * Native little-endian files (the common case) take a fast path: only the Pixel Data bytes
- * are read, at the offset the header parse found, into `scratch` (reused across slices, so
- * reading a series allocates nothing per file). Other transfer syntaxes read and parse the
- * whole file and decode it.
+ * Native files (the common case) take a fast path: only the Pixel Data bytes are read, at
+ * the offset the header parse found, straight into `target` when given (the output slice's
+ * own memory: the HU conversion then runs in place, and reading a series copies each byte
+ * once and allocates nothing per file). Other transfer syntaxes read and parse the whole file
+ * and decode it into a new array.
  */
-export async function readSliceWords(h: SliceHeader, scratch?: Buffer): Promise<Uint16Array> {
+export async function readSliceWords(h: SliceHeader, target?: Uint8Array): Promise<Uint16Array> {
   const ts = h.transferSyntaxUid ?? TS.implicitLittle;
   const px = h.pixelData;
   const native = ts === TS.implicitLittle || ts === TS.explicitLittle || ts === TS.explicitBig;
@@ -21,7 +22,7 @@ export async function readSliceWords(h: SliceHeader, scratch?: Buffer): Promise<
   const n = (h.rows ?? 0) * (h.columns ?? 0);
   const bytes = n * 2;
   if (px.length < bytes) return decodePixelData(await readDataSet(h.file), h); // reports the error
-  const buf = scratch && scratch.length >= bytes ? scratch : Buffer.allocUnsafe(bytes);
+  const buf = target && target.length >= bytes ? target : Buffer.allocUnsafe(bytes);
   let got = 0;
   let fh: Awaited<ReturnType<typeof open>> | undefined;
   try {
@@ -52,7 +53,6 @@ export async function readSliceWords(h: SliceHeader, scratch?: Buffer): Promise<
   if (buf.byteOffset % 2 === 0) words = new Uint16Array(buf.buffer, buf.byteOffset, n);
   else words = new Uint16Array(Uint8Array.prototype.slice.call(buf, 0, bytes).buffer, 0, n);
   if (ts === TS.explicitBig) {
-    if (words.buffer === buf.buffer) words = words.slice();
     for (let i = 0; i < n; i++) {
       const w = words[i];
       words[i] = ((w & 0xff) << 8) | (w >>> 8);

@@ -1,5 +1,4 @@
 import { classifyFile } from "./classify.js";
-import { isDicomError } from "./errors.js";
 import { extractHeader, type SliceHeader } from "./header.js";
 import { storedValue } from "./hu.js";
 import { readHeaderDataSet } from "./parse.js";
@@ -110,15 +109,7 @@ export async function* summarizeFiles(
         c.header.truncated ? "TRUNCATED" : "ok",
         c.header.truncated ? "pixel data runs past the end of the file" : "",
       );
-    let h: SliceHeader | undefined;
-    if (!["NOT_DICOM", "TRUNCATED", "READ_FAILED"].includes(c.skipped.code)) {
-      try {
-        h = await readHeader(file);
-      } catch (e) {
-        if (!isDicomError(e)) throw e;
-      }
-    }
-    return row(file, h, c.skipped.code, c.skipped.reason);
+    return row(file, c.header, c.skipped.code, c.skipped.reason);
   };
   yield* mapLimit(walkFiles(root, opts.signal), opts.concurrency ?? 8, work);
 }
