@@ -11,7 +11,14 @@
 export const wordsPerRow = (nx: number): number => (nx + 31) >>> 5;
 
 /** Packs `hu[off .. off+nx) < threshold` into `words[wb .. wb+W)`. */
-export function packBelow(hu: Int16Array, off: number, nx: number, threshold: number, words: Int32Array, wb: number): number {
+export function packBelow(
+  hu: Int16Array,
+  off: number,
+  nx: number,
+  threshold: number,
+  words: Int32Array,
+  wb: number,
+): number {
   let count = 0;
   const W = wordsPerRow(nx);
   for (let w = 0; w < W; w++) {
@@ -32,7 +39,14 @@ export function popcount(v: number): number {
 }
 
 /** Erodes (`erode`) or dilates each of `rows` packed rows along x with a window of 2r+1, in place. */
-export function morphRowsX(words: Int32Array, base: number, rows: number, nx: number, r: number, erode: boolean): void {
+export function morphRowsX(
+  words: Int32Array,
+  base: number,
+  rows: number,
+  nx: number,
+  r: number,
+  erode: boolean,
+): void {
   if (r === 0) return;
   const W = wordsPerRow(nx);
   const L = 2 * r + 1;
@@ -79,7 +93,14 @@ function shiftOp(a: Int32Array, W: number, k: number, erode: boolean): void {
  * Erodes or dilates along an axis whose positions are blocks of `m` words: `n` blocks
  * starting at `base`, block p at `base + p * m`, window 2r+1, outside = 0. In place.
  */
-export function morphBlocks(words: Int32Array, base: number, n: number, m: number, r: number, erode: boolean): void {
+export function morphBlocks(
+  words: Int32Array,
+  base: number,
+  n: number,
+  m: number,
+  r: number,
+  erode: boolean,
+): void {
   if (r === 0) return;
   const L = 2 * r + 1;
   // Padded copy: r zero blocks, the n blocks, r zero blocks; padded[p] then ORs/ANDs
@@ -108,7 +129,12 @@ export function morphBlocks(words: Int32Array, base: number, n: number, m: numbe
  * Runs of ones of one packed row, appended as (start, end) pairs (end exclusive) through
  * `emit`. Uses count-trailing-zeros on whole words, so empty stretches cost nothing.
  */
-export function rowRuns(words: Int32Array, b: number, W: number, emit: (s: number, e: number) => void): void {
+export function rowRuns(
+  words: Int32Array,
+  b: number,
+  W: number,
+  emit: (s: number, e: number) => void,
+): void {
   let open = -1;
   for (let w = 0; w < W; w++) {
     let v = words[b + w];

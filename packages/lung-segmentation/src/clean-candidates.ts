@@ -1,5 +1,5 @@
-import type { Shape3 } from "./box-morphology.js";
 import { fillBits, morphBlocks, morphRowsX, packBelow, rowRuns, wordsPerRow } from "./bit-rows.js";
+import type { Shape3 } from "./box-morphology.js";
 import { labelRunList, RunList } from "./label-runs.js";
 
 /** What {@link cleanCandidates} kept. */
@@ -8,6 +8,12 @@ export interface CleanStats {
   candidates: number;
   /** Voxels left after opening and background removal. */
   kept: number;
+  /**
+   * Voxels of removed border-touching components that hold no corner of their slice: not
+   * the outside air (which wraps round the body to the corners) but something cut by the
+   * side of the field of view, typically a lung. Measured for LUNG_TOUCHES_BORDER.
+   */
+  cornerless: number;
 }
 
 /**
@@ -15,19 +21,25 @@ export interface CleanStats {
  * `hu < threshold`, binary opening with a 5x5 square twice (= a 9x9 box; outside counts as
  * 0), then background removal: pad the slice with ones and drop the 8-connected component
  * holding the padded corner, i.e. every component touching the slice border. Writes the
- * packed result into `out` (nz * ny * W words); `removed`, when given, receives the dropped
- * components as runs (row = z * ny + y, start, end).
+ * packed result into `out` (nz * ny * W words).
  */
-export function cleanCandidates(hu: Int16Array, shape: Shape3, threshold: number, out: Int32Array, removed?: number[]): CleanStats {
+export function cleanCandidates(
+  hu: Int16Array,
+  shape: Shape3,
+  threshold: number,
+  out: Int32Array,
+): CleanStats {
   const [nz, ny, nx] = shape;
   const W = wordsPerRow(nx);
   const planeW = ny * W;
   let candidates = 0;
   let kept = 0;
+  let cornerless = 0;
   for (let z = 0; z < nz; z++) {
     const base = z * planeW;
     let c = 0;
-    for (let y = 0; y < ny; y++) c += packBelow(hu, (z * ny + y) * nx, nx, threshold, out, base + y * W);
+    for (let y = 0; y < ny; y++)
+      c += packBelow(hu, (z * ny + y) * nx, nx, threshold, out, base + y * W);
     candidates += c;
     if (c === 0) continue;
     morphRowsX(out, base, ny, nx, 4, true);
@@ -44,16 +56,21 @@ export function cleanCandidates(hu: Int16Array, shape: Shape3, threshold: number
     const rl = labelRunList(runs, [1, ny, nx], 8);
     // A component touches the border if one of its runs is in the first/last row or
     // starts/ends at the first/last column; the ones padding then joins it to the corner.
-    const border = new Uint8Array(rl.count + 1);
+    const border = new Uint8Array(rl.count + 1); // 1: touches the border, 2: holds a corner
     for (let i = 0; i < rl.runCount; i++) {
-      if (rl.row[i] === 0 || rl.row[i] === ny - 1 || rl.start[i] === 0 || rl.end[i] === nx) border[rl.label[i]] = 1;
+      const edgeRow = rl.row[i] === 0 || rl.row[i] === ny - 1;
+      const edgeCol = rl.start[i] === 0 || rl.end[i] === nx;
+      const l = rl.label[i];
+      if (edgeRow && edgeCol) border[l] = 2;
+      else if ((edgeRow || edgeCol) && !border[l]) border[l] = 1;
     }
     for (let i = 0; i < rl.runCount; i++) {
-      if (border[rl.label[i]]) {
+      const b = border[rl.label[i]];
+      if (b) {
         fillBits(out, base + rl.row[i] * W, rl.start[i], rl.end[i], 0);
-        removed?.push(z * ny + rl.row[i], rl.start[i], rl.end[i]);
+        if (b === 1) cornerless += rl.end[i] - rl.start[i];
       } else kept += rl.end[i] - rl.start[i];
     }
   }
-  return { candidates, kept };
+  return { candidates, kept, cornerless };
 }

@@ -73,7 +73,8 @@ function fillHoles(a: Uint8Array, h: number, w: number): void {
   const rl = labelRuns(inv, [1, h, w], 4);
   const outside = new Uint8Array(rl.count + 1);
   for (let i = 0; i < rl.runCount; i++) {
-    if (rl.row[i] === 0 || rl.row[i] === h - 1 || rl.start[i] === 0 || rl.end[i] === w) outside[rl.label[i]] = 1;
+    if (rl.row[i] === 0 || rl.row[i] === h - 1 || rl.start[i] === 0 || rl.end[i] === w)
+      outside[rl.label[i]] = 1;
   }
   for (let i = 0; i < rl.runCount; i++) {
     if (!outside[rl.label[i]]) a.fill(1, rl.row[i] * w + rl.start[i], rl.row[i] * w + rl.end[i]);

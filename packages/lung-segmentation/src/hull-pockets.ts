@@ -22,14 +22,21 @@ export function fillHullPockets(a: Uint8Array, h: number, w: number, maxArea: nu
   }
   const n = pts.length / 2;
   if (n < 3) return;
-  const idx = Array.from({ length: n }, (_, i) => i).sort((i, j) => pts[2 * i] - pts[2 * j] || pts[2 * i + 1] - pts[2 * j + 1]);
+  const idx = Array.from({ length: n }, (_, i) => i).sort(
+    (i, j) => pts[2 * i] - pts[2 * j] || pts[2 * i + 1] - pts[2 * j + 1],
+  );
   const cross = (o: number, p: number, q: number) =>
-    (pts[2 * p] - pts[2 * o]) * (pts[2 * q + 1] - pts[2 * o + 1]) - (pts[2 * p + 1] - pts[2 * o + 1]) * (pts[2 * q] - pts[2 * o]);
+    (pts[2 * p] - pts[2 * o]) * (pts[2 * q + 1] - pts[2 * o + 1]) -
+    (pts[2 * p + 1] - pts[2 * o + 1]) * (pts[2 * q] - pts[2 * o]);
   const hull: number[] = [];
   for (const pass of [idx, [...idx].reverse()]) {
     const start = hull.length;
     for (const i of pass) {
-      while (hull.length >= start + 2 && cross(hull[hull.length - 2], hull[hull.length - 1], i) <= 0) hull.pop();
+      while (
+        hull.length >= start + 2 &&
+        cross(hull[hull.length - 2], hull[hull.length - 1], i) <= 0
+      )
+        hull.pop();
       hull.push(i);
     }
     hull.pop();
@@ -60,6 +67,7 @@ export function fillHullPockets(a: Uint8Array, h: number, w: number, maxArea: nu
   }
   const rl = labelRuns(add, [1, h, w], 8);
   for (let i = 0; i < rl.runCount; i++) {
-    if (rl.sizes[rl.label[i]] <= maxArea) a.fill(1, rl.row[i] * w + rl.start[i], rl.row[i] * w + rl.end[i]);
+    if (rl.sizes[rl.label[i]] <= maxArea)
+      a.fill(1, rl.row[i] * w + rl.start[i], rl.row[i] * w + rl.end[i]);
   }
 }

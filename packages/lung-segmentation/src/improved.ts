@@ -47,12 +47,19 @@ export function chooseComponent(rl: RunLabels, o: ResolvedOptions): Uint8Array |
       touched.length = 0;
     }
     if (!o.borderComponents) banned.fill(0);
-    else for (let l = 1; l <= c; l++) if (Math.min(first[l], last[l]) >= 0.5 * maxArea[l]) banned[l] = 1;
+    else
+      for (let l = 1; l <= c; l++)
+        if (!banned[l] && Math.min(first[l], last[l]) >= 0.5 * maxArea[l]) banned[l] = 2;
   }
   let best = 0;
   for (let l = 1; l <= c; l++) {
     if (!banned[l] && (best === 0 || rl.sizes[l] > rl.sizes[best])) best = l;
   }
+  // Nothing but prisms: lungs cut by the scan range look like one; take it, and the border
+  // check reports LUNG_TOUCHES_BORDER.
+  if (best === 0)
+    for (let l = 1; l <= c; l++)
+      if (banned[l] === 2 && (best === 0 || rl.sizes[l] > rl.sizes[best])) best = l;
   if (best === 0) return undefined;
   const keep = new Uint8Array(c + 1);
   keep[best] = 1;
@@ -97,12 +104,19 @@ export function applyFixes(
   if (o.closeNodules) {
     fixes.recoverBoundary = -recoverBoundary(hu, mask, threshold);
     lap("recoverBoundary");
-    fixes.closeNodules = -closeSlices(mask, hu.shape, o.closingRadius, o.maxPocketMm2 / (hu.spacing[1] * hu.spacing[2]));
+    fixes.closeNodules = -closeSlices(
+      mask,
+      hu.shape,
+      o.closingRadius,
+      o.maxPocketMm2 / (hu.spacing[1] * hu.spacing[2]),
+    );
     // The closing must not give the airway back where it ran inside the lung.
-    if (airway) for (const i of airway) if (mask[i]) {
-      mask[i] = 0;
-      fixes.closeNodules--;
-    }
+    if (airway)
+      for (const i of airway)
+        if (mask[i]) {
+          mask[i] = 0;
+          fixes.closeNodules--;
+        }
     lap("closeNodules");
   }
 }

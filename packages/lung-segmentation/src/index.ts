@@ -14,10 +14,11 @@
  * seg.mask; // tight lung mask, cropped; seg.hu: the HU cropped the same way
  * ```
  */
-export { segmentLungs, type LungSegmentation, type SegmentationStats } from "./segment-lungs.js";
+
+export { binaryDilate, binaryErode, binaryOpening, type Shape3 } from "./box-morphology.js";
+export { type Connectivity, labelComponents, labelRuns, type RunLabels } from "./label-runs.js";
+export { histogramInt16, otsuFromHistogram, otsuThreshold } from "./otsu-threshold.js";
+export { type LungSegmentation, type SegmentationStats, segmentLungs } from "./segment-lungs.js";
 export type { SegmentLungsOptions } from "./segment-options.js";
 export { SegmentationError, type SegmentationErrorCode } from "./segmentation-error.js";
-export { otsuThreshold, otsuFromHistogram, histogramInt16 } from "./otsu-threshold.js";
-export { binaryDilate, binaryErode, binaryOpening, type Shape3 } from "./box-morphology.js";
-export { labelComponents, labelRuns, type Connectivity, type RunLabels } from "./label-runs.js";
 export { squaredDistance2D } from "./squared-distance.js";

@@ -83,7 +83,10 @@ export class RunList {
 /** Labels the connected components of `mask` by union-find over its x-runs. */
 export function labelRuns(mask: Uint8Array, shape: Shape3, connectivity: Connectivity): RunLabels {
   const [nz, ny, nx] = shape;
-  if (mask.length !== nz * ny * nx) throw new RangeError(`mask has ${mask.length} voxels, shape ${shape.join("x")} needs ${nz * ny * nx}`);
+  if (mask.length !== nz * ny * nx)
+    throw new RangeError(
+      `mask has ${mask.length} voxels, shape ${shape.join("x")} needs ${nz * ny * nx}`,
+    );
   const rows = nz * ny;
   const runs = new RunList(rows);
   for (let r = 0; r < rows; r++) {
@@ -105,7 +108,11 @@ export function labelRuns(mask: Uint8Array, shape: Shape3, connectivity: Connect
 }
 
 /** Labels the components of a bit-packed mask (see bit-rows.ts). */
-export function labelBitRuns(words: Int32Array, shape: Shape3, connectivity: Connectivity): RunLabels {
+export function labelBitRuns(
+  words: Int32Array,
+  shape: Shape3,
+  connectivity: Connectivity,
+): RunLabels {
   const [nz, ny, nx] = shape;
   const W = wordsPerRow(nx);
   const rows = nz * ny;
@@ -122,7 +129,8 @@ export function labelBitRuns(words: Int32Array, shape: Shape3, connectivity: Con
 export function labelRunList(runs: RunList, shape: Shape3, connectivity: Connectivity): RunLabels {
   const [nz, ny] = shape;
   const neighbours = NEIGHBOURS[connectivity];
-  if (!neighbours) throw new RangeError(`connectivity must be 4, 8, 6, 18 or 26, got ${connectivity}`);
+  if (!neighbours)
+    throw new RangeError(`connectivity must be 4, 8, 6, 18 or 26, got ${connectivity}`);
   const { row, start, end, rowStart, n } = runs;
   const parent = new Int32Array(n);
   for (let i = 0; i < n; i++) parent[i] = i;

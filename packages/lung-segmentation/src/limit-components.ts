@@ -7,7 +7,11 @@ import { labelRuns } from "./label-runs.js";
  * most inferior one): bowel gas under the diaphragm, stray air pockets. "Superior" is
  * +Z in LPS, read from the volume's z direction. Returns the voxels removed.
  */
-export function limitComponents(mask: Uint8Array, hu: Volume<Int16Array>, minFraction: number): number {
+export function limitComponents(
+  mask: Uint8Array,
+  hu: Volume<Int16Array>,
+  minFraction: number,
+): number {
   const [, ny, nx] = hu.shape;
   const rl = labelRuns(mask, hu.shape, 26);
   if (rl.count <= 1) return 0;

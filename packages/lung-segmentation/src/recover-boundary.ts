@@ -8,7 +8,11 @@ import { labelRuns } from "./label-runs.js";
  * pieces that touch the mask. The outline of lung + juxtapleural nodule is then the
  * pleura again, so the closing can fill the nodule's notch. In place; returns voxels added.
  */
-export function recoverBoundary(hu: Volume<Int16Array>, mask: Uint8Array, threshold: number): number {
+export function recoverBoundary(
+  hu: Volume<Int16Array>,
+  mask: Uint8Array,
+  threshold: number,
+): number {
   const [nz, ny, nx] = hu.shape;
   const plane = ny * nx;
   const near = new Uint8Array(plane);

@@ -20,7 +20,11 @@ const MIN_SEED = 12;
  * than doubles) or passes 30x the trachea's (a leak into low-density lung). The airway plus a one-voxel rim
  * (the partial-volume wall) is removed. Returns the removed voxel indices.
  */
-export function removeAirways(hu: Volume<Int16Array>, mask: Uint8Array, airwayHu: number): Int32Array {
+export function removeAirways(
+  hu: Volume<Int16Array>,
+  mask: Uint8Array,
+  airwayHu: number,
+): Int32Array {
   const [nz, ny, nx] = hu.shape;
   const plane = ny * nx;
   const up = hu.direction[0][2] >= 0;
@@ -37,7 +41,8 @@ export function removeAirways(hu: Volume<Int16Array>, mask: Uint8Array, airwayHu
     const o = zs[k] * plane;
     // The seed comes from the mask; below it the lumen is followed in the HU itself, as the
     // opening may have cut the thin bronchi near the carina out of the mask.
-    for (let i = 0; i < plane; i++) air[i] = (prev || mask[o + i]) && hu.data[o + i] < airwayHu ? 1 : 0;
+    for (let i = 0; i < plane; i++)
+      air[i] = (prev || mask[o + i]) && hu.data[o + i] < airwayHu ? 1 : 0;
     const rl = labelRuns(air, [1, ny, nx], 8);
     const take = new Uint8Array(rl.count + 1);
     if (!prev) {
@@ -55,7 +60,11 @@ export function removeAirways(hu: Volume<Int16Array>, mask: Uint8Array, airwayHu
     }
     let area = 0;
     for (let l = 1; l <= rl.count; l++) if (take[l]) area += rl.sizes[l];
-    if (area === 0 || (prev && (area > STEP_FACTOR * prevArea + 2 * MIN_SEED || area > CAP * seedArea))) break;
+    if (
+      area === 0 ||
+      (prev && (area > STEP_FACTOR * prevArea + 2 * MIN_SEED || area > CAP * seedArea))
+    )
+      break;
     if (!prev) seedArea = area;
     prevArea = area;
     const region = new Uint8Array(plane);

@@ -8,7 +8,15 @@ import { labelBitRuns, labelRuns } from "./label-runs.js";
 import { otsuThreshold } from "./otsu-threshold.js";
 import { resolveOptions, type SegmentLungsOptions } from "./segment-options.js";
 import { SegmentationError } from "./segmentation-error.js";
-import { borderContact, boxMaskOf, countInBits, countInBytes, cropMask, cropTightBits, unpackTight } from "./tight-mask.js";
+import {
+  borderContact,
+  boxMaskOf,
+  countInBits,
+  countInBytes,
+  cropMask,
+  cropTightBits,
+  unpackTight,
+} from "./tight-mask.js";
 
 /** Result of {@link segmentLungs}. */
 export interface LungSegmentation {
@@ -49,12 +57,23 @@ export interface SegmentationStats {
  *
  * @throws SegmentationError NO_LUNG_FOUND, LUNG_TOUCHES_BORDER, BAD_INPUT.
  */
-export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOptions = {}): LungSegmentation {
+export function segmentLungs(
+  hu: Volume<Int16Array>,
+  options: SegmentLungsOptions = {},
+): LungSegmentation {
   const o = resolveOptions(options, hu?.direction?.[0]);
   const shape = hu?.shape;
   const ctx: Record<string, unknown> = { source: o.source, shape: shape ? [...shape] : undefined };
-  if (!(hu?.data instanceof Int16Array) || shape?.length !== 3 || hu.data.length !== shape[0] * shape[1] * shape[2]) {
-    throw new SegmentationError("BAD_INPUT", "segmentLungs needs a 3D Int16Array HU volume whose data matches its shape", ctx);
+  if (
+    !(hu?.data instanceof Int16Array) ||
+    shape?.length !== 3 ||
+    hu.data.length !== shape[0] * shape[1] * shape[2]
+  ) {
+    throw new SegmentationError(
+      "BAD_INPUT",
+      "segmentLungs needs a 3D Int16Array HU volume whose data matches its shape",
+      ctx,
+    );
   }
   const timingsMs: Record<string, number> = {};
   let t = performance.now();
@@ -66,7 +85,11 @@ export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOption
   const threshold = otsuThreshold(hu.data);
   ctx.otsuThreshold = threshold;
   lap("otsu");
-  const fail = (code: "NO_LUNG_FOUND" | "LUNG_TOUCHES_BORDER", reason: string, extra: Record<string, unknown> = {}) =>
+  const fail = (
+    code: "NO_LUNG_FOUND" | "LUNG_TOUCHES_BORDER",
+    reason: string,
+    extra: Record<string, unknown> = {},
+  ) =>
     new SegmentationError(
       code,
       `${code === "NO_LUNG_FOUND" ? "no lung found" : "the lungs touch the volume border"}${o.source ? ` in ${o.source}` : ""}: ${reason}`,
@@ -76,10 +99,14 @@ export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOption
   // Step 3: candidates, per-slice opening and background removal (bit-packed rows).
   const [nz, ny, nx] = shape;
   const bits = new Int32Array(nz * ny * wordsPerRow(nx));
-  const removedRuns: number[] = [];
-  const cs = cleanCandidates(hu.data, shape, threshold, bits, removedRuns);
+  const cs = cleanCandidates(hu.data, shape, threshold, bits);
   lap("clean");
-  if (cs.kept === 0) throw fail("NO_LUNG_FOUND", "nothing below the Otsu threshold survives the opening and background removal", { candidateVoxels: cs.candidates });
+  if (cs.kept === 0)
+    throw fail(
+      "NO_LUNG_FOUND",
+      "nothing below the Otsu threshold survives the opening and background removal",
+      { candidateVoxels: cs.candidates },
+    );
   // 5x1x5 dilation 4 times (a 17-voxel window in x and z), 26-connected components.
   const dilated = bits.slice();
   morphRowsX(dilated, 0, nz * ny, nx, 8, false);
@@ -89,7 +116,10 @@ export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOption
   const components = rl.count;
   lap("label");
   let keep = chooseComponent(rl, o);
-  if (!keep) throw fail("NO_LUNG_FOUND", "every candidate component touches the volume border", { components });
+  if (!keep)
+    throw fail("NO_LUNG_FOUND", "every candidate component touches the volume border", {
+      components,
+    });
   lap("choose");
   const fixes: Record<string, number> = {};
   let tight: Uint8Array | undefined;
@@ -108,23 +138,29 @@ export function segmentLungs(hu: Volume<Int16Array>, options: SegmentLungsOption
   lap("box");
   if (!box.bbox) throw fail("NO_LUNG_FOUND", "the tail drop left no slice");
   const count = tight ? countInBytes(tight, nx) : countInBits(bits, nx);
-  const contact = borderContact(count, rl, keep, removedRuns);
+  const contact = borderContact(count, rl, keep);
+  const sideFraction = cs.cornerless / Math.max(1, contact.lungVoxels);
   lap("border");
-  if (contact.lungVoxels === 0) throw fail("NO_LUNG_FOUND", "the chosen component holds no candidate voxel");
+  if (contact.lungVoxels === 0)
+    throw fail("NO_LUNG_FOUND", "the chosen component holds no candidate voxel");
   const { lungVoxels } = contact;
   const tol = o.borderTolerance;
-  if (contact.faceFraction > tol || contact.sideFraction > tol) {
+  if (contact.faceFraction > tol || sideFraction > tol) {
     throw fail(
       "LUNG_TOUCHES_BORDER",
       contact.faceFraction > tol
         ? `the mask's cross-section on the ${contact.face} slice is ${(100 * contact.faceFraction).toFixed(1)}% of its largest`
-        : `${(100 * contact.sideFraction).toFixed(1)}% of the lung component lies in background that touches the side of the volume`,
-      { faceFraction: contact.faceFraction, sideFraction: contact.sideFraction, borderTolerance: tol },
+        : `a region of ${(100 * sideFraction).toFixed(1)}% of the lung volume is cut by the side of the volume (removed as background)`,
+      { faceFraction: contact.faceFraction, sideFraction, borderTolerance: tol },
     );
   }
   const voxelMl = (hu.spacing[0] * hu.spacing[1] * hu.spacing[2]) / 1000;
   if (lungVoxels * voxelMl < o.minLungVolumeMl) {
-    throw fail("NO_LUNG_FOUND", `the lungs found hold ${(lungVoxels * voxelMl).toFixed(1)} mL, under minLungVolumeMl ${o.minLungVolumeMl}`, { lungVoxels });
+    throw fail(
+      "NO_LUNG_FOUND",
+      `the lungs found hold ${(lungVoxels * voxelMl).toFixed(1)} mL, under minLungVolumeMl ${o.minLungVolumeMl}`,
+      { lungVoxels },
+    );
   }
   const bbox = box.bbox;
   const mask = tight ? cropMask(hu, tight, bbox) : cropTightBits(hu, bits, rl, keep, bbox);

@@ -46,9 +46,10 @@ export interface SegmentLungsOptions {
   minLungVolumeMl?: number;
   /**
    * LUNG_TOUCHES_BORDER when the mask's cross-section on the first or last slice exceeds
-   * this fraction of its largest cross-section, or when the border-touching background
-   * removed per slice overlaps the chosen lung component by more than this fraction of
-   * its voxels. Default 0.05; `Infinity` turns the check off.
+   * this fraction of its largest cross-section, or when the border-touching regions
+   * removed as background that hold no corner of their slice (so are not the outside air:
+   * a lung cut by the side of the field of view) add up to more than this fraction of the
+   * lung volume. Default 0.05; `Infinity` turns the check off.
    */
   borderTolerance?: number;
   /** Also return the cropped box mask. Default false. */
@@ -66,9 +67,13 @@ export type ResolvedOptions = Required<Omit<SegmentLungsOptions, "source">> & {
 const bad = (message: string) => new SegmentationError("BAD_INPUT", message, {});
 
 /** Fills defaults (fixes on in improved mode, off in kdsb17 mode) and validates. */
-export function resolveOptions(o: SegmentLungsOptions, zAxis: readonly number[] = [0, 0, 1]): ResolvedOptions {
+export function resolveOptions(
+  o: SegmentLungsOptions,
+  zAxis: readonly number[] = [0, 0, 1],
+): ResolvedOptions {
   const mode = o.mode ?? "kdsb17";
-  if (mode !== "kdsb17" && mode !== "improved") throw bad(`mode must be "kdsb17" or "improved", got ${String(mode)}`);
+  if (mode !== "kdsb17" && mode !== "improved")
+    throw bad(`mode must be "kdsb17" or "improved", got ${String(mode)}`);
   const imp = mode === "improved";
   const r: ResolvedOptions = {
     mode,
@@ -87,10 +92,15 @@ export function resolveOptions(o: SegmentLungsOptions, zAxis: readonly number[] 
     source: o.source,
     up: zAxis[2] >= 0,
   };
-  if (!(r.tailFraction >= 0 && r.tailFraction < 0.5)) throw bad(`tailFraction must be in [0, 0.5), got ${r.tailFraction}`);
-  if (!(r.minComponentFraction >= 0 && r.minComponentFraction <= 1)) throw bad(`minComponentFraction must be in [0, 1], got ${r.minComponentFraction}`);
-  if (!Number.isInteger(r.closingRadius) || r.closingRadius < 0) throw bad(`closingRadius must be a non-negative integer, got ${r.closingRadius}`);
-  if (!(r.minLungVolumeMl >= 0)) throw bad(`minLungVolumeMl must be >= 0, got ${r.minLungVolumeMl}`);
-  if (!(r.borderTolerance >= 0)) throw bad(`borderTolerance must be >= 0, got ${r.borderTolerance}`);
+  if (!(r.tailFraction >= 0 && r.tailFraction < 0.5))
+    throw bad(`tailFraction must be in [0, 0.5), got ${r.tailFraction}`);
+  if (!(r.minComponentFraction >= 0 && r.minComponentFraction <= 1))
+    throw bad(`minComponentFraction must be in [0, 1], got ${r.minComponentFraction}`);
+  if (!Number.isInteger(r.closingRadius) || r.closingRadius < 0)
+    throw bad(`closingRadius must be a non-negative integer, got ${r.closingRadius}`);
+  if (!(r.minLungVolumeMl >= 0))
+    throw bad(`minLungVolumeMl must be >= 0, got ${r.minLungVolumeMl}`);
+  if (!(r.borderTolerance >= 0))
+    throw bad(`borderTolerance must be >= 0, got ${r.borderTolerance}`);
   return r;
 }

@@ -3,7 +3,12 @@
  * value is `target` (Felzenszwalb & Huttenlocher's lower envelope of parabolas, one pass
  * per axis, linear time). Pixels with no target pixel get a large value.
  */
-export function squaredDistance2D(img: Uint8Array, h: number, w: number, target: 0 | 1): Float64Array {
+export function squaredDistance2D(
+  img: Uint8Array,
+  h: number,
+  w: number,
+  target: 0 | 1,
+): Float64Array {
   const INF = 1e20;
   const d = new Float64Array(h * w);
   for (let i = 0; i < h * w; i++) d[i] = img[i] === target ? 0 : INF;
@@ -26,7 +31,13 @@ export function squaredDistance2D(img: Uint8Array, h: number, w: number, target:
 }
 
 /** 1D squared distance transform of sampled function f (length n) into out. */
-function envelope(f: Float64Array, n: number, out: Float64Array, v: Int32Array, zb: Float64Array): void {
+function envelope(
+  f: Float64Array,
+  n: number,
+  out: Float64Array,
+  v: Int32Array,
+  zb: Float64Array,
+): void {
   let k = 0;
   v[0] = 0;
   zb[0] = Number.NEGATIVE_INFINITY;

@@ -19,12 +19,25 @@ export function unpackTight(bits: Int32Array, rl: RunLabels, keep: Uint8Array): 
 }
 
 /** Writes bits [s, e) of the packed row at word `wb` to `out[ob + s .. ob + e)`. */
-function unpackRange(bits: Int32Array, wb: number, s: number, e: number, out: Uint8Array, ob: number): void {
+function unpackRange(
+  bits: Int32Array,
+  wb: number,
+  s: number,
+  e: number,
+  out: Uint8Array,
+  ob: number,
+): void {
   for (let x = s; x < e; x++) out[ob + x] = (bits[wb + (x >>> 5)] >>> (x & 31)) & 1;
 }
 
 /** The tight mask cropped to `bbox`, straight from the packed bits (no full-size array). */
-export function cropTightBits(ref: Volume<Int16Array>, bits: Int32Array, rl: RunLabels, keep: Uint8Array, bbox: BBox): Volume<Uint8Array> {
+export function cropTightBits(
+  ref: Volume<Int16Array>,
+  bits: Int32Array,
+  rl: RunLabels,
+  keep: Uint8Array,
+  bbox: BBox,
+): Volume<Uint8Array> {
   const [, ny, nx] = rl.shape;
   const W = wordsPerRow(nx);
   const [[z0, z1], [y0, y1], [x0, x1]] = bbox;
@@ -50,18 +63,13 @@ export interface BorderContact {
   /** Largest of the first / last slice's cross-section over the largest cross-section. */
   faceFraction: number;
   face: "first" | "last";
-  /** Voxels of removed border-touching background inside the kept component, over lungVoxels. */
-  sideFraction: number;
 }
 
-/**
- * Measures the contact; `count(row, s, e)` counts tight-mask voxels of a row's [s, e).
- */
+/** Measures the contact; `count(row, s, e)` counts tight-mask voxels of a row's [s, e). */
 export function borderContact(
   count: (row: number, s: number, e: number) => number,
   rl: RunLabels,
   keep: Uint8Array,
-  removedRuns: number[],
 ): BorderContact {
   const [nz, ny] = rl.shape;
   let lungVoxels = 0;
@@ -78,22 +86,10 @@ export function borderContact(
   }
   const first = maxSlice ? perSlice[0] / maxSlice : 0;
   const last = maxSlice ? perSlice[nz - 1] / maxSlice : 0;
-  let overlap = 0;
-  for (let k = 0; k < removedRuns.length; k += 3) {
-    const r = removedRuns[k];
-    const s = removedRuns[k + 1];
-    const e = removedRuns[k + 2];
-    for (let i = rl.rowStart[r]; i < rl.rowStart[r + 1]; i++) {
-      if (!keep[rl.label[i]]) continue;
-      const o = Math.min(e, rl.end[i]) - Math.max(s, rl.start[i]);
-      if (o > 0) overlap += o;
-    }
-  }
   return {
     lungVoxels,
     faceFraction: Math.max(first, last),
     face: first >= last ? "first" : "last",
-    sideFraction: lungVoxels ? overlap / lungVoxels : 0,
   };
 }
 
@@ -102,14 +98,19 @@ export const countInBits = (bits: Int32Array, nx: number) => {
   const W = wordsPerRow(nx);
   return (row: number, s: number, e: number) => countBits(bits, row * W, s, e);
 };
-export const countInBytes = (mask: Uint8Array, nx: number) => (row: number, s: number, e: number) => {
-  let c = 0;
-  for (let k = row * nx + s; k < row * nx + e; k++) c += mask[k];
-  return c;
-};
+export const countInBytes =
+  (mask: Uint8Array, nx: number) => (row: number, s: number, e: number) => {
+    let c = 0;
+    for (let k = row * nx + s; k < row * nx + e; k++) c += mask[k];
+    return c;
+  };
 
 /** Crops a full-size mask array with the geometry of `ref`. */
-export function cropMask(ref: Volume<Int16Array>, mask: Uint8Array, bbox: BBox): Volume<Uint8Array> {
+export function cropMask(
+  ref: Volume<Int16Array>,
+  mask: Uint8Array,
+  bbox: BBox,
+): Volume<Uint8Array> {
   return crop({ ...ref, data: mask }, bbox);
 }
 
@@ -118,7 +119,13 @@ export function cropMask(ref: Volume<Int16Array>, mask: Uint8Array, bbox: BBox):
  * The box already spans every slice left by the tail drop and the whole y reach of the
  * dilation, so dilating inside the crop equals cropping the full dilation.
  */
-export function boxMaskOf(ref: Volume<Int16Array>, rl: RunLabels, keep: Uint8Array, bbox: BBox, ry: number): Volume<Uint8Array> {
+export function boxMaskOf(
+  ref: Volume<Int16Array>,
+  rl: RunLabels,
+  keep: Uint8Array,
+  bbox: BBox,
+  ry: number,
+): Volume<Uint8Array> {
   const ny = rl.shape[1];
   const [[z0, z1], [y0, y1], [x0, x1]] = bbox;
   const cy = y1 - y0;
@@ -144,7 +151,8 @@ export function boxMaskOf(ref: Volume<Int16Array>, rl: RunLabels, keep: Uint8Arr
 function withGeometry(ref: Volume<Int16Array>, data: Uint8Array, bbox: BBox): Volume<Uint8Array> {
   const start = [bbox[0][0], bbox[1][0], bbox[2][0]];
   const origin = [...ref.origin] as Vec3;
-  for (let a = 0; a < 3; a++) for (let k = 0; k < 3; k++) origin[k] += start[a] * ref.spacing[a] * ref.direction[a][k];
+  for (let a = 0; a < 3; a++)
+    for (let k = 0; k < 3; k++) origin[k] += start[a] * ref.spacing[a] * ref.direction[a][k];
   return {
     data,
     shape: [bbox[0][1] - bbox[0][0], bbox[1][1] - bbox[1][0], bbox[2][1] - bbox[2][0]],

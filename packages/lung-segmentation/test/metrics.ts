@@ -7,7 +7,12 @@ export interface PhantomTruth {
   origin: [number, number, number];
   lungMask: Uint8Array;
   airwayMask: Uint8Array;
-  nodules: { center: [number, number, number]; diameterMm: number; juxtapleural: boolean; voxels: number }[];
+  nodules: {
+    center: [number, number, number];
+    diameterMm: number;
+    juxtapleural: boolean;
+    voxels: number;
+  }[];
 }
 
 export interface Metrics {
@@ -26,13 +31,19 @@ export interface Metrics {
  * nodules' voxels are then exactly the lung they replaced (the phantom paints a nodule as
  * a sphere clipped to the lung). Without it, coverage is counted over the whole sphere.
  */
-export function metrics(p: PhantomTruth, seg: LungSegmentation, lungWithoutNodules?: Uint8Array): Metrics {
+export function metrics(
+  p: PhantomTruth,
+  seg: LungSegmentation,
+  lungWithoutNodules?: Uint8Array,
+): Metrics {
   const [nz, ny, nx] = p.shape;
   const [[z0, z1], [y0, y1], [x0, x1]] = seg.bbox;
   const cy = y1 - y0;
   const cx = x1 - x0;
   const inMask = (z: number, y: number, x: number) =>
-    z >= z0 && z < z1 && y >= y0 && y < y1 && x >= x0 && x < x1 ? seg.mask.data[((z - z0) * cy + (y - y0)) * cx + (x - x0)] : 0;
+    z >= z0 && z < z1 && y >= y0 && y < y1 && x >= x0 && x < x1
+      ? seg.mask.data[((z - z0) * cy + (y - y0)) * cx + (x - x0)]
+      : 0;
   let inter = 0;
   let a = 0;
   let b = 0;
