@@ -36,8 +36,8 @@ function roundHalfEven(x: number): number {
 }
 
 /**
- * Per output index: the input index `i0` and weight `w` of `i0 + 1` (linear), or the
- * nearest input index (nearest). Coordinate mapping is scipy's `zoom` with
+ * Per output index: the two input indices `i0`, `i1` and their weights (linear), or the
+ * nearest input index in both (nearest). Coordinate mapping is scipy's `zoom` with
  * `grid_mode=False` (scipy >= 1.6): output `i` samples input `i * (nIn - 1) / (nOut - 1)`.
  */
 interface AxisTable {
