@@ -12,7 +12,7 @@ export {
 } from "./augment.js";
 export { type DatasetOptions, patchDataset, type StreamDataset, volumeDataset } from "./dataset.js";
 export { PatchStreamError, type PatchStreamErrorCode } from "./errors.js";
-export { augmentInto, kernelNorm } from "./kernel.js";
+export { augmentInto, augmentIntoWasm, type KernelNorm, kernelNorm } from "./kernel.js";
 export {
   type PatchBatch,
   PatchStream,
@@ -35,3 +35,4 @@ export {
   type VolumeStreamOptions,
   volumeBatches,
 } from "./volume-stream.js";
+export { type WasmVolume, wasmModule, wasmVolume } from "./wasm-kernel.js";

@@ -141,21 +141,24 @@ export function augmentIntoWasm(
   const n = size[0] * size[1] * size[2];
   if (n > w.patchVoxels)
     throw new RangeError(`patch of ${n} voxels exceeds the wasm scratch (${w.patchVoxels})`);
-  const shape = w.shape;
+  // Coordinates in the padded volume.
+  const shape = w.padded;
+  const pad = w.pad;
   let src = 0;
   let sh: Vec3 = shape;
-  let o = origin;
+  let o: Vec3 = [origin[0] + pad, origin[1] + pad, origin[2] + pad];
   const inside =
-    origin[0] >= 0 &&
-    origin[1] >= 0 &&
-    origin[2] >= 0 &&
-    origin[0] + size[0] <= shape[0] &&
-    origin[1] + size[1] <= shape[1] &&
-    origin[2] + size[2] <= shape[2];
+    o[0] >= 0 &&
+    o[1] >= 0 &&
+    o[2] >= 0 &&
+    o[0] + size[0] <= shape[0] &&
+    o[1] + size[1] <= shape[1] &&
+    o[2] + size[2] <= shape[2];
   if (!inside) {
+    // Beyond the air border: cut through the scratch (rare: far-out grid tiles).
     extractPatch(
       { data: w.hu, shape },
-      origin,
+      o,
       size,
       -1000,
       w.scratch.length === n ? w.scratch : w.scratch.subarray(0, n),

@@ -592,10 +592,19 @@ export function wasmInstance(
   return { memory, gather: inst.exports.gather as GatherFn, tile: inst.exports.tile as TileFn };
 }
 
-/** A decoded HU volume in wasm memory, with a scratch and an output patch behind it. */
+/**
+ * A decoded HU volume in wasm memory, with a scratch and an output patch behind it. The
+ * volume is stored with a border of `pad` voxels of air (-1000 HU) on every side, so the
+ * patches that reach past the volume by up to `pad` voxels (a patch centred on a lung voxel
+ * at the edge of the crop box reaches out by half its size) are cut in place like any other.
+ */
 export interface WasmVolume {
+  /** Shape of the volume (without the border). */
   shape: [number, number, number];
-  /** The volume (a view of wasm memory: use it like any Int16Array, never keep it past eviction). */
+  pad: number;
+  /** Shape with the border: `shape + 2 * pad`. */
+  padded: [number, number, number];
+  /** The padded volume (a view of wasm memory: never keep it past eviction from the cache). */
   hu: Int16Array;
   /** Voxels of the largest patch the scratch and output areas hold. */
   patchVoxels: number;
@@ -610,22 +619,37 @@ export interface WasmVolume {
 
 const align = (n: number) => Math.ceil(n / 64) * 64;
 
-/** Copies `hu` into a fresh wasm memory; null where wasm SIMD is unavailable. */
+/**
+ * Copies `hu` into a fresh wasm memory with a border of `pad` air voxels (default: half
+ * the edge of a cubic patch of `patchVoxels`); null where wasm SIMD is unavailable.
+ */
 export function wasmVolume(
   hu: Int16Array,
   shape: [number, number, number],
   patchVoxels: number,
+  pad = Math.ceil(Math.cbrt(patchVoxels) / 2),
 ): WasmVolume | null {
-  const scratchPtr = align(hu.byteLength);
+  const [nz, ny, nx] = shape;
+  const padded: [number, number, number] = [nz + 2 * pad, ny + 2 * pad, nx + 2 * pad];
+  const n = padded[0] * padded[1] * padded[2];
+  const scratchPtr = align(2 * n);
   const outPtr = align(scratchPtr + 2 * patchVoxels);
   const bytes = outPtr + 4 * patchVoxels;
   const inst = wasmInstance(bytes);
   if (!inst) return null;
   const buf = inst.memory.buffer;
-  const view = new Int16Array(buf, 0, hu.length);
-  view.set(hu);
+  const view = new Int16Array(buf, 0, n);
+  view.fill(-1000);
+  for (let z = 0; z < nz; z++) {
+    for (let y = 0; y < ny; y++) {
+      const s = (z * ny + y) * nx;
+      view.set(hu.subarray(s, s + nx), ((z + pad) * padded[1] + y + pad) * padded[2] + pad);
+    }
+  }
   return {
     shape,
+    pad,
+    padded,
     hu: view,
     patchVoxels,
     gather: inst.gather,

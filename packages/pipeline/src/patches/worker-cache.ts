@@ -125,7 +125,7 @@ export async function loadPatient(
     }
     out.shape = e.shape;
     out.wasm = e.wasm;
-    out.hu = e.wasm ? e.wasm.hu : (e.data as Int16Array);
+    if (!e.wasm) out.hu = e.data as Int16Array;
   } else if (needs.hu) {
     const e =
       source.kind === "memory"
