@@ -42,7 +42,11 @@ class Pool {
     if (n == threads()) return;
     Stop();
     stop_ = false;
-    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i] { Loop(i); });
+    // Each worker starts from the current generation, read here (before any later
+    // ParallelFor can bump it): a worker that read it itself after starting could miss
+    // the first job and leave ParallelFor waiting forever.
+    const unsigned long gen = generation_;
+    for (int i = 1; i < n; ++i) workers_.emplace_back([this, i, gen] { Loop(i, gen); });
   }
 
   void Stop() {
@@ -85,12 +89,7 @@ class Pool {
     }
   }
 
-  void Loop(int thread) {
-    unsigned long seen = 0;
-    {
-      std::lock_guard<std::mutex> lk(mu_);
-      seen = generation_;
-    }
+  void Loop(int thread, unsigned long seen) {
     for (;;) {
       {
         std::unique_lock<std::mutex> lk(mu_);

@@ -28,17 +28,41 @@ static float* falloc(size_t n, size_t slack = 64) {
   return static_cast<float*>(aligned_alloc(64, bytes));
 }
 
-// dst[N][Dp][Hp][Wp][C] = 0, then src[N][D][H][W][C] copied in at offset (pd, ph, pw).
-static void pad_copy(const float* src, float* dst, long N, long D, long H, long W, long C, long Dp,
-                     long Hp, long Wp, long pd, long ph, long pw) {
-  memset(dst, 0, sizeof(float) * N * Dp * Hp * Wp * C);
-  for (long n = 0; n < N; ++n)
-    for (long d = 0; d < D; ++d)
-      for (long h = 0; h < H; ++h) {
-        const float* s = src + (((n * D + d) * H + h) * W) * C;
-        float* t = dst + ((((n * Dp + d + pd) * Hp + h + ph) * Wp) + pw) * C;
-        memcpy(t, s, sizeof(float) * W * C);
-      }
+// dst[N][Dp][Hp][Wp][C] = src[N][D][H][W][C] placed at offset (pd, ph, pw), zeros around
+// it. One task per padded (n, d) plane; each byte of dst is written once.
+struct PadJob {
+  const float* src;
+  float* dst;
+  long N, D, H, W, C, Dp, Hp, Wp, pd, ph, pw;
+};
+
+static void pad_task(void* vjob, int t, int) {
+  const PadJob& j = *static_cast<const PadJob*>(vjob);
+  const long n = t / j.Dp, dp = t % j.Dp, d = dp - j.pd;
+  const long row = j.Wp * j.C;
+  float* plane = j.dst + (n * j.Dp + dp) * j.Hp * row;
+  if (d < 0 || d >= j.D) {
+    memset(plane, 0, sizeof(float) * j.Hp * row);
+    return;
+  }
+  for (long hp = 0; hp < j.Hp; ++hp) {
+    float* out = plane + hp * row;
+    const long h = hp - j.ph;
+    if (h < 0 || h >= j.H) {
+      memset(out, 0, sizeof(float) * row);
+      continue;
+    }
+    const float* in = j.src + ((n * j.D + d) * j.H + h) * j.W * j.C;
+    memset(out, 0, sizeof(float) * j.pw * j.C);
+    memcpy(out + j.pw * j.C, in, sizeof(float) * j.W * j.C);
+    memset(out + (j.pw + j.W) * j.C, 0, sizeof(float) * (j.Wp - j.pw - j.W) * j.C);
+  }
+}
+
+static void pad_copy(const Runtime* rt, const float* src, float* dst, long N, long D, long H, long W, long C,
+                     long Dp, long Hp, long Wp, long pd, long ph, long pw) {
+  PadJob j = {src, dst, N, D, H, W, C, Dp, Hp, Wp, pd, ph, pw};
+  rt->parallel_for(rt, (int)(N * Dp), &pad_task, &j);
 }
 
 static const long kMaxChunk = 256;  // rows per GEMM task (bounds the on-stack row tables)
@@ -198,7 +222,7 @@ static int forward_impl(const Runtime* rt, const Geom& g, const float* x, const 
   if (need_pad) {
     xp = falloc((size_t)g.N * Dp * Hp * Wp * C);
     if (!xp) return 1;
-    pad_copy(x, xp, g.N, g.D, g.H, g.W, C, Dp, Hp, Wp, g.pd, g.ph, g.pw);
+    pad_copy(rt, x, xp, g.N, g.D, g.H, g.W, C, Dp, Hp, Wp, g.pd, g.ph, g.pw);
   }
   // The KW taps of one (kd, kh) read KW * C consecutive floats: one k-segment per (kd, kh).
   const int ntaps = g.KD * g.KH;
@@ -286,7 +310,7 @@ static int backprop_input_impl(const Runtime* rt, const Geom& g, const float* dy
     free(dyp), free(Bp), free(Bt), free(toff);
     return 1;
   }
-  pad_copy(dy, dyp, g.N, g.OD, g.OH, g.OW, CO, Pd[0], Pd[1], Pd[2], F[0], F[1], F[2]);
+  pad_copy(rt, dy, dyp, g.N, g.OD, g.OH, g.OW, CO, Pd[0], Pd[1], Pd[2], F[0], F[1], F[2]);
   for (int rd = 0; rd < g.sd; ++rd)
     for (int rh = 0; rh < g.sh; ++rh)
       for (int rw = 0; rw < g.sw; ++rw) {
@@ -480,7 +504,7 @@ static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x
     free(xp), free(dyp), free(tile_off), free(tile_row), free(partials);
     return 1;
   }
-  pad_copy(x, xp, g.N, g.D, g.H, g.W, C, Dp, Hp, Wp, g.pd, g.ph, g.pw);
+  pad_copy(rt, x, xp, g.N, g.D, g.H, g.W, C, Dp, Hp, Wp, g.pd, g.ph, g.pw);
   memset(xp + (size_t)g.N * Dp * Hp * Wp * C, 0, sizeof(float) * (MR + 64));
   if (dyp) {
     for (long p = 0; p < P; ++p) {

@@ -62,7 +62,6 @@ function run(args) {
 }
 
 fs.rmSync(errFile, { force: true });
-fs.rmSync(addon, { force: true });
 const t0 = Date.now();
 const ok =
   (fs.existsSync(path.join(buildDir, "Makefile")) || run(["configure"])) &&
@@ -78,6 +77,8 @@ if (ok) {
     .filter((l) => l.trim() && !l.startsWith("gyp info"))
     .slice(-30)
     .join("\n");
+  // A binary left from an earlier build would not match these sources: remove it.
+  fs.rmSync(addon, { force: true });
   fs.mkdirSync(buildDir, { recursive: true });
   fs.writeFileSync(errFile, tail + "\n");
   console.error(
