@@ -12,6 +12,11 @@ export interface DiscoverOptions {
   /** Called after each file with the running count. */
   onProgress?: (filesSeen: number, file: string) => void;
   signal?: AbortSignal;
+  /**
+   * Paths to leave out of the walk (e.g. ground-truth folders beside the series):
+   * `(path, isDirectory) => boolean`. Hidden entries (".name") are always left out.
+   */
+  ignore?: (path: string, isDirectory: boolean) => boolean;
 }
 
 /** A series that was found but not chosen for its patient. */
@@ -62,8 +67,10 @@ export async function discoverSeries(root: string, opts: DiscoverOptions = {}): 
   const accepted: SliceHeader[] = [];
   const skipped: SkippedFile[] = [];
   let count = 0;
-  const results = mapLimit(walkFiles(absRoot, opts.signal), opts.concurrency ?? 8, (f) =>
-    classifyFile(f, opts.headerBytes),
+  const results = mapLimit(
+    walkFiles(absRoot, opts.signal, opts.ignore),
+    opts.concurrency ?? 8,
+    (f) => classifyFile(f, opts.headerBytes),
   );
   for await (const r of results as AsyncGenerator<Classified>) {
     count++;

@@ -17,6 +17,8 @@ export interface ReadSeriesOptions {
   /** Bytes read to parse a header (default 32 KiB). */
   headerBytes?: number;
   signal?: AbortSignal;
+  /** Paths to leave out when walking a folder: `(path, isDirectory) => boolean`. */
+  ignore?: (path: string, isDirectory: boolean) => boolean;
 }
 
 /** What was read, from where, and what was noticed on the way. */
@@ -70,7 +72,7 @@ export async function readSeries(
 ): Promise<SeriesRead> {
   if (typeof input === "object" && !Array.isArray(input)) return readCandidate(input, opts, [], []);
   const files: AsyncIterable<string> | string[] =
-    typeof input === "string" ? walkFiles(input, opts.signal) : input;
+    typeof input === "string" ? walkFiles(input, opts.signal, opts.ignore) : input;
   const accepted: SliceHeader[] = [];
   const skipped: SkippedFile[] = [];
   let count = 0;

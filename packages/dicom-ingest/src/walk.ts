@@ -4,16 +4,23 @@ import path from "node:path";
 /**
  * Yields every regular file under `root` (recursively, depth first, names sorted within a
  * folder so the order is deterministic), streaming: one folder listing in memory at a time.
- * Hidden files and folders (".name") are skipped.
+ * Hidden files and folders (".name") are skipped, and so is whatever `ignore` returns true
+ * for (called with the path and whether it is a folder).
  */
-export async function* walkFiles(root: string, signal?: AbortSignal): AsyncGenerator<string> {
+export async function* walkFiles(
+  root: string,
+  signal?: AbortSignal,
+  ignore?: (path: string, isDirectory: boolean) => boolean,
+): AsyncGenerator<string> {
   const dir = await opendir(root);
   const files: string[] = [];
   const dirs: string[] = [];
   for await (const e of dir) {
     if (e.name.startsWith(".")) continue;
     const p = path.join(root, e.name);
-    if (e.isDirectory()) dirs.push(p);
+    const isDir = e.isDirectory();
+    if (ignore?.(p, isDir)) continue;
+    if (isDir) dirs.push(p);
     else if (e.isFile()) files.push(p);
   }
   files.sort();
@@ -22,7 +29,7 @@ export async function* walkFiles(root: string, signal?: AbortSignal): AsyncGener
     signal?.throwIfAborted();
     yield f;
   }
-  for (const d of dirs) yield* walkFiles(d, signal);
+  for (const d of dirs) yield* walkFiles(d, signal, ignore);
 }
 
 /**

@@ -123,3 +123,15 @@ test("summarizeFiles streams one row per file with status and header fields", as
   assert.equal(ok.length, 6 + 3 + 5 + 4 + 3 + 8 + 8);
   assert.equal(ok[0].transfer_syntax, "1.2.840.10008.1.2.1");
 });
+
+test("ignore leaves paths out of the walk", async () => {
+  const d = await discoverSeries(p("P1"), {
+    ignore: (f, isDir) => (isDir && f.endsWith("thick")) || f.endsWith(".txt"),
+  });
+  assert.equal(d.fileCount, 7);
+  assert.deepEqual(d.patients[0].others, []);
+  assert.deepEqual(
+    d.skipped.map((s) => s.code),
+    ["LOCALIZER"],
+  );
+});

@@ -299,3 +299,22 @@ function rmFilesExcept(dir: string, keep: string) {
   // keep only one file of the other series
   for (const f of readdirSync(dir)) if (f !== keep) rmSync(path.join(dir, f));
 }
+
+describe("inputs and cancellation", () => {
+  test("a list of files reads like the folder; an aborted signal rejects", async () => {
+    const dir = fresh();
+    const { hu, files } = writeTestSeries(dir, { nz: 5 });
+    const { volume } = await readSeries([...files].reverse());
+    assert.deepEqual([...volume.data], [...hu]);
+    const ac = new AbortController();
+    ac.abort();
+    await assert.rejects(readSeries(dir, { signal: ac.signal }), { name: "AbortError" });
+  });
+
+  test("a header longer than the prefix read is parsed from the whole file", async () => {
+    const dir = fresh();
+    const { hu } = writeTestSeries(dir, { nz: 3 });
+    const { volume } = await readSeries(dir, { headerBytes: 200 });
+    assert.deepEqual([...volume.data], [...hu]);
+  });
+});
