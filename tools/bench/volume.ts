@@ -142,6 +142,22 @@ const patchI = Int16Array.from(patchF);
 const outF = new Float32Array(P * P * P);
 const outI = new Int16Array(P * P * P);
 const reps = quick ? 2400 : 9600;
+{
+  // Calibration on a shared machine: a plain element-by-element copy loop of one patch.
+  const copy = (a: Float32Array, b: Float32Array) => {
+    for (let i = 0; i < a.length; i++) b[i] = a[i];
+  };
+  for (let k = 0; k < 960; k++) copy(patchF, outF);
+  const c = cpuMs(() => {
+    for (let k = 0; k < reps; k++) copy(patchF, outF);
+  });
+  results.push({
+    case: "calibration: plain copy loop 32^3 float32",
+    metric: "cpu_time",
+    value: +((c * 1000) / reps).toFixed(2),
+    unit: "us/patch",
+  });
+}
 for (const [label, src, out] of [
   ["float32", patchF, outF],
   ["int16", patchI, outI],

@@ -38,16 +38,12 @@ export function normalizeHu(
       {},
     );
   }
-  // (v - min) * 2 / range - 1 (not a fused scale and shift) keeps min -> -1, max -> 1 and the
-  // midpoint -> 0 exact.
-  const range = max - min;
+  // One multiply per voxel; min -> -1 exactly, max -> +1 after the float32 store.
+  const scale = 2 / (max - min);
   if (clip) {
-    for (let i = 0; i < n; i++) {
-      const v = ((hu[i] - min) * 2) / range - 1;
-      dst[i] = v < -1 ? -1 : Math.min(v, 1);
-    }
+    for (let i = 0; i < n; i++) dst[i] = Math.max(-1, Math.min((hu[i] - min) * scale - 1, 1));
   } else {
-    for (let i = 0; i < n; i++) dst[i] = ((hu[i] - min) * 2) / range - 1;
+    for (let i = 0; i < n; i++) dst[i] = (hu[i] - min) * scale - 1;
   }
   return dst;
 }

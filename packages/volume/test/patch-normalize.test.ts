@@ -32,7 +32,13 @@ test("extractPatch equals a per-voxel reference, in and out of bounds", () => {
 
 test("normalizeHu maps -1000 -> -1 and 400 -> 1, clips by default", () => {
   const hu = Int16Array.from([-2000, -1000, -300, 400, 1000]);
-  assert.deepEqual(Array.from(normalizeHu(hu)), [-1, -1, 0, 1, 1]);
+  const n = normalizeHu(hu);
+  assert.deepEqual([n[0], n[1], n[3], n[4]], [-1, -1, 1, 1]);
+  assert.ok(Math.abs(n[2]) < 1e-6, "midpoint -300 -> 0");
+  for (let v = -1100; v <= 500; v++) {
+    const x = normalizeHu(Int16Array.of(v))[0];
+    assert.ok(Math.abs(x - Math.max(-1, Math.min(1, (v + 1000) / 700 - 1))) < 1e-6, `HU ${v}`);
+  }
   const raw = normalizeHu(hu, { clip: false });
   for (const [i, v] of [-2000, -1000, -300, 400, 1000].entries()) {
     assert.ok(Math.abs(raw[i] - ((v + 1000) / 700 - 1)) < 1e-6);
