@@ -8,7 +8,7 @@ import { fileURLToPath } from "node:url";
 import { makePhantom, writeCohort, writeSeries } from "@lungflow/phantom";
 
 const BIN = fileURLToPath(new URL("../../packages/cli/dist/bin.js", import.meta.url));
-const GEOMETRY = { matrix: 96, slices: 40, pixelSpacing: 0.9, sliceSpacing: 2.5 } as const;
+const GEOMETRY = { matrix: 128, slices: 40, pixelSpacing: 0.9, sliceSpacing: 2.5 } as const;
 
 function lungflow(...args: string[]): { code: number | null; out: string; err: string } {
   const r = spawnSync(process.execPath, [BIN, ...args], { encoding: "utf8", timeout: 300_000 });

@@ -43,7 +43,7 @@ if (argv[0] === "--child") {
 const pi = argv.indexOf("--patients");
 const patients = pi >= 0 ? Number(argv[pi + 1]) : quick ? 2 : 2;
 const geometry = quick
-  ? { matrix: 128, slices: 48, pixelSpacing: 0.8, sliceSpacing: 2.5 }
+  ? { matrix: 128, slices: 48, pixelSpacing: 0.9, sliceSpacing: 2.5 }
   : { matrix: 512, slices: 300, pixelSpacing: 0.7, sliceSpacing: 1.25 };
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-ingest-"));
 const results: BenchResult[] = [];

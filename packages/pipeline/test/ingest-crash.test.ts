@@ -69,7 +69,7 @@ test("SIGKILL at random moments never corrupts the store; a re-run completes eve
   assert.equal(full.signal, null);
   const runMs = Math.max(200, full.workMs);
   const rand = mulberry32(2024);
-  const TRIALS = 12;
+  const TRIALS = 10;
   let killedMidRun = 0;
   let withLeftovers = 0;
   for (let t = 0; t < TRIALS; t++) {
