@@ -14,6 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 export { isTfRuntimeErrorCode, TfRuntimeError } from "./errors.js";
+export { registerFastCpuKernels, unregisterFastCpuKernels } from "./fast-kernels.js";
 export {
   fileSystemIO,
   loadModel,
