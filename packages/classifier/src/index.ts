@@ -33,3 +33,5 @@ export type {
   VolumeSource,
 } from "./train.js";
 export { clipByGlobalNorm, predictSource, readEpochs, trainClassifier } from "./train.js";
+export { DEFAULT_CLASSIFIER_TRAIN, parseClassifierRunConfig, resolveClassWeight } from "./config.js";
+export type { ClassifierRunConfig, ClassifierTrainConfig } from "./config.js";

@@ -1,12 +1,324 @@
 import fs from "node:fs/promises";
-import { evaluatePredictions, parseSubmissionCsv } from "@lungflow/classifier";
-import { parseLabelsCsv } from "@lungflow/patch-store";
+import path from "node:path";
+import {
+  type ClassifierRunConfig,
+  classifierFromGmcae,
+  evaluatePredictions,
+  type LabelledVolume,
+  loadClassifier,
+  parseClassifierRunConfig,
+  parseSubmissionCsv,
+  predictSource,
+  resolveClassWeight,
+  trainClassifier,
+  writeSubmission,
+} from "@lungflow/classifier";
+import { openStore, parseLabelsCsv } from "@lungflow/patch-store";
+import { resolvePatients, type VolumeItem, VolumeStream } from "@lungflow/pipeline";
 import { rocChartSvg, svgToPng } from "@lungflow/report";
+import { initTf, tf } from "@lungflow/tf-runtime";
+import cliProgress from "cli-progress";
 import type { Command } from "commander";
+
+/** Stream items as the classifier's `{ xs: [1, Z, Y, X, 1], ys: [1, 1] }` elements. */
+async function* asVolumes(items: AsyncIterable<VolumeItem>): AsyncGenerator<LabelledVolume> {
+  for await (const v of items) {
+    const [z, y, x] = v.shape;
+    yield {
+      id: v.patientId,
+      xs: tf.tensor5d(v.data, [1, z, y, x, 1]),
+      ys: tf.tensor2d([v.label ?? -1], [1, 1]),
+    };
+  }
+}
+
+function numberOpt(
+  flag: string,
+  v: string | undefined,
+  check: (n: number) => boolean = Number.isFinite,
+): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!check(n)) throw new Error(`--${flag}: bad value "${v}"`);
+  return n;
+}
+
+interface TrainClassifierCli {
+  store: string;
+  gmcae?: string;
+  out: string;
+  config?: string;
+  epochs?: string;
+  lr?: string;
+  classWeight?: string;
+  freezeEncoder?: boolean;
+  dense?: string;
+  dropout?: string;
+  patience?: string;
+  seed?: string;
+  workers?: string;
+  resume?: boolean;
+  backend?: string;
+}
+
+/** Run configuration from the JSON file (or the run's own config.json on resume) and the flags. */
+async function classifierConfig(o: TrainClassifierCli): Promise<ClassifierRunConfig> {
+  const file = o.resume ? path.join(o.out, "config.json") : o.config;
+  let raw: { head?: Record<string, unknown>; train?: Record<string, unknown> } = {};
+  if (file) {
+    const text = await fs.readFile(file, "utf8").catch((err: Error) => {
+      throw new Error(`cannot read ${file}: ${err.message}`);
+    });
+    try {
+      raw = JSON.parse(text);
+    } catch (err) {
+      throw new Error(`${file} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  const head = { ...raw.head };
+  const train = { ...raw.train };
+  const int = (n: number) => Number.isInteger(n);
+  const set = (obj: Record<string, unknown>, key: string, v: unknown) => {
+    if (v !== undefined) obj[key] = v;
+  };
+  set(train, "epochs", numberOpt("epochs", o.epochs, int));
+  set(train, "learningRate", numberOpt("lr", o.lr));
+  set(train, "patience", numberOpt("patience", o.patience, int));
+  set(train, "seed", numberOpt("seed", o.seed, int));
+  if (o.classWeight !== undefined) {
+    set(
+      train,
+      "classWeight",
+      o.classWeight === "balanced" || o.classWeight === "none"
+        ? o.classWeight
+        : o.classWeight.split(",").map(Number),
+    );
+  }
+  if (o.freezeEncoder) head.freezeEncoder = true;
+  if (o.dense !== undefined) head.dense = o.dense.split(",").map(Number);
+  set(head, "dropout", numberOpt("dropout", o.dropout));
+  return parseClassifierRunConfig({ head, train }, file ? `${file} + flags` : "flags");
+}
 
 /** Registers `train classifier`, `predict` and `evaluate`. */
 export function registerClassifierCommands(program: Command, train: Command): void {
-  void train;
+  train
+    .command("classifier")
+    .description(
+      "train the cancer classifier on whole lung volumes, on top of a trained GMCAE encoder",
+    )
+    .requiredOption(
+      "--store <path>",
+      "patch store with labels and a split (lungflow store labels / split)",
+    )
+    .option(
+      "--gmcae <dir>",
+      "GMCAE run or checkpoint folder whose encoder is transferred (required unless --resume)",
+    )
+    .requiredOption("--out <dir>", "run folder: config.json, log.csv, epochs.csv, best/, last/")
+    .option(
+      "--config <file>",
+      'JSON {"head": {bins, dense, dropout, freezeEncoder, seed}, "train": {epochs, learningRate, clipNorm, classWeight, patience, seed, augment}}',
+    )
+    .option("--epochs <n>", "maximum epochs (default 30)")
+    .option("--lr <rate>", "Adam learning rate (default 1e-4)")
+    .option("--class-weight <w>", "balanced | none | w0,w1 (default balanced)")
+    .option("--freeze-encoder", "keep the transferred encoder weights fixed")
+    .option("--dense <units>", "dense layer sizes, comma-separated (default 1024,1024)")
+    .option("--dropout <rate>", "dropout after each dense layer (default 0.5)")
+    .option("--patience <n>", "early stopping patience in epochs (default 10)")
+    .option("--seed <n>", "seed of patient order and augmentation")
+    .option("--workers <n>", "volume worker threads (default cores - 1)")
+    .option("--resume", "continue the run in --out from its last/ checkpoint")
+    .option(
+      "--backend <name>",
+      "node-gpu | node | cpu (default: best available, or LUNGFLOW_BACKEND)",
+    )
+    .action(async (o: TrainClassifierCli) => {
+      const info = await initTf({ backend: o.backend });
+      const cfg = await classifierConfig(o);
+      if (!o.resume && !o.gmcae)
+        throw new Error("--gmcae <dir> is required (the encoder to transfer)");
+      const store = await openStore(o.store);
+      if (!store.split)
+        throw new Error(
+          `store ${o.store} has no split: run \`lungflow store split ${o.store}\` after importing labels`,
+        );
+      const trainIds = await resolvePatients(o.store, { split: "train" });
+      const valIds = await resolvePatients(o.store, { split: "validation" });
+      if (trainIds.length === 0)
+        throw new Error("the store's train split is empty: import labels first");
+      const workers = numberOpt("workers", o.workers, (n) => Number.isInteger(n) && n >= 1);
+      const weights = resolveClassWeight(
+        cfg.train.classWeight,
+        trainIds.map((p) => p.label ?? 0),
+      );
+      await fs.mkdir(o.out, { recursive: true });
+      if (!o.resume)
+        await fs.writeFile(
+          path.join(o.out, "config.json"),
+          JSON.stringify({ ...cfg, gmcae: o.gmcae }, null, 2),
+        );
+      const model = o.resume
+        ? await loadClassifier(path.join(o.out, "last"))
+        : await classifierFromGmcae(o.gmcae!, cfg.head);
+      const trainStream = await VolumeStream.open(o.store, {
+        split: "train",
+        seed: cfg.train.seed,
+        augment: cfg.train.augment ? undefined : false,
+        workers,
+        log: false,
+      });
+      const valStream = valIds.length
+        ? await VolumeStream.open(o.store, {
+            split: "validation",
+            shuffle: false,
+            augment: false,
+            workers,
+            log: false,
+          })
+        : undefined;
+      console.log(
+        `train classifier: ${trainIds.length} training / ${valIds.length} validation patients; class weights ${weights.map((w) => w.toFixed(2)).join(", ")}; dense ${cfg.head.dense.join("-")}, SPP ${cfg.head.bins.join(",")}${cfg.head.freezeEncoder ? ", encoder frozen" : ""}; backend ${info.backend}`,
+      );
+      const bar = process.stderr.isTTY
+        ? new cliProgress.SingleBar(
+            { format: "epoch {epoch} [{bar}] {value}/{total} | loss {loss}", hideCursor: true },
+            cliProgress.Presets.shades_classic,
+          )
+        : undefined;
+      const abort = new AbortController();
+      const onSigint = () => abort.abort();
+      process.on("SIGINT", onSigint);
+      try {
+        let inEpoch = -1;
+        const res = await trainClassifier({
+          model,
+          outDir: o.out,
+          epochs: cfg.train.epochs,
+          learningRate: cfg.train.learningRate,
+          clipNorm: cfg.train.clipNorm,
+          classWeight: weights,
+          patience: cfg.train.patience,
+          resume: o.resume,
+          signal: abort.signal,
+          train: (epoch) => asVolumes(trainStream.epoch(epoch)),
+          validation: valStream ? () => asVolumes(valStream.epoch(0)) : undefined,
+          onStep: (s) => {
+            if (!bar) return;
+            if (s.epoch !== inEpoch) {
+              inEpoch = s.epoch;
+              bar.start(trainIds.length, 0, { epoch: s.epoch + 1, loss: "" });
+            }
+            bar.increment({ loss: s.loss.toFixed(4) });
+          },
+          onEpoch: (e) => {
+            bar?.stop();
+            console.log(
+              `epoch ${e.epoch}/${cfg.train.epochs}: train ${e.trainLoss.toFixed(4)}  val loss ${e.valLoss.toFixed(4)}  acc ${e.valAccuracy.toFixed(3)}  AUC ${Number.isFinite(e.valAuc) ? e.valAuc.toFixed(3) : "n/a"}${e.best ? " *" : ""}  ${e.seconds.toFixed(1)} s`,
+            );
+          },
+        });
+        console.log(
+          `best epoch ${res.bestEpoch} (validation log loss ${res.bestValLoss.toFixed(4)})${res.stoppedEarly ? ", stopped early" : ""}; model in ${path.join(o.out, "best")}`,
+        );
+      } finally {
+        bar?.stop();
+        process.off("SIGINT", onSigint);
+        await trainStream.close();
+        await valStream?.close();
+      }
+    });
+
+  program
+    .command("predict")
+    .description(
+      "predict cancer probabilities for the store's patients and write a Kaggle submission (id,cancer)",
+    )
+    .requiredOption("--store <path>", "patch store")
+    .requiredOption("--model <dir>", "classifier run (its best/ is used) or checkpoint folder")
+    .requiredOption("--out <csv>", "submission file to write")
+    .option(
+      "--split <name>",
+      "train | validation | test (default test: the unlabelled patients)",
+      "test",
+    )
+    .option("--ids <list>", "comma-separated patient ids instead of a split")
+    .option(
+      "--expect <csv>",
+      "CSV whose first column lists the ids the submission must cover (e.g. the sample submission); ids missing from the store are reported",
+    )
+    .option(
+      "--fill <p>",
+      "probability written for expected patients missing from the store (default: no row)",
+    )
+    .option("--workers <n>", "volume worker threads (default cores - 1)")
+    .option("--backend <name>", "node-gpu | node | cpu")
+    .action(
+      async (o: {
+        store: string;
+        model: string;
+        out: string;
+        split: string;
+        ids?: string;
+        expect?: string;
+        fill?: string;
+        workers?: string;
+        backend?: string;
+      }) => {
+        await initTf({ backend: o.backend });
+        if (!["train", "validation", "test"].includes(o.split))
+          throw new Error(`--split must be train, validation or test, got ${o.split}`);
+        const fill = numberOpt("fill", o.fill, (n) => n >= 0 && n <= 1);
+        const model = await loadClassifier(o.model);
+        const sel = o.ids
+          ? {
+              ids: o.ids
+                .split(",")
+                .map((s) => s.trim())
+                .filter(Boolean),
+            }
+          : { split: o.split as "train" | "validation" | "test" };
+        const patients = await resolvePatients(o.store, sel);
+        const rows: { id: string; cancer: number }[] = [];
+        if (patients.length > 0) {
+          const stream = await VolumeStream.open(o.store, {
+            ...sel,
+            shuffle: false,
+            augment: false,
+            requireLabels: false,
+            workers: numberOpt("workers", o.workers, (n) => Number.isInteger(n) && n >= 1),
+            log: false,
+          });
+          try {
+            const r = await predictSource(model, asVolumes(stream.epoch(0)));
+            for (const [i, id] of r.ids.entries()) rows.push({ id, cancer: r.probs[i] });
+          } finally {
+            await stream.close();
+          }
+        }
+        if (o.expect) {
+          const text = await fs.readFile(o.expect, "utf8");
+          const expected = text
+            .split(/\r?\n/)
+            .slice(1)
+            .map((l) => l.split(",")[0].trim())
+            .filter(Boolean);
+          const have = new Set(await (await openStore(o.store)).listPatients());
+          const missing = expected.filter((id) => !have.has(id));
+          if (missing.length) {
+            console.error(
+              `${missing.length} expected patient(s) are not in the store (failed or not ingested): ${missing.join(", ")}`,
+            );
+            if (fill !== undefined) for (const id of missing) rows.push({ id, cancer: fill });
+            else console.error("they get no row (pass --fill <p> to write one)");
+          }
+        }
+        await writeSubmission(rows, o.out);
+        console.log(`wrote ${o.out}: ${rows.length} patient(s)`);
+      },
+    );
+
   program
     .command("evaluate")
     .description(
