@@ -23,6 +23,35 @@ if (process.env.LUNGFLOW_SKIP_NATIVE_BUILD === "1") {
 }
 if (process.argv.includes("--if-missing") && fs.existsSync(addon)) process.exit(0);
 
+// One build at a time: turbo runs of several engineers (and pnpm install) may build this
+// package concurrently, and node-gyp runs sharing build/ break each other.
+const lockDir = path.join(buildDir, ".lock");
+function sleep(ms) {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+function acquireLock() {
+  fs.mkdirSync(buildDir, { recursive: true });
+  const deadline = Date.now() + 15 * 60_000;
+  while (Date.now() < deadline) {
+    try {
+      fs.mkdirSync(lockDir);
+      return true;
+    } catch (err) {
+      if (err.code !== "EEXIST") return false;
+      try {
+        if (Date.now() - fs.statSync(lockDir).mtimeMs > 15 * 60_000) fs.rmSync(lockDir, { recursive: true, force: true });
+      } catch {}
+      sleep(500);
+    }
+  }
+  return false;
+}
+const locked = acquireLock();
+process.on("exit", () => {
+  if (locked) fs.rmSync(lockDir, { recursive: true, force: true });
+});
+if (process.argv.includes("--if-missing") && fs.existsSync(addon)) process.exit(0);
+
 function findNodeGyp() {
   if (process.env.NODE_GYP) return [process.execPath, process.env.NODE_GYP];
   const prefix = path.resolve(path.dirname(process.execPath), "..");
