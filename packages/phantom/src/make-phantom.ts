@@ -145,6 +145,12 @@ function rasterise(
   const row = new Float64Array(gx);
   const fovIn = fovMask(ny, nx, o.fovRadiusPx);
   const step = o.step;
+  // Locals, not module bindings, in the voxel loop (a transpiled import is a getter call).
+  const LUNG = Code.LUNG;
+  const VESSEL = Code.VESSEL;
+  const AIRWAY = Code.AIRWAY;
+  const lo = HU_MIN;
+  const hi = HU_MAX;
   let s = hashSeed(o.seed, 16) | 1;
   for (let z = 0; z < nz; z++) {
     const fz = (z * dz) / TEXTURE_CELL_MM;
@@ -172,13 +178,14 @@ function rasterise(
           continue;
         }
         let v = base[c] + table[s >>> 16];
-        if (c === Code.LUNG) {
+        if (c === LUNG) {
           v += (row[ix[x]] * (1 - wx[x]) + row[ix[x] + 1] * wx[x] + grad) | 0;
           lungMask[i] = 1;
-        } else if (c === Code.VESSEL) lungMask[i] = 1;
-        else if (c === Code.AIRWAY) airwayMask[i] = 1;
+        } else if (c === VESSEL) lungMask[i] = 1;
+        else if (c === AIRWAY) airwayMask[i] = 1;
         if (step === 2) v &= ~1; // even values (rounded down) so that RescaleSlope 2 is exact
-        hu[i] = v < HU_MIN ? HU_MIN : v > HU_MAX ? HU_MAX : v;
+        // biome-ignore lint/complexity/useMathMinMax: integer clamp in the voxel loop
+        hu[i] = v < lo ? lo : v > hi ? hi : v;
       }
     }
   }
