@@ -21,6 +21,8 @@
  * (int16) with `scl_slope`/`scl_inter` = RescaleSlope/RescaleIntercept, and flips the row
  * axis (its j runs from the last DICOM row to the first, so its qfac is -1 where ours is
  * +1); its i and k agree with ours (k follows slice position, not InstanceNumber).
+ * On phantom series read by `readSeries`, the HU agree everywhere except at
+ * PixelPaddingValue voxels, which our HU rule maps to -1000 and dcm2niix keeps raw.
  */
 import fs from "node:fs/promises";
 import path from "node:path";
