@@ -4,13 +4,14 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
 import {
+  balancedSampler,
   lungSampler,
   openStore,
   type PatientSource,
   type PreprocessingParams,
 } from "@lungflow/patch-store";
 import { initTf, tf } from "@lungflow/tf-runtime";
-import { makeVolume } from "@lungflow/volume";
+import { isLungflowError, makeVolume } from "@lungflow/volume";
 import {
   memorySource,
   type PatchBatch,
@@ -117,6 +118,30 @@ describe("patches from a store", () => {
     }
   });
 
+  test("the balanced sampler reads mask and HU in the workers: the bright share is what was asked", async () => {
+    const byId = new Map(patients.map((p) => [p.id, p]));
+    let bright = 0;
+    let n = 0;
+    for await (const b of patchBatches(dir, {
+      sampler: balancedSampler({ size: 8, brightFraction: 0.9, threshold: -400 }),
+      batchSize: 16,
+      patchesPerPatient: 100,
+      workers: 2,
+      log: false,
+    })) {
+      for (const l of b.locations) {
+        const p = byId.get(l.patientId)!;
+        const [z, y, x] = l.origin.map((o) => o + 4);
+        const i = (z * p.shape[1] + y) * p.shape[2] + x;
+        assert.equal(p.mask[i], 1);
+        if (p.hu[i] > -400) bright++;
+        n++;
+      }
+    }
+    assert.equal(n, 400);
+    assert.ok(bright / n > 0.8, `bright share ${bright / n}`);
+  });
+
   test("a split selects its patients", async () => {
     const split = (await openStore(dir)).split!;
     const ids = new Set<string>();
@@ -206,5 +231,24 @@ describe("tf.data bridge", () => {
       assert.ok(maxDiff(ref.data, v.data) < 1e-5);
     }
     assert.equal(stream.pool.threads, 0);
+  });
+
+  test("unlabelled volumes are refused for training, allowed with requireLabels: false", async () => {
+    const unl = memorySource([{ id: "u", hu: { data: patients[0].hu, shape: patients[0].shape } }]);
+    await assert.rejects(
+      volumeDataset(unl, { log: false }),
+      (e) => isLungflowError(e, "PatchStreamError") && e.code === "NO_LABEL",
+    );
+    const { dataset, close } = await volumeDataset(unl, {
+      log: false,
+      requireLabels: false,
+      augment: false,
+      workers: 1,
+    });
+    const it = await dataset.iterator();
+    const r = await it.next();
+    assert.deepEqual(r.value.xs.shape, [1, ...patients[0].shape, 1]);
+    tf.dispose(r.value);
+    await close();
   });
 });

@@ -26,6 +26,8 @@ const stores = new Map<string, Promise<PatchStore>>();
 // Decoded arrays by `${source}\0${id}\0${array}`, least recently used first.
 const cache = new Map<string, Entry>();
 let cachedBytes = 0;
+// The first view of each shared in-memory array this worker received (a pool serves one source).
+const memoryViews = new Map<string, Int16Array | Uint8Array>();
 
 /** Bytes of decoded volumes this worker holds (for stats and tests). */
 export function cacheBytes(): number {
@@ -88,6 +90,12 @@ async function readArray(
     const data = array === "hu" ? p.hu : p.mask;
     if (!data) throw new Error(`patient ${id} has no ${array} array`);
     checkShape(id, p.shape, data, array);
+    // Every task brings new views of the same shared memory; keep the first, so that what
+    // is cached on the array (the samplers' voxel indices) is found again.
+    const key = `${id}\0${array}\0${data.length}`;
+    const first = memoryViews.get(key);
+    if (first) return { shape: p.shape, data: first };
+    memoryViews.set(key, data);
     return { shape: p.shape, data };
   }
   const vol = await (await store(source.path)).readVolume(id, array as "hu");
