@@ -105,6 +105,20 @@ export function storedToHu(
 // test runs instead.
 function huInt16(src: Int16Array, dst: Int16Array, ic: number, lo: number, hi: number): void {
   const n = dst.length;
+  if (ic === 0 && src.buffer === dst.buffer && src.byteOffset === dst.byteOffset) {
+    // In place with intercept 0 (HU stored as is): only sentinels and padding change, so
+    // the loop mostly reads (about twice as fast as rewriting every voxel).
+    if (lo > hi) {
+      for (let i = 0; i < n; i++) if (src[i] < HU_MIN) dst[i] = HU_MIN;
+      return;
+    }
+    for (let i = 0; i < n; i++) {
+      const v = src[i];
+      if (v >= lo && v <= hi) dst[i] = HU_PADDING;
+      else if (v < HU_MIN) dst[i] = HU_MIN;
+    }
+    return;
+  }
   if (lo > hi) {
     for (let i = 0; i < n; i++) {
       const h = (src[i] + ic) | 0;
