@@ -19,10 +19,8 @@ export {
   type GroundTruth,
   readGroundTruth,
   type TruthJson,
-  writeGroundTruth,
 } from "./ground-truth.js";
 export { HU_MAX, HU_MIN, makePhantom } from "./make-phantom.js";
-export { hashSeed, Rng } from "./rng.js";
 export {
   CANCER_DIAMETER_MM,
   type Nodule,

@@ -22,7 +22,7 @@ const OUTSIDE_LUNG = codeSet(
 /** Largest nodule diameter (mm) that fits a lung of this layout. */
 export function maxNoduleDiameter(L: Layout): number {
   const l = L.lungs[0];
-  return Math.min(30, 1.7 * Math.min(l.rx, l.ry), 0.4 * (L.lungZ1 - L.lungZ0));
+  return Math.min(30, 1.7 * Math.min(l.rx, l.ry), 0.6 * (L.lungZ1 - L.lungZ0));
 }
 
 /** Turns a count (+ optional label) into explicit specs with sizes, HU and placement kind. */
@@ -34,7 +34,7 @@ export function drawNoduleSpecs(
 ): NoduleSpec[] {
   if (cancer === true && dmax < CANCER_DIAMETER_MM) {
     throw new RangeError(
-      `phantom: a ${CANCER_DIAMETER_MM} mm nodule does not fit these lungs (largest ${dmax.toFixed(1)} mm); use a larger matrix or pixel spacing`,
+      `phantom: a ${CANCER_DIAMETER_MM} mm nodule does not fit these lungs (largest ${dmax.toFixed(1)} mm); use a larger matrix, pixel spacing or scan length`,
     );
   }
   const n = cancer === true ? Math.max(1, count) : count;

@@ -1,0 +1,18 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as phantom from "../src/index.ts";
+
+test("public API surface (update on purpose)", () => {
+  assert.deepEqual(Object.keys(phantom).sort(), [
+    "BROKEN_VARIANTS",
+    "CANCER_DIAMETER_MM",
+    "GROUND_TRUTH_DIR",
+    "HU_MAX",
+    "HU_MIN",
+    "TRANSFER_SYNTAX",
+    "makePhantom",
+    "readGroundTruth",
+    "writeCohort",
+    "writeSeries",
+  ]);
+});
