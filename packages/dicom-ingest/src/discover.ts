@@ -60,18 +60,25 @@ function topDir(root: string, file: string): string {
  * top-level folder name) and SeriesInstanceUID. Files that are not CT images are skipped
  * with a code and a reason (NOT_DICOM, LOCALIZER, SECONDARY_CAPTURE, NOT_CT, ...). Per
  * patient one series is chosen by {@link rankSeries}; the others are reported.
- * Never throws for bad files; throws only if `root` cannot be listed or on abort.
+ * Never throws for bad files or unlistable subfolders (reported as skipped, READ_FAILED);
+ * throws DicomError READ_FAILED only if `root` cannot be listed, and AbortError on abort.
  */
 export async function discoverSeries(root: string, opts: DiscoverOptions = {}): Promise<Discovery> {
   const absRoot = path.resolve(root);
   const accepted: SliceHeader[] = [];
   const skipped: SkippedFile[] = [];
   let count = 0;
-  const results = mapLimit(
-    walkFiles(absRoot, opts.signal, opts.ignore),
-    opts.concurrency ?? 8,
-    (f) => classifyFile(f, opts.headerBytes),
-  );
+  const walk = walkFiles(absRoot, {
+    signal: opts.signal,
+    ignore: opts.ignore,
+    onError: (dir, e) =>
+      skipped.push({
+        file: dir,
+        code: "READ_FAILED",
+        reason: `cannot list folder: ${e instanceof Error ? e.message : String(e)}`,
+      }),
+  });
+  const results = mapLimit(walk, opts.concurrency ?? 8, (f) => classifyFile(f, opts.headerBytes));
   for await (const r of results as AsyncGenerator<Classified>) {
     count++;
     if (r.ok) accepted.push(r.header);

@@ -72,7 +72,9 @@ export async function readSeries(
 ): Promise<SeriesRead> {
   if (typeof input === "object" && !Array.isArray(input)) return readCandidate(input, opts, [], []);
   const files: AsyncIterable<string> | string[] =
-    typeof input === "string" ? walkFiles(input, opts.signal, opts.ignore) : input;
+    typeof input === "string"
+      ? walkFiles(input, { signal: opts.signal, ignore: opts.ignore })
+      : input;
   const accepted: SliceHeader[] = [];
   const skipped: SkippedFile[] = [];
   let count = 0;

@@ -111,7 +111,7 @@ export async function* summarizeFiles(
       );
     return row(file, c.header, c.skipped.code, c.skipped.reason);
   };
-  yield* mapLimit(walkFiles(root, opts.signal), opts.concurrency ?? 8, work);
+  yield* mapLimit(walkFiles(root, { signal: opts.signal }), opts.concurrency ?? 8, work);
 }
 
 /** Formats one CSV line (RFC 4180 quoting). */

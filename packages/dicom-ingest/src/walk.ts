@@ -1,35 +1,63 @@
-import { opendir } from "node:fs/promises";
+import { opendir, stat } from "node:fs/promises";
 import path from "node:path";
+import { DicomError } from "./errors.js";
+
+export interface WalkOptions {
+  signal?: AbortSignal;
+  /** Leave out a path: `(path, isDirectory) => boolean`. */
+  ignore?: (path: string, isDirectory: boolean) => boolean;
+  /** A folder below the root that cannot be listed (reported, the walk goes on). */
+  onError?: (path: string, error: unknown) => void;
+}
 
 /**
  * Yields every regular file under `root` (recursively, depth first, names sorted within a
  * folder so the order is deterministic), streaming: one folder listing in memory at a time.
  * Hidden files and folders (".name") are skipped, and so is whatever `ignore` returns true
- * for (called with the path and whether it is a folder).
+ * for. Symbolic links to files are followed, links to folders are not (no cycles).
+ * Throws DicomError READ_FAILED if `root` itself cannot be listed.
  */
-export async function* walkFiles(
-  root: string,
-  signal?: AbortSignal,
-  ignore?: (path: string, isDirectory: boolean) => boolean,
-): AsyncGenerator<string> {
-  const dir = await opendir(root);
+export async function* walkFiles(root: string, opts: WalkOptions = {}): AsyncGenerator<string> {
+  yield* walk(root, opts, true);
+}
+
+async function* walk(dirPath: string, opts: WalkOptions, isRoot: boolean): AsyncGenerator<string> {
   const files: string[] = [];
   const dirs: string[] = [];
-  for await (const e of dir) {
-    if (e.name.startsWith(".")) continue;
-    const p = path.join(root, e.name);
-    const isDir = e.isDirectory();
-    if (ignore?.(p, isDir)) continue;
-    if (isDir) dirs.push(p);
-    else if (e.isFile()) files.push(p);
+  try {
+    for await (const e of await opendir(dirPath)) {
+      if (e.name.startsWith(".")) continue;
+      const p = path.join(dirPath, e.name);
+      let isDir = e.isDirectory();
+      let isFile = e.isFile();
+      if (e.isSymbolicLink()) {
+        isFile = (await stat(p).catch(() => undefined))?.isFile() ?? false;
+        isDir = false;
+      }
+      if (!isDir && !isFile) continue;
+      if (opts.ignore?.(p, isDir)) continue;
+      (isDir ? dirs : files).push(p);
+    }
+  } catch (e) {
+    if (isRoot) {
+      const reason = e instanceof Error ? e.message : String(e);
+      throw new DicomError(
+        "READ_FAILED",
+        `cannot list ${dirPath}: ${reason}`,
+        { seriesDir: dirPath, reason },
+        { cause: e },
+      );
+    }
+    opts.onError?.(dirPath, e);
+    return;
   }
   files.sort();
   dirs.sort();
   for (const f of files) {
-    signal?.throwIfAborted();
+    opts.signal?.throwIfAborted();
     yield f;
   }
-  for (const d of dirs) yield* walkFiles(d, signal, ignore);
+  for (const d of dirs) yield* walk(d, opts, false);
 }
 
 /**

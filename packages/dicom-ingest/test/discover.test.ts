@@ -135,3 +135,17 @@ test("ignore leaves paths out of the walk", async () => {
     ["LOCALIZER"],
   );
 });
+
+test("symlinked files are followed; a missing root is READ_FAILED", async () => {
+  const { symlinkSync, readdirSync } = await import("node:fs");
+  const dir = p("links");
+  mkdirSync(dir);
+  for (const f of readdirSync(p("P2", "study", "series")))
+    symlinkSync(p("P2", "study", "series", f), path.join(dir, f));
+  const { volume } = await readSeries(dir);
+  assert.deepEqual(volume.shape, [5, 12, 10]);
+  const e = await discoverSeries(p("nope")).catch((x) => x);
+  assert.ok(isDicomError(e, "READ_FAILED"), String(e));
+  const e2 = await readSeries(p("nope")).catch((x) => x);
+  assert.ok(isDicomError(e2, "READ_FAILED"), String(e2));
+});
