@@ -222,7 +222,7 @@ napi_value RunOp(napi_env env, napi_callback_info info, Op op) {
                           ", " + std::to_string(lb) + "/" + std::to_string(eb) + ", " + std::to_string(lo) + "/" +
                           std::to_string(eo) + ")");
   if (eo == 0) return nullptr;
-  Runtime rt{&PoolParallelFor, st->pool.threads(), &st->pool};
+  Runtime rt{&PoolParallelFor, st->pool.threads(), &st->pool, {0, 0, 0, 0}};
   int rc = 0;
   switch (op) {
     case Op::kForward: rc = st->ops->forward(&rt, g, a, b, out); break;

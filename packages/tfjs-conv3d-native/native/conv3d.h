@@ -25,6 +25,7 @@ struct Runtime {
   void (*parallel_for)(const Runtime* rt, int ntasks, TaskFn fn, void* ctx);
   int nthreads;
   void* pool;
+  int tune[4];  // block sizes, 0 = default: [k-block floats, GEMM rows per task, filter-gradient positions per group, -]
 };
 
 // Each operation returns 0, or 1 when a work buffer could not be allocated.

@@ -184,9 +184,9 @@ struct Gemm {
     if (j.M <= 0) return;
     const long target_tasks = 8L * rt->nthreads;
     long per = ceil_div(j.M * j.npanels, target_tasks);
-    per = lmax(MR, lmin(128, per));
+    per = lmax(MR, lmin(rt->tune[1] > 0 ? rt->tune[1] : 128, per));
     j.mchunk = lmin(round_up(per, MR), (kMaxChunk / MR) * MR);
-    if (j.tap_block <= 0) j.tap_block = (int)lmax(1, 256 / lmax(1, j.cseg));
+    if (j.tap_block <= 0) j.tap_block = (int)lmax(1, (rt->tune[0] > 0 ? rt->tune[0] : 256) / lmax(1, j.cseg));
     const long ntasks = ceil_div(j.M, j.mchunk) * j.npanels;
     rt->parallel_for(rt, (int)ntasks, &Gemm::task, &j);
   }
@@ -545,7 +545,7 @@ static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x
   j.sd = g.sd, j.sh = g.sh, j.sw = g.sw;
   j.R = R;
   j.rows_per_part = ceil_div(R, nparts);
-  j.G = lmax(1, lmin(kMaxChunk, ceil_div(256, g.OW)));
+  j.G = lmax(1, lmin(kMaxChunk, ceil_div(rt->tune[2] > 0 ? rt->tune[2] : 128, g.OW)));
   j.ntiles = (int)ntiles;
   j.tile_off = tile_off;
   j.tile_row = tile_row;
