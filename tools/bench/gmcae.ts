@@ -2,7 +2,8 @@
  * GMCAE training speed: ms per training step and patches/s for (a) 32^3, filters 8-16-32,
  * m 4, batch 4 and (d) the seed's 32^3, 64-128-256, m 8, batch 1 (one step), plus conv3d
  * forward/backward GFLOP/s, with tfjs's JS kernels and, when `@lungflow/tfjs-conv3d-native`
- * loads, with the native ones (field `kernels`). `--quick`: (a) one step, no (d).
+ * loads, with the native ones (field `kernels`). `--quick`: conv3d for both, (a) one step
+ * with the best kernels only, no (d).
  * `pnpm bench gmcae [--quick] [--only a,d,conv]`.
  */
 import { buildGmcae, gmmNll } from "@lungflow/gmcae";
@@ -86,7 +87,10 @@ function convGflops(kernels: string): void {
 for (const k of kernelSets) {
   useNativeConv3d(k === "native");
   if (only.includes("conv")) convGflops(k);
-  if (only.includes("a")) await stepTimes("a", { filters: [8, 16, 32], m: 4, batch: 4 }, quick ? 1 : 3, k);
+  // --quick: (a) only with the best kernels available (a tfjs-kernel step of (a) takes ~10-60 s).
+  if (only.includes("a") && (!quick || k === kernelSets[0])) {
+    await stepTimes("a", { filters: [8, 16, 32], m: 4, batch: 4 }, quick ? 0 : 3, k);
+  }
   // (d) takes minutes per step with tfjs's JS kernels: one step, full runs only.
   if (only.includes("d") && !quick) await stepTimes("d", { filters: [64, 128, 256], m: 8, batch: 1 }, k === "native" ? 2 : 0, k);
 }
