@@ -51,8 +51,7 @@ function runChild(
     });
     child.on("error", reject);
     child.on("exit", (code, signal) => {
-      if (code && code !== 0) reject(new Error(`child failed (${code}): ${err}`));
-      else resolve({ code, signal, lines, ms: Date.now() - t0, workMs: Date.now() - tDiscovered });
+      resolve({ code, signal, lines, err, ms: Date.now() - t0, workMs: Date.now() - tDiscovered });
     });
   });
 }
@@ -66,7 +65,7 @@ test("SIGKILL at random moments never corrupts the store; a re-run completes eve
 
   // A full run measures how long an ingest takes, so kills spread over all of it.
   const full = await runChild(root, storePath, 0, false);
-  assert.equal(full.signal, null);
+  assert.equal(full.code, 0, full.err);
   const runMs = Math.max(200, full.workMs);
   const rand = mulberry32(2024);
   const TRIALS = 10;
@@ -76,6 +75,7 @@ test("SIGKILL at random moments never corrupts the store; a re-run completes eve
     // Spread over the whole run (after the folders are listed), mostly inside it.
     const at = Math.round(runMs * 0.95 * rand());
     const r = await runChild(root, storePath, 0, true, at);
+    assert.ok(r.code === 0 || r.signal === "SIGKILL", `trial ${t}: ${r.err}`);
     if (r.signal === "SIGKILL") killedMidRun++;
     const store = await openStore(storePath);
     const v = await store.verify();
@@ -105,4 +105,33 @@ test("SIGKILL at random moments never corrupts the store; a re-run completes eve
   const v = await store.verify();
   assert.ok(v.ok);
   assert.deepEqual(v.leftovers, []);
+});
+
+test("two ingests started at once on one store: one runs, the other is refused or waits its turn", async () => {
+  const base = tmpDir("ingest-two-");
+  const root = path.join(base, "dicom");
+  const storePath = path.join(base, "s.zarr");
+  const c = await cohort(root, 2, 8);
+  const ids = c.patients.map((p) => p.patientId).sort();
+  const [a, b] = await Promise.all([
+    runChild(root, storePath, 1, false),
+    runChild(root, storePath, 1, false),
+  ]);
+  const outcomes = [a, b].map((r) =>
+    r.code === 0 ? "ok" : /STORE_LOCKED/.test(r.err) ? "locked" : `error ${r.code}: ${r.err}`,
+  );
+  assert.ok(outcomes.includes("ok"), JSON.stringify(outcomes));
+  assert.ok(
+    outcomes.every((o) => o === "ok" || o === "locked"),
+    JSON.stringify(outcomes),
+  );
+  // Each patient was written by exactly one of them.
+  const written = [...a.lines, ...b.lines]
+    .filter((l) => l.startsWith("ingested "))
+    .map((l) => l.slice(9))
+    .sort();
+  assert.deepEqual(written, ids);
+  const store = await openStore(storePath);
+  assert.deepEqual(await store.listPatients(), ids);
+  assert.ok((await store.verify()).ok);
 });
