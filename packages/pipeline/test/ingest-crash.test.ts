@@ -19,6 +19,7 @@ function runChild(
   code: number | null;
   signal: string | null;
   lines: string[];
+  err: string;
   ms: number;
   workMs: number;
 }> {
