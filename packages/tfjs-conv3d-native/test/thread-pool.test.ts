@@ -5,7 +5,9 @@ import { test } from "node:test";
 import { loadAddon } from "../src/load-addon.ts";
 import { randArray } from "./helpers.ts";
 
-test("rapid thread-count changes between calls neither hang nor change results", { timeout: 60_000 }, () => {
+test("rapid thread-count changes between calls neither hang nor change results", {
+  timeout: 60_000,
+}, () => {
   const r = loadAddon();
   assert.ok("addon" in r, "error" in r ? r.error : "");
   const a = r.addon;
@@ -39,7 +41,16 @@ test("the addon rejects arrays that do not match the geometry", () => {
   const geom = Int32Array.from([1, 4, 4, 4, 2, 3, 3, 3, 4, 4, 4, 3, 1, 1, 1, 1, 1, 1]);
   const x = new Float32Array(4 * 4 * 4 * 2);
   const w = new Float32Array(27 * 2 * 3);
-  assert.throws(() => r.addon.forward(x, w, new Float32Array(10), geom), /array lengths do not match/);
-  assert.throws(() => r.addon.forward(x, w, new Float32Array(4 * 4 * 4 * 3), new Int32Array(3)), /invalid geometry/);
-  assert.throws(() => r.addon.forward(new Float64Array(128) as unknown as Float32Array, w, x, geom), /Float32Array/);
+  assert.throws(
+    () => r.addon.forward(x, w, new Float32Array(10), geom),
+    /array lengths do not match/,
+  );
+  assert.throws(
+    () => r.addon.forward(x, w, new Float32Array(4 * 4 * 4 * 3), new Int32Array(3)),
+    /invalid geometry/,
+  );
+  assert.throws(
+    () => r.addon.forward(new Float64Array(128) as unknown as Float32Array, w, x, geom),
+    /Float32Array/,
+  );
 });
