@@ -79,7 +79,7 @@ export async function acquireLock(
       if (Date.now() >= deadline) {
         throw new StoreError(
           "STORE_LOCKED",
-          `store ${root} is locked by pid ${holder?.pid} on ${holder?.hostname} (${holder?.purpose}, since ${holder?.acquiredAt})`,
+          `store ${root} is locked by pid ${holder?.pid} on ${holder?.hostname} (${holder?.purpose}, since ${holder?.acquiredAt}); if no such process is running, delete ${file}`,
           { store: root, holder },
         );
       }

@@ -476,6 +476,9 @@ export class PatchStore {
       }
     }
     if (rolledForward.length) this.#handles.clear();
+    // A crash while labels were mirrored leaves some patient attributes stale: resync.
+    this.#rootAttrs = await readRootAttrs(this.root);
+    await this.syncLabelMirrors();
     return { rolledForward, removed };
   }
 
