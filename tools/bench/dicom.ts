@@ -89,7 +89,7 @@ if (childIdx >= 0) {
 } else {
   const slices = quick ? 60 : 300;
   const matrix = 512;
-  const reps = quick ? 3 : 5;
+  const reps = quick ? 2 : 5;
   const root = mkdtempSync(path.join(tmpdir(), "bench-dicom-"));
   const results: BenchResult[] = [];
   try {
@@ -167,7 +167,7 @@ if (childIdx >= 0) {
         unit: "x",
         ...cfg,
       });
-      const py = pydicomReference(dir, reps);
+      const py = pydicomReference(dir, quick ? 1 : reps);
       if (py) {
         const pyCfg = {
           ...cfg,
