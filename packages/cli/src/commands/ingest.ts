@@ -1,5 +1,5 @@
 import * as fs from "node:fs/promises";
-import { type IngestEvent, type IngestSummary, ingest } from "@lungflow/pipeline";
+import type { IngestEvent, IngestSummary } from "@lungflow/pipeline";
 import { isLungflowError } from "@lungflow/volume";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
@@ -69,6 +69,8 @@ export function registerIngest(program: Command): void {
     .option("--mask-mode <mode>", "lung mask mode: kdsb17 | improved", "kdsb17")
     .option("--lock-timeout <s>", "seconds to wait for another ingest holding the store", "0")
     .action(async (root: string, o: IngestCliOptions) => {
+      // Loaded on use: the pipeline package also brings the training stack.
+      const { ingest } = await import("@lungflow/pipeline");
       const drain = new AbortController();
       const hard = new AbortController();
       let interrupts = 0;
