@@ -276,6 +276,7 @@ export class PatchStore {
     const array = opts.array ?? "hu";
     if (
       size.length !== 3 ||
+      origin.length !== 3 ||
       size.some((n) => !Number.isInteger(n) || n <= 0) ||
       origin.some((n) => !Number.isInteger(n))
     ) {
