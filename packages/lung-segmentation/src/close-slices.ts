@@ -1,22 +1,31 @@
 import type { Shape3 } from "./box-morphology.js";
-import { fillHullPockets } from "./hull-pockets.js";
+import { hullPockets } from "./hull-pockets.js";
 import { labelRuns } from "./label-runs.js";
 import { squaredDistance2D } from "./squared-distance.js";
 
 /**
  * Per slice and per 8-connected piece (so the two lungs are never bridged): binary
  * closing with a disc of radius `r` voxels (exact, from Euclidean distance transforms),
- * then filling of the holes (background not 4-connected to the outside) and of the
- * pockets between the piece and its convex hull up to `maxPocket` pixels (see
- * hull-pockets.ts). Keeps nodules and vessels that touch the pleura, or lie inside
- * the lung, in the mask. In place;
- * returns the number of voxels added.
+ * then filling of the holes (background not 4-connected to the outside), and at the end of
+ * the pockets between each piece and its convex hull that fit a `maxPocket` = [dy, dx]
+ * voxel box on every slice they span (see hull-pockets.ts). Keeps nodules and vessels that touch the pleura, or lie inside
+ * the lung, in the mask. A filled region (8-connected) that reaches a `forbidden` voxel
+ * (the airway taken out) is not filled: it is the notch the airway left, not a nodule.
+ * In place; returns the number of voxels added.
  */
-export function closeSlices(mask: Uint8Array, shape: Shape3, r: number, maxPocket = 0): number {
+export function closeSlices(
+  mask: Uint8Array,
+  shape: Shape3,
+  r: number,
+  maxPocket: readonly [number, number] = [0, 0],
+  forbidden?: Uint8Array,
+): number {
+  const pocketsOn = maxPocket[0] > 0 && maxPocket[1] > 0;
   const [nz, ny, nx] = shape;
   const plane = ny * nx;
   const r2 = r * r;
   let added = 0;
+  const pockets = new Uint8Array(pocketsOn ? mask.length : 0);
   const m = r + 1; // window margin: the closing reaches r beyond a piece, plus a frame of background
   for (let z = 0; z < nz; z++) {
     const o = z * plane;
@@ -51,15 +60,82 @@ export function closeSlices(mask: Uint8Array, shape: Shape3, r: number, maxPocke
       const closed = new Uint8Array(h * w);
       for (let i = 0; i < h * w; i++) closed[i] = d2[i] > r2 ? 1 : 0;
       fillHoles(closed, h, w);
-      if (maxPocket > 0) fillHullPockets(closed, h, w, maxPocket);
+      if (pocketsOn) {
+        const pk = new Uint8Array(h * w);
+        hullPockets(closed, h, w, maxPocket[0], maxPocket[1], pk);
+        for (let y = Math.max(0, wy0); y < Math.min(ny, wy0 + h); y++) {
+          for (let x = Math.max(0, wx0); x < Math.min(nx, wx0 + w); x++) {
+            const v = pk[(y - wy0) * w + (x - wx0)];
+            if (v > pockets[o + y * nx + x]) pockets[o + y * nx + x] = v;
+          }
+        }
+      }
+      // What the fill adds to the piece, with the forbidden voxels joined in.
+      const fill = new Uint8Array(h * w);
+      const ban = new Uint8Array(h * w);
       for (let y = Math.max(0, wy0); y < Math.min(ny, wy0 + h); y++) {
         for (let x = Math.max(0, wx0); x < Math.min(nx, wx0 + w); x++) {
+          const j = (y - wy0) * w + (x - wx0);
+          ban[j] = forbidden ? forbidden[o + y * nx + x] : 0;
+          fill[j] = (closed[j] && !win[j]) || ban[j] ? 1 : 0;
+        }
+      }
+      const fl = labelRuns(fill, [1, h, w], 8);
+      const banned = new Uint8Array(fl.count + 1);
+      if (forbidden) {
+        for (let i = 0; i < fl.runCount; i++) {
+          const b = fl.row[i] * w;
+          if (ban.subarray(b + fl.start[i], b + fl.end[i]).indexOf(1) >= 0) banned[fl.label[i]] = 1;
+        }
+      }
+      for (let i = 0; i < fl.runCount; i++) {
+        if (banned[fl.label[i]]) continue;
+        const y = wy0 + fl.row[i];
+        for (let xx = fl.start[i]; xx < fl.end[i]; xx++) {
+          const x = wx0 + xx;
           const k = o + y * nx + x;
-          if (closed[(y - wy0) * w + (x - wx0)] && !mask[k]) {
+          if (!mask[k]) {
             mask[k] = 1;
             added++;
           }
         }
+      }
+    }
+  }
+  if (pocketsOn) added += fillPockets(mask, shape, pockets, forbidden);
+  return added;
+}
+
+/**
+ * Fills the hull pockets whose 3D extent (26-connected across slices) holds no large
+ * pocket and no forbidden voxel: a nodule's pockets are small on every slice, while the
+ * heart's notch is small only at its ends.
+ */
+function fillPockets(
+  mask: Uint8Array,
+  shape: Shape3,
+  pockets: Uint8Array,
+  forbidden?: Uint8Array,
+): number {
+  const nx = shape[2];
+  if (forbidden)
+    for (let i = 0; i < pockets.length; i++)
+      if (forbidden[i] && !mask[i] && !pockets[i]) pockets[i] = 2;
+  const rl = labelRuns(pockets, shape, 26);
+  const bad = new Uint8Array(rl.count + 1);
+  for (let i = 0; i < rl.runCount; i++) {
+    const b = rl.row[i] * nx;
+    if (!bad[rl.label[i]] && pockets.subarray(b + rl.start[i], b + rl.end[i]).indexOf(2) >= 0)
+      bad[rl.label[i]] = 1;
+  }
+  let added = 0;
+  for (let i = 0; i < rl.runCount; i++) {
+    if (bad[rl.label[i]]) continue;
+    const b = rl.row[i] * nx;
+    for (let k = b + rl.start[i]; k < b + rl.end[i]; k++) {
+      if (!mask[k]) {
+        mask[k] = 1;
+        added++;
       }
     }
   }

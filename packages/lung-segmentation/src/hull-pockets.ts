@@ -1,12 +1,20 @@
 import { labelRuns } from "./label-runs.js";
 
 /**
- * Fills the small pockets between a 2D piece and its convex hull: every 8-connected part
- * of `hull & !piece` of at most `maxArea` pixels. The pleura is convex, so a nodule against
- * it leaves such a pocket, which a closing fills only up to the chord across it; large
- * pockets (the heart's notch, the hilum) stay out. `a` is an h x w window, in place.
+ * The pockets between a 2D piece and its convex hull (`hull & !piece`), marked in `out`
+ * (h x w, same window as `a`): 1 for an 8-connected pocket that fits in a `maxDy` x `maxDx`
+ * box and a disc of that size (a nodule's section), 2 for any other. The pleura is
+ * convex, so a nodule against it leaves such a pocket, which a closing fills only up to
+ * the chord across it; the heart's notch is a long crescent.
  */
-export function fillHullPockets(a: Uint8Array, h: number, w: number, maxArea: number): void {
+export function hullPockets(
+  a: Uint8Array,
+  h: number,
+  w: number,
+  maxDy: number,
+  maxDx: number,
+  out: Uint8Array,
+): void {
   // Hull of the pixel centres at the ends of every row's extent (monotone chain).
   const pts: number[] = [];
   for (let y = 0; y < h; y++) {
@@ -66,8 +74,23 @@ export function fillHullPockets(a: Uint8Array, h: number, w: number, maxArea: nu
     for (let x = x0; x <= x1; x++) if (!a[y * w + x]) add[y * w + x] = 1;
   }
   const rl = labelRuns(add, [1, h, w], 8);
+  const ext = new Int32Array(4 * (rl.count + 1));
+  for (let l = 1; l <= rl.count; l++) ext.set([h, -1, w, -1], 4 * l);
   for (let i = 0; i < rl.runCount; i++) {
-    if (rl.sizes[rl.label[i]] <= maxArea)
-      a.fill(1, rl.row[i] * w + rl.start[i], rl.row[i] * w + rl.end[i]);
+    const e = 4 * rl.label[i];
+    ext[e] = Math.min(ext[e], rl.row[i]);
+    ext[e + 1] = Math.max(ext[e + 1], rl.row[i]);
+    ext[e + 2] = Math.min(ext[e + 2], rl.start[i]);
+    ext[e + 3] = Math.max(ext[e + 3], rl.end[i] - 1);
+  }
+  const maxArea = (Math.PI / 4) * maxDy * maxDx;
+  for (let i = 0; i < rl.runCount; i++) {
+    const l = rl.label[i];
+    const e = 4 * l;
+    const fits =
+      ext[e + 1] - ext[e] + 1 <= maxDy &&
+      ext[e + 3] - ext[e + 2] + 1 <= maxDx &&
+      rl.sizes[l] <= maxArea;
+    out.fill(fits ? 1 : 2, rl.row[i] * w + rl.start[i], rl.row[i] * w + rl.end[i]);
   }
 }

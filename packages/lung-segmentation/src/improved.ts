@@ -93,8 +93,9 @@ export function applyFixes(
   };
   let airway: Int32Array | undefined;
   if (o.removeAirways) {
-    airway = removeAirways(hu, mask, o.airwayHu);
-    fixes.removeAirways = airway.length;
+    const r = removeAirways(hu, mask, o.airwayHu);
+    airway = r.region;
+    fixes.removeAirways = r.removed;
     lap("removeAirways");
   }
   if (o.limitComponents) {
@@ -102,21 +103,25 @@ export function applyFixes(
     lap("limitComponents");
   }
   if (o.closeNodules) {
+    // Give back what the opening shaved off the pleura, then close and fill.
     fixes.recoverBoundary = -recoverBoundary(hu, mask, threshold);
     lap("recoverBoundary");
-    fixes.closeNodules = -closeSlices(
-      mask,
-      hu.shape,
-      o.closingRadius,
-      o.maxPocketMm2 / (hu.spacing[1] * hu.spacing[2]),
-    );
+    let forbidden: Uint8Array | undefined;
+    if (airway) {
+      forbidden = new Uint8Array(mask.length);
+      for (const i of airway) forbidden[i] = 1;
+    }
+    const pocket = [o.maxNoduleMm / hu.spacing[1], o.maxNoduleMm / hu.spacing[2]] as const;
+    fixes.closeNodules = -closeSlices(mask, hu.shape, o.closingRadius, pocket, forbidden);
     // The closing must not give the airway back where it ran inside the lung.
-    if (airway)
-      for (const i of airway)
+    if (airway) {
+      for (const i of airway) {
         if (mask[i]) {
           mask[i] = 0;
-          fixes.closeNodules--;
+          fixes.closeNodules++;
         }
+      }
+    }
     lap("closeNodules");
   }
 }

@@ -17,14 +17,16 @@ const MIN_SEED = 12;
  * airway is left in the mask); from there the airway is grown slice by slice towards the
  * feet: the 8-connected pieces of `hu < airwayHu` that overlap the previous slice's
  * airway. Growth stops when no piece overlaps, or when a slice's airway area jumps (more
- * than doubles) or passes 30x the trachea's (a leak into low-density lung). The airway plus a one-voxel rim
- * (the partial-volume wall) is removed. Returns the removed voxel indices.
+ * than doubles) or passes 30x the trachea's (a leak into low-density lung). The airway
+ * plus a one-voxel rim (the partial-volume wall) is removed from the mask. Returns the
+ * indices of that whole region, in or out of the mask (so later fixes can keep it out),
+ * and how many mask voxels it took.
  */
 export function removeAirways(
   hu: Volume<Int16Array>,
   mask: Uint8Array,
   airwayHu: number,
-): Int32Array {
+): { region: Int32Array; removed: number } {
   const [nz, ny, nx] = hu.shape;
   const plane = ny * nx;
   const up = hu.direction[0][2] >= 0;
@@ -33,6 +35,7 @@ export function removeAirways(
   let k0 = 0;
   while (k0 < nz && !hasAny(mask, zs[k0] * plane, plane)) k0++;
   const removed: number[] = [];
+  let taken = 0;
   let prev: Uint8Array | undefined;
   let seedArea = 0;
   let prevArea = 0;
@@ -68,6 +71,7 @@ export function removeAirways(
     if (!prev) seedArea = area;
     prevArea = area;
     const region = new Uint8Array(plane);
+    const seen = new Uint8Array(plane);
     for (let i = 0; i < rl.runCount; i++) {
       if (!take[rl.label[i]]) continue;
       const y = rl.row[i];
@@ -77,16 +81,17 @@ export function removeAirways(
       const xb = Math.min(nx, rl.end[i] + 1);
       for (let yy = Math.max(0, y - 1); yy <= Math.min(ny - 1, y + 1); yy++) {
         for (let j = o + yy * nx + xa; j < o + yy * nx + xb; j++) {
-          if (mask[j]) {
-            mask[j] = 0;
-            removed.push(j);
-          }
+          if (seen[j - o]) continue;
+          seen[j - o] = 1;
+          taken += mask[j];
+          mask[j] = 0;
+          removed.push(j);
         }
       }
     }
     prev = region;
   }
-  return Int32Array.from(removed);
+  return { region: Int32Array.from(removed), removed: taken };
 }
 
 function hasAny(a: Uint8Array, o: number, n: number): boolean {

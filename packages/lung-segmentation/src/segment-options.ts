@@ -37,11 +37,11 @@ export interface SegmentLungsOptions {
   /** Improved: radius (voxels) of the closing. Default 10. */
   closingRadius?: number;
   /**
-   * Improved: pockets between a lung's cross-section and its convex hull up to this area
-   * (mm²) are filled (juxtapleural nodules; 0 turns it off). Default 710, the section of a
-   * 30 mm nodule; the heart's notch is far larger.
+   * Improved: pockets between a lung's cross-section and its convex hull that fit a disc
+   * of this diameter (mm) on every slice they span are filled: juxtapleural nodules up to
+   * this size (0 turns it off). Default 30; the heart's notch is a longer crescent.
    */
-  maxPocketMm2?: number;
+  maxNoduleMm?: number;
   /** Lungs smaller than this (mL at the input spacing) are NO_LUNG_FOUND. Default 20. */
   minLungVolumeMl?: number;
   /**
@@ -85,7 +85,7 @@ export function resolveOptions(
     airwayHu: o.airwayHu ?? -950,
     closeNodules: o.closeNodules ?? imp,
     closingRadius: o.closingRadius ?? 10,
-    maxPocketMm2: o.maxPocketMm2 ?? 710,
+    maxNoduleMm: o.maxNoduleMm ?? 30,
     minLungVolumeMl: o.minLungVolumeMl ?? 20,
     borderTolerance: o.borderTolerance ?? 0.05,
     boxMask: o.boxMask ?? false,

@@ -16,6 +16,7 @@ export interface PhantomTruth {
 }
 
 export interface Metrics {
+  /** Dice against the lungs (nodule voxels ignored when the nodule-free lung mask is given). */
   dice: number;
   /** Airway voxels inside the tight mask. */
   airwayIn: number;
@@ -53,6 +54,9 @@ export function metrics(
       for (let x = 0; x < nx; x++) {
         const i = (z * ny + y) * nx + x;
         const m = inMask(z, y, x);
+        // Nodule voxels are neither lung nor background for the Dice: the ground truth
+        // leaves them out of the lung, the improved mode keeps them in on purpose.
+        if (lungWithoutNodules && lungWithoutNodules[i] && !p.lungMask[i]) continue;
         a += p.lungMask[i];
         b += m;
         if (m && p.lungMask[i]) inter++;

@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import {
+  countBits,
+  fillBits,
+  morphBlocks,
+  morphRowsX,
+  rowRuns,
+  wordsPerRow,
+} from "../src/bit-rows.ts";
 import { binaryDilate, binaryErode, binaryOpening, type Shape3 } from "../src/box-morphology.ts";
-import { type Connectivity, labelComponents } from "../src/label-runs.ts";
+import { type Connectivity, labelBitRuns, labelComponents, labelRuns } from "../src/label-runs.ts";
 import { otsuThreshold } from "../src/otsu-threshold.ts";
 import { randomMask, referenceSkip, rng, runReference } from "./reference.ts";
 
@@ -227,4 +235,52 @@ test("parity with scipy.ndimage and skimage on random volumes", { skip: referenc
   }
   const results = runReference(tasks);
   for (const [i, r] of results.entries()) expect[i](r);
+});
+
+test("bit-packed rows: box morphology and run extraction equal the byte primitives", () => {
+  const rand = rng(5);
+  const shapes: Shape3[] = [
+    [3, 7, 31],
+    [2, 9, 32],
+    [4, 5, 70],
+    [3, 11, 100],
+  ];
+  const sizes: Shape3[] = [
+    [1, 9, 9],
+    [17, 1, 17],
+    [1, 17, 1],
+    [3, 3, 65],
+    [1, 1, 3],
+  ];
+  for (const shape of shapes) {
+    const [nz, ny, nx] = shape;
+    const W = wordsPerRow(nx);
+    for (const size of sizes) {
+      for (const erode of [true, false]) {
+        for (const p of [0.3, 0.85]) {
+          const m = randomMask(nz * ny * nx, p, rand);
+          const ref = (erode ? binaryErode : binaryDilate)(m, shape, size, 1);
+          const words = new Int32Array(nz * ny * W);
+          for (let r = 0; r < nz * ny; r++)
+            for (let x = 0; x < nx; x++) if (m[r * nx + x]) fillBits(words, r * W, x, x + 1, 1);
+          morphRowsX(words, 0, nz * ny, nx, (size[2] - 1) / 2, erode);
+          for (let z = 0; z < nz; z++)
+            morphBlocks(words, z * ny * W, ny, W, (size[1] - 1) / 2, erode);
+          morphBlocks(words, 0, nz, ny * W, (size[0] - 1) / 2, erode);
+          const got = new Uint8Array(m.length);
+          let ones = 0;
+          for (let r = 0; r < nz * ny; r++) {
+            rowRuns(words, r * W, W, (s, e) => got.fill(1, r * nx + s, r * nx + e));
+            ones += countBits(words, r * W, 0, nx);
+          }
+          assert.deepEqual(got, ref, `${shape} ${size} ${erode ? "erode" : "dilate"}`);
+          assert.equal(
+            ones,
+            ref.reduce((a, b) => a + b, 0),
+          );
+          assert.deepEqual(labelBitRuns(words, shape, 26).label, labelRuns(ref, shape, 26).label);
+        }
+      }
+    }
+  }
 });
