@@ -43,7 +43,10 @@ export interface Discovery {
   fileCount: number;
   /** Patients sorted by id. */
   patients: DiscoveredPatient[];
-  /** Every skipped file (also listed under its patient when its folder is known). */
+  /**
+   * Every skipped file (also listed under its patient by top-level folder; files directly in
+   * the root belong to no patient unless the root itself holds a series).
+   */
   skipped: SkippedFile[];
 }
 
@@ -123,6 +126,8 @@ export function assemble(
   for (const p of patients.values()) if (!byDir.has(p.dir)) byDir.set(p.dir, p);
   for (const s of skipped) {
     const dir = topDir(root, s.file);
+    // Loose files beside the patient folders (a labels CSV, a README) belong to nobody.
+    if (dir === root && !byDir.has(root)) continue;
     const p = byDir.get(dir) ?? get(path.basename(dir), dir);
     byDir.set(dir, p);
     p.skipped.push(s);

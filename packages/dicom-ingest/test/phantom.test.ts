@@ -177,3 +177,36 @@ test("a cohort folder: one chosen series per patient, broken ones fail alone", a
   );
   assert.deepEqual(results.sort(), ["16x64x64", "GANTRY_TILT"]);
 });
+
+test("a written cohort with mixed encodings: every patient read exactly (ground truth folders ignored)", async () => {
+  const { writeCohort, readGroundTruth } = await import("@lungflow/phantom");
+  const out = path.join(tmp.dir, "mixed-cohort");
+  const cohort = await writeCohort({
+    out,
+    patients: 4,
+    seed: 9,
+    slices: 24,
+    matrix: 64,
+    sliceSpacing: 2.5,
+    mixedEncodings: true,
+  });
+  const disc = await discoverSeries(out, {
+    ignore: (f, isDir) => isDir && path.basename(f) === "ground_truth",
+  });
+  assert.deepEqual(
+    disc.skipped.map((s) => path.basename(s.file)),
+    ["stage1_labels.csv"],
+  );
+  assert.deepEqual(
+    disc.patients.map((p) => p.patientId),
+    cohort.patients.map((p) => p.patientId).sort(),
+  );
+  for (const cp of cohort.patients) {
+    const { volume, meta } = await readPatient(path.join(out, cp.patientId), {
+      ignore: (f, isDir) => isDir && path.basename(f) === "ground_truth",
+    });
+    const truth = await readGroundTruth(cp.series.groundTruthDir!);
+    sameHu(volume.data, truth.hu);
+    assert.deepEqual(meta.warnings, [], cp.patientId);
+  }
+});
