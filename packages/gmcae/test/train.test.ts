@@ -17,14 +17,14 @@ const MODEL = { patchSize: 16, filters: [4, 8], m: 2, headFilters: 2, headDense:
 const pts = () => phantomPatches(3, 64, 16);
 const csvRows = (file: string) => fs.readFileSync(file, "utf8").trim().split("\n").slice(1);
 
-test("the loss falls by >= 20% within ~30 steps on phantom patches, no NaN; logs and checkpoints", async () => {
+test("the loss falls by >= 20% within ~40 steps on phantom patches, no NaN; logs and checkpoints", async () => {
   const p = pts();
   const dir = path.join(tmp, "fall");
   const r = await trainGmcae({
     outDir: dir,
     config: {
       model: MODEL,
-      train: { epochs: 3, stepsPerEpoch: 10, validationSteps: 1, learningRate: 1e-2, clipNorm: 1 },
+      train: { epochs: 4, stepsPerEpoch: 10, validationSteps: 1, learningRate: 3e-3, clipNorm: 5 },
     },
     data: ({ seed }) => batches(p, 4, seed, 10),
     validation: ({ seed }) => batches(p, 4, seed, 1),
@@ -32,7 +32,8 @@ test("the loss falls by >= 20% within ~30 steps on phantom patches, no NaN; logs
   assert.equal(r.status, "completed", r.message);
   assert.ok(r.losses.every(Number.isFinite));
   const first = (r.losses[0] + r.losses[1] + r.losses[2]) / 3;
-  const last = r.losses.slice(-5).reduce((s, x) => s + x, 0) / 5;
+  const last = r.losses.slice(-10).reduce((s, x) => s + x, 0) / 10;
+  console.log(`loss ${first.toFixed(3)} -> ${last.toFixed(3)} in ${r.losses.length} steps`);
   assert.ok(
     first - last >= 0.2 * Math.abs(first),
     `loss ${first} -> ${last}: fell by less than 20%`,
@@ -44,8 +45,8 @@ test("the loss falls by >= 20% within ~30 steps on phantom patches, no NaN; logs
     "last",
     "log.csv",
   ]);
-  assert.equal(csvRows(path.join(dir, "log.csv")).length, 30);
-  assert.equal(csvRows(path.join(dir, "epochs.csv")).length, 3);
+  assert.equal(csvRows(path.join(dir, "log.csv")).length, 40);
+  assert.equal(csvRows(path.join(dir, "epochs.csv")).length, 4);
   for (const f of ["model.json", "weights.bin", "optimizer.json", "optimizer.bin", "state.json"]) {
     assert.ok(fs.existsSync(path.join(dir, "best", f)), `best/${f}`);
   }
