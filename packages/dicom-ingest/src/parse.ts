@@ -41,8 +41,15 @@ function isOverrun(msg: string): boolean {
   );
 }
 
+class InflateError extends Error {}
+
 function inflater(byteArray: Uint8Array, position: number): Uint8Array {
-  const inflated = inflateRawSync(byteArray.subarray(position));
+  let inflated: Buffer;
+  try {
+    inflated = inflateRawSync(byteArray.subarray(position));
+  } catch (e) {
+    throw new InflateError(e instanceof Error ? e.message : String(e));
+  }
   const out = Buffer.allocUnsafe(position + inflated.length);
   out.set(byteArray.subarray(0, position), 0);
   out.set(inflated, position);
@@ -82,6 +89,13 @@ export function parseBuffer(
   } catch (e) {
     if (e instanceof DicomError) throw e;
     const msg = messageOf(e);
+    if (e instanceof InflateError) {
+      const code = /unexpected end/i.test(msg) ? "TRUNCATED" : "DECODE_FAILED";
+      throw new DicomError(code, `${file}: deflated data set cannot be inflated (${msg})`, {
+        file,
+        reason: `inflate: ${msg}`,
+      });
+    }
     if (!complete || isOverrun(msg)) {
       throw new DicomError("TRUNCATED", `${file}: the file ends inside a DICOM element (${msg})`, {
         file,

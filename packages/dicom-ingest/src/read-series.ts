@@ -109,13 +109,18 @@ export async function readPatientSeries(
   skipped: SkippedFile[],
   opts: ReadSeriesOptions,
 ): Promise<SeriesRead> {
+  // A cut file among the inputs is almost surely a slice of the series: dropping it could
+  // leave an undetectable hole (or a shorter volume), so the read fails, naming the file.
   const truncated = skipped.find((s) => s.code === "TRUNCATED");
+  if (truncated) {
+    throw new DicomError("TRUNCATED", `${truncated.file}: ${truncated.reason}`, {
+      file: truncated.file,
+      seriesDir: patient?.chosen?.seriesDir ?? where,
+      seriesInstanceUid: patient?.chosen?.seriesInstanceUid,
+      reason: truncated.reason,
+    });
+  }
   if (!patient?.chosen) {
-    if (truncated)
-      throw new DicomError("TRUNCATED", `${truncated.file}: ${truncated.reason}`, {
-        file: truncated.file,
-        reason: truncated.reason,
-      });
     const codes = new Set(skipped.map((s) => s.code));
     const only = codes.size === 1 ? [...codes][0] : undefined;
     const code: DicomErrorCode = only && PER_FILE_CODES.includes(only) ? only : "NO_SERIES";
@@ -148,20 +153,7 @@ export async function readPatientSeries(
       files: o.series.files,
     });
   }
-  try {
-    return await readCandidate(patient.chosen, opts, warnings, skipped);
-  } catch (e) {
-    // A file whose header was already unreadable explains a gap better than the gap itself.
-    if (truncated && isDicomError(e, "MISSING_SLICES", "NONUNIFORM_SPACING", "TOO_FEW_SLICES")) {
-      throw new DicomError(
-        "TRUNCATED",
-        `${truncated.file}: ${truncated.reason}`,
-        { file: truncated.file, seriesDir: patient.chosen.seriesDir, reason: truncated.reason },
-        { cause: e },
-      );
-    }
-    throw e;
-  }
+  return readCandidate(patient.chosen, opts, warnings, skipped);
 }
 
 async function readCandidate(

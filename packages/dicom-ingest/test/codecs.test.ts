@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync } from "node:fs";
+import { mkdirSync, readdirSync, statSync, truncateSync } from "node:fs";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { decodePixelData } from "../src/decode/pixel-data.ts";
 import { decodeRle16 } from "../src/decode/rle.ts";
 import { extractHeader } from "../src/header.ts";
-import { readSeries } from "../src/index.ts";
+import { isDicomError, readSeries } from "../src/index.ts";
 import { readDataSet } from "../src/parse.ts";
 import { rng, tempDir, writeTestSeries } from "./helpers/series.ts";
 
@@ -62,6 +62,13 @@ describe("compressed transfer syntaxes decode bit for bit (files converted by gd
         assert.deepEqual(coded.volume.data, native.volume.data);
         assert.deepEqual(coded.meta.transferSyntaxUids, [uid]);
         assert.equal(readdirSync(dir).length, 3);
+        // Cut inside the compressed stream: TRUNCATED, naming the file.
+        const victim = path.join(dir, path.basename(written.files[1]));
+        truncateSync(victim, Math.floor(statSync(victim).size * 0.7));
+        await assert.rejects(
+          readSeries(dir),
+          (e: unknown) => isDicomError(e, "TRUNCATED") && e.context.file === victim,
+        );
       });
     }
   }

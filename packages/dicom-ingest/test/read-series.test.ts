@@ -288,6 +288,24 @@ describe("broken series give their error or recovery", () => {
     await rejectsWith(readSeries(d3), "UNSUPPORTED_PIXEL_FORMAT");
   });
 
+  test("JPEG baseline (lossy) and MPEG-2 -> UNSUPPORTED_TRANSFER_SYNTAX", async () => {
+    for (const uid of ["1.2.840.10008.1.2.4.50", "1.2.840.10008.1.2.4.100"]) {
+      const dir = fresh();
+      writeTestSeries(dir, { slice: () => ({ transferSyntaxUid: uid }) });
+      await rejectsWith(readSeries(dir), "UNSUPPORTED_TRANSFER_SYNTAX", (e) =>
+        assert.match(String(e.context.reason), new RegExp(uid.replace(/\./g, "\\."))),
+      );
+    }
+  });
+
+  test("missing ImagePositionPatient -> MISSING_TAG", async () => {
+    const dir = fresh();
+    writeTestSeries(dir, { slice: (z) => (z === 2 ? { ipp: [1, 2] } : {}) });
+    await rejectsWith(readSeries(dir), "MISSING_TAG", (e) =>
+      assert.equal(e.context.tag, "ImagePositionPatient"),
+    );
+  });
+
   test("a single slice -> TOO_FEW_SLICES", async () => {
     const dir = fresh();
     writeTestSeries(dir, { nz: 1 });

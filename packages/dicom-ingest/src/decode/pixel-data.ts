@@ -101,7 +101,14 @@ export async function decodePixelData(
     }
   } catch (e) {
     if (e instanceof DicomError) throw e;
-    throw fail(e instanceof Error ? e.message : String(e), e);
+    // The emscripten codecs throw bare numbers (a pointer to a C++ exception).
+    const reason =
+      e instanceof Error
+        ? e.message
+        : typeof e === "number"
+          ? `codec error (wasm exception ${e}): corrupt stream`
+          : String(e);
+    throw fail(reason, e);
   }
   throw new DicomError(
     "UNSUPPORTED_TRANSFER_SYNTAX",

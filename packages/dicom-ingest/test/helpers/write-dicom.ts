@@ -98,12 +98,13 @@ export function writePart10(
   syntax: TestSyntax,
   sopClass: string,
   sopInstance: string,
+  transferSyntaxUid: string = TS_UID[syntax],
 ): void {
   const meta = [
     { tag: 0x00020001, vr: "OB", value: new Uint8Array([0, 1]) },
     { tag: 0x00020002, vr: "UI", value: sopClass },
     { tag: 0x00020003, vr: "UI", value: sopInstance },
-    { tag: 0x00020010, vr: "UI", value: TS_UID[syntax] },
+    { tag: 0x00020010, vr: "UI", value: transferSyntaxUid },
     { tag: 0x00020012, vr: "UI", value: "1.2.826.0.1.3680043.9.7777.1" },
   ].map((e) => encodeElement(e, true, true));
   const metaLen = meta.reduce((a, b) => a + b.length, 0);
@@ -143,6 +144,8 @@ export interface CtSliceOptions {
   gantryTilt?: number;
   photometric?: string;
   bitsAllocated?: number;
+  /** Claim another transfer syntax in the meta header (the data set stays `syntax`). */
+  transferSyntaxUid?: string;
 }
 
 /** Writes one CT slice. */
@@ -189,7 +192,7 @@ export function writeCtSlice(file: string, o: CtSliceOptions): void {
   const pvr = o.signed ? "SS" : "US";
   if (o.padding !== undefined) els.push({ tag: 0x00280120, vr: pvr, value: o.padding });
   if (o.paddingLimit !== undefined) els.push({ tag: 0x00280121, vr: pvr, value: o.paddingLimit });
-  writePart10(file, els, syntax, sopClass, o.sopUid);
+  writePart10(file, els, syntax, sopClass, o.sopUid, o.transferSyntaxUid);
 }
 
 export type Encoding = "int16" | "uint16" | "slope2";
