@@ -56,7 +56,7 @@ export function metrics(
         const m = inMask(z, y, x);
         // Nodule voxels are neither lung nor background for the Dice: the ground truth
         // leaves them out of the lung, the improved mode keeps them in on purpose.
-        if (lungWithoutNodules && lungWithoutNodules[i] && !p.lungMask[i]) continue;
+        if (lungWithoutNodules?.[i] && !p.lungMask[i]) continue;
         a += p.lungMask[i];
         b += m;
         if (m && p.lungMask[i]) inter++;

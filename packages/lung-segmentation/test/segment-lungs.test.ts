@@ -27,8 +27,9 @@ test("phantoms: Dice against the ground-truth lungs, nodules in the box, airways
     const mi = metrics(p, im, noNodules);
     const tag = `seed ${c.seed}`;
     // The exact kdsb17 mask leaves out vessels (above the threshold) and keeps the
-    // airways: about 0.975 on these phantoms (see the README); improved fills both.
-    assert.ok(mk.dice >= 0.97, `${tag}: kdsb17 Dice ${mk.dice}`);
+    // airways and bowel gas: 0.984-0.986 on these phantoms (see the README); improved
+    // fixes both (nodule voxels count for neither side: see metrics.ts).
+    assert.ok(mk.dice >= 0.98, `${tag}: kdsb17 Dice ${mk.dice}`);
     assert.ok(mi.dice >= 0.99, `${tag}: improved Dice ${mi.dice}`);
     assert.equal(mk.nodulesInBox, p.nodules.length, `${tag}: kdsb17 box holds every nodule`);
     assert.equal(mi.nodulesInBox, p.nodules.length, `${tag}: improved box holds every nodule`);
