@@ -68,22 +68,28 @@ export function encodeSlice(
   const out = c.pixelRepresentation === 1 ? new Int16Array(hu.length) : new Uint16Array(hu.length);
   const lo = c.pixelRepresentation === 1 ? -32768 : 0;
   const hi = c.pixelRepresentation === 1 ? 32767 : 65535;
-  const { intercept, slope, padding } = c;
-  const pad = padding !== null && fovIn !== null;
-  for (let i = 0; i < hu.length; i++) {
-    if (pad && fovIn[i] === 0) {
-      out[i] = padding;
+  const { intercept, slope } = c;
+  const padding = c.padding ?? 0;
+  const pad = c.padding !== null && fovIn !== null;
+  const inside = fovIn ?? hu; // any array; read only when pad is true
+  // One Int16Array view for both signs (a uint16 value stores the same bits), so that the
+  // loop stays monomorphic.
+  const view = new Int16Array(out.buffer);
+  const n = hu.length;
+  for (let i = 0; i < n; i++) {
+    if (pad && inside[i] === 0) {
+      view[i] = padding;
       continue;
     }
     const d = hu[i] - intercept; // integers: HU and intercept are
     const raw = slope === 1 ? d : d >> 1;
-    if ((slope === 2 && (d & 1) !== 0) || raw < lo || raw > hi || raw === padding) {
+    if ((slope !== 1 && (d & 1) !== 0) || raw < lo || raw > hi || (pad && raw === padding)) {
       throw new RangeError(
         `phantom: ${where} voxel ${i} (HU ${hu[i]}) cannot be stored exactly with slope ${slope}, intercept ${intercept}` +
           (slope === 2 ? " (make the phantom with huStep: 2)" : ""),
       );
     }
-    out[i] = raw;
+    view[i] = raw;
   }
   return out;
 }
