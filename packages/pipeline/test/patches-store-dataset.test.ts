@@ -195,6 +195,49 @@ describe("tf.data bridge", () => {
     assert.ok(tf.memory().numTensors - start <= 2 * 2);
   });
 
+  test("recycled batch buffers never overwrite tensors still alive (same data as without recycling)", async () => {
+    const common = {
+      sampler: lungSampler({ size: 8 }),
+      batchSize: 5,
+      patchesPerPatient: 40,
+      workers: 2,
+      log: false as const,
+      seed: 9,
+    };
+    const collectAll = async (recycle: boolean, keepEvery: number) => {
+      const { dataset, close, stream } = await patchDataset(mem, { ...common, recycle });
+      const it = await dataset.iterator();
+      const kept: { t: tf.Tensor; copy: Float32Array }[] = [];
+      const all: Float32Array[] = [];
+      for (let k = 0; ; k++) {
+        const r = await it.next();
+        if (r.done) break;
+        const copy = Float32Array.from(r.value.xs.dataSync());
+        all.push(copy);
+        if (k % keepEvery === 0) {
+          kept.push({ t: r.value.xs, copy });
+          r.value.ys.dispose();
+        } else tf.dispose(r.value);
+      }
+      for (const k of kept)
+        assert.equal(maxDiff(k.t.dataSync(), k.copy), 0, "a kept tensor was overwritten");
+      tf.dispose(kept.map((k) => k.t));
+      await close();
+      if (recycle)
+        assert.ok(
+          stream.recycledBatches >= all.length / 3,
+          `recycled ${stream.recycledBatches} of ${all.length}`,
+        );
+      else assert.equal(stream.recycledBatches, 0);
+      return all;
+    };
+    const plain = await collectAll(false, 1000);
+    const recycled = await collectAll(true, 3);
+    assert.equal(recycled.length, plain.length);
+    for (let i = 0; i < plain.length; i++)
+      assert.equal(maxDiff(recycled[i], plain[i]), 0, `batch ${i}`);
+  });
+
   test("volumeDataset: one whole augmented volume and its label per element, replayable", async () => {
     const { dataset, close, stream } = await volumeDataset(mem, {
       workers: 1,

@@ -10,7 +10,13 @@ export {
   replayTransforms,
   resolveAugment,
 } from "./augment.js";
-export { type DatasetOptions, patchDataset, type StreamDataset, volumeDataset } from "./dataset.js";
+export {
+  type DatasetOptions,
+  type PatchDatasetOptions,
+  patchDataset,
+  type StreamDataset,
+  volumeDataset,
+} from "./dataset.js";
 export { PatchStreamError, type PatchStreamErrorCode } from "./errors.js";
 export { augmentInto, augmentIntoWasm, type KernelNorm, kernelNorm } from "./kernel.js";
 export {

@@ -78,6 +78,8 @@ export class PatchStream {
   /** Estimated peak memory of the stream (worker caches + batches in flight), bytes. */
   readonly memoryEstimate: number;
   readonly pool: PatchPool;
+  /** Batches filled into recycled buffers (see {@link PatchStream.recycle}). */
+  recycledBatches = 0;
   /** Counters of the epoch being streamed. */
   stats: BridgeStats | undefined;
   readonly #o: Required<
@@ -99,6 +101,7 @@ export class PatchStream {
   readonly #kernel: "wasm" | "js";
   readonly #signal?: AbortSignal;
   readonly #tiles = new Map<string, number>();
+  readonly #spare: ArrayBuffer[] = [];
 
   private constructor(source: PatchSource, patients: PatientInfo[], opts: PatchStreamOptions) {
     const B = opts.batchSize;
@@ -280,8 +283,27 @@ export class PatchStream {
     if (batch.length > 0 && !this.#o.dropRemainder) yield cut();
   }
 
+  /**
+   * Hands back the buffer of a batch (`batch.data.buffer`) the consumer no longer reads, so
+   * a worker fills it again instead of allocating fresh memory: fresh 4 MB buffers per batch
+   * cost page faults in the workers and garbage collection on the main thread. Never
+   * recycle a buffer still in use: it will be overwritten.
+   */
+  recycle(buffer: ArrayBufferLike): void {
+    const bytes = this.batchSize * this.size[0] * this.size[1] * this.size[2] * 4;
+    if (
+      buffer instanceof ArrayBuffer &&
+      buffer.byteLength === bytes &&
+      this.#spare.length < this.#o.maxInFlight + this.#o.queueSize
+    ) {
+      this.#spare.push(buffer);
+    }
+  }
+
   async #runBatch(epoch: number, plan: BatchPlan, signal: AbortSignal): Promise<PatchBatch> {
     const n = plan.locations.length;
+    const out = this.#spare.pop();
+    if (out) this.recycledBatches++;
     const origins = new Int32Array(3 * n);
     for (let i = 0; i < n; i++) origins.set(plan.locations[i].origin, 3 * i);
     const patientIds = plan.locations.map((l) => l.patientId);
@@ -296,9 +318,11 @@ export class PatchStream {
         augment: this.#augment,
         cacheBytes: this.#cacheBytes,
         kernel: this.#kernel,
+        out,
       },
       signal,
       { epoch, batch: plan.index, patients: [...new Set(patientIds)] },
+      out ? [out] : undefined,
     );
     const transforms = Array.from(plan.seeds, (s) =>
       transformsOf(drawParams(s, this.#augment), this.#augment),

@@ -42,9 +42,10 @@ export class PatchPool {
     task: WorkerTask,
     signal?: AbortSignal,
     context: Record<string, unknown> = {},
+    transferList?: ArrayBuffer[],
   ): Promise<R> {
     try {
-      return (await this.#pool.run(task, { signal })) as R;
+      return (await this.#pool.run(task, { signal, transferList })) as R;
     } catch (err) {
       if (signal?.aborted)
         throw new PatchStreamError("ABORTED", "patch stream aborted", context, { cause: err });

@@ -11,7 +11,7 @@ import { Piscina } from "piscina";
 import { drawParams, type ResolvedAugment } from "./augment.js";
 import { augmentInto, augmentIntoWasm, kernelNorm } from "./kernel.js";
 import type { SourceSpec } from "./source.js";
-import { loadPatient } from "./worker-cache.js";
+import { type LoadedPatient, loadPatient } from "./worker-cache.js";
 
 export interface SampleTask {
   kind: "sample";
@@ -34,6 +34,8 @@ export interface PatchesTask {
   origins: Int32Array;
   /** Per-patch seeds. */
   seeds: Uint32Array;
+  /** A buffer the consumer is done with, to fill instead of allocating (moved in and out). */
+  out?: ArrayBuffer;
   augment: ResolvedAugment;
   cacheBytes: number;
   /** `"wasm"` (SIMD, default where available) or `"js"`. */
@@ -69,16 +71,27 @@ async function runPatches(t: PatchesTask) {
   const [d, h, w] = t.size;
   const per = d * h * w;
   const n = t.patientIds.length;
-  const out = new Float32Array(n * per);
+  // Every element is written below, so a recycled buffer needs no clearing.
+  const out =
+    t.out && t.out.byteLength >= n * per * 4
+      ? new Float32Array(t.out, 0, n * per)
+      : new Float32Array(n * per);
   if (!scratch || scratch.length !== per) scratch = new Int16Array(per);
   const norm = kernelNorm(t.augment.min, t.augment.max, t.augment.clip);
+  // Patients of this batch, loaded once per task even when the cache budget cannot hold them.
+  const loaded = new Map<string, LoadedPatient>();
   for (let i = 0; i < n; i++) {
-    const p = await loadPatient(
-      t.source,
-      t.patientIds[i],
-      { hu: true, mask: false, wasm: t.kernel === "wasm" ? per : 0 },
-      t.cacheBytes,
-    );
+    const id = t.patientIds[i];
+    let p = loaded.get(id);
+    if (!p) {
+      p = await loadPatient(
+        t.source,
+        id,
+        { hu: true, mask: false, wasm: t.kernel === "wasm" ? per : 0 },
+        t.cacheBytes,
+      );
+      loaded.set(id, p);
+    }
     const origin: Vec3 = [t.origins[3 * i], t.origins[3 * i + 1], t.origins[3 * i + 2]];
     const { symmetry, offset } = drawParams(t.seeds[i], t.augment);
     if (p.wasm) augmentIntoWasm(p.wasm, origin, t.size, symmetry, offset, norm, out, i * per);
