@@ -104,7 +104,7 @@ function setup(l: Layer) {
 function smallFor(l: Layer, maxFlops: number): Layer {
   let s = l.s;
   const t = { ...l, n: 1, s };
-  while (s > 6 && flops({ ...t, s }) > maxFlops) s -= l.stride;
+  while (s > 4 && flops({ ...t, s }) > maxFlops) s -= l.stride;
   return { ...t, s };
 }
 
@@ -115,7 +115,7 @@ async function main(): Promise<void> {
   const layers = quick ? LAYERS.filter((l) => l.quick) : LAYERS;
   const reps = quick ? 2 : 5;
   const warmup = 1;
-  const tfjsBudget = quick ? 1.5e7 : 6e7;
+  const tfjsBudget = quick ? 1e7 : 6e7;
 
   // Native kernels, 1 and 2 threads.
   const native = new Map<string, number>();
