@@ -1,6 +1,6 @@
 import { once } from "node:events";
 import { createWriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
+import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   csvLine,
@@ -52,7 +52,12 @@ export function registerDicom(program: Command): void {
     .action((root: string, o: { out: string; concurrency: number }) =>
       guarded("dicom summarize", async () => {
         await mkdir(path.dirname(path.resolve(o.out)), { recursive: true });
-        const out = createWriteStream(o.out);
+        // Rows stream into a temporary file renamed at the end: no half CSV on failure.
+        const tmp = path.join(
+          path.dirname(path.resolve(o.out)),
+          `.${path.basename(o.out)}.tmp-${process.pid}`,
+        );
+        const out = createWriteStream(tmp);
         const failed = once(out, "error").then(([e]) => {
           throw e;
         });
@@ -60,16 +65,23 @@ export function registerDicom(program: Command): void {
         const write = async (line: string) => {
           if (!out.write(`${line}\n`)) await Promise.race([once(out, "drain"), failed]);
         };
-        await write(csvLine(SUMMARY_COLUMNS));
         const counts = new Map<string, number>();
         let n = 0;
-        for await (const row of summarizeFiles(root, { concurrency: o.concurrency })) {
-          await write(csvLine(SUMMARY_COLUMNS.map((c) => row[c])));
-          counts.set(String(row.status), (counts.get(String(row.status)) ?? 0) + 1);
-          if (++n % 1000 === 0) process.stderr.write(`${n} files\r`);
+        try {
+          await write(csvLine(SUMMARY_COLUMNS));
+          for await (const row of summarizeFiles(root, { concurrency: o.concurrency })) {
+            await write(csvLine(SUMMARY_COLUMNS.map((c) => row[c])));
+            counts.set(String(row.status), (counts.get(String(row.status)) ?? 0) + 1);
+            if (++n % 1000 === 0) process.stderr.write(`${n} files\r`);
+          }
+          out.end();
+          await Promise.race([once(out, "finish"), failed]);
+          await rename(tmp, o.out);
+        } catch (e) {
+          out.destroy();
+          await rm(tmp, { force: true });
+          throw e;
         }
-        out.end();
-        await Promise.race([once(out, "finish"), failed]);
         const by = [...counts.entries()].sort((a, b) => b[1] - a[1]).map(([k, v]) => `${v} ${k}`);
         console.log(`${n} file(s) -> ${o.out}${by.length ? ` (${by.join(", ")})` : ""}`);
       }),
