@@ -44,6 +44,8 @@ export interface SliceHeader {
   pixelPaddingRangeLimit?: number;
   rescaleSlope?: number;
   rescaleIntercept?: number;
+  /** True when a Modality LUT Sequence replaces RescaleSlope/Intercept (not supported). */
+  modalityLut: boolean;
   /** Pixel Data: absent for non-image objects */
   pixelData?: { offset: number; length: number; encapsulated: boolean };
   /** True when the Pixel Data element ends past the end of the file. */
@@ -130,6 +132,7 @@ export function extractHeader(parsed: ParsedDicom): SliceHeader {
     pixelPaddingRangeLimit: us(ds, TAG.pixelPaddingRangeLimit),
     rescaleSlope: num(ds, TAG.rescaleSlope),
     rescaleIntercept: num(ds, TAG.rescaleIntercept),
+    modalityLut: ds.elements[TAG.modalityLutSequence] !== undefined,
     pixelData,
     truncated,
   };

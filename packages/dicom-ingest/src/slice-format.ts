@@ -92,6 +92,8 @@ export function checkSliceFormat(h: SliceHeader, ctx: Ctx = {}): DicomWarning[] 
     throw bad(`HighBit ${h.highBit} with BitsStored ${bs}, ${bs - 1} expected`);
   if (h.pixelRepresentation !== 0 && h.pixelRepresentation !== 1)
     throw bad(`PixelRepresentation ${h.pixelRepresentation}`);
+  if (h.modalityLut && h.rescaleSlope === undefined)
+    throw bad("Modality LUT Sequence instead of RescaleSlope/Intercept");
   if ((h.numberOfFrames ?? 1) !== 1) {
     throw err(
       "MULTI_FRAME",

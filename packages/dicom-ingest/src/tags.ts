@@ -30,6 +30,7 @@ export const TAG = {
   pixelPaddingRangeLimit: "x00280121",
   rescaleIntercept: "x00281052",
   rescaleSlope: "x00281053",
+  modalityLutSequence: "x00283000",
   pixelData: "x7fe00010",
 } as const;
 

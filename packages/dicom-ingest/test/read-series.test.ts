@@ -298,6 +298,19 @@ describe("broken series give their error or recovery", () => {
     }
   });
 
+  test("a Modality LUT Sequence instead of rescale -> UNSUPPORTED_PIXEL_FORMAT", async () => {
+    const dir = fresh();
+    writeTestSeries(dir, {
+      slice: () => ({
+        noRescale: true,
+        extra: [{ tag: 0x00283000, vr: "SQ", value: new Uint8Array(0) }],
+      }),
+    });
+    await rejectsWith(readSeries(dir), "UNSUPPORTED_PIXEL_FORMAT", (e) =>
+      assert.match(String(e.context.reason), /Modality LUT/),
+    );
+  });
+
   test("missing ImagePositionPatient -> MISSING_TAG", async () => {
     const dir = fresh();
     writeTestSeries(dir, { slice: (z) => (z === 2 ? { ipp: [1, 2] } : {}) });

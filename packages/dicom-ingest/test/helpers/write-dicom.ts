@@ -146,6 +146,10 @@ export interface CtSliceOptions {
   bitsAllocated?: number;
   /** Claim another transfer syntax in the meta header (the data set stays `syntax`). */
   transferSyntaxUid?: string;
+  /** Leave out RescaleSlope and RescaleIntercept. */
+  noRescale?: boolean;
+  /** More elements. */
+  extra?: El[];
 }
 
 /** Writes one CT slice. */
@@ -185,6 +189,12 @@ export function writeCtSlice(file: string, o: CtSliceOptions): void {
     { tag: 0x00281053, vr: "DS", value: String(o.slope ?? 1) },
     { tag: 0x7fe00010, vr: "OW", value: px },
   ];
+  if (o.noRescale)
+    els.splice(
+      els.findIndex((e) => e.tag === 0x00281052),
+      2,
+    );
+  if (o.extra) els.push(...o.extra);
   if (o.acquisitionNumber !== undefined)
     els.push({ tag: 0x00200012, vr: "IS", value: String(o.acquisitionNumber) });
   if (o.gantryTilt !== undefined)
