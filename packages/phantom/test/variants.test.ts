@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { BROKEN_VARIANTS, type BrokenVariant, makePhantom, writeSeries } from "../src/index.ts";
-import { nums, type ParsedFile, rawPixels, readDir, T, tool } from "./helpers.ts";
+import { hasPydicom, nums, type ParsedFile, rawPixels, readDir, T, tool } from "./helpers.ts";
 
 const root = mkdtempSync(path.join(tmpdir(), "phantom-variants-"));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -219,5 +219,32 @@ describe("broken variants are broken exactly as documented", () => {
         }
       }
     }
+  });
+
+  test("dcmdump and pydicom read every file that is meant to be valid, in every variant", async (t) => {
+    const valid: string[] = [];
+    for (const v of BROKEN_VARIANTS) {
+      const { w } = await write(v);
+      for (const f of w.files) if (!f.truncated && f.role !== "non-dicom") valid.push(f.path);
+    }
+    const dcmdump = tool("dcmdump");
+    if (!dcmdump) t.diagnostic("dcmdump (Debian dcmtk) not installed: skipped");
+    else {
+      const r: SpawnSyncReturns<string> = spawnSync(dcmdump, valid, {
+        encoding: "utf8",
+        maxBuffer: 1 << 28,
+      });
+      assert.equal(r.status, 0, r.stderr.slice(0, 2000));
+      assert.doesNotMatch(r.stderr, /^[EW]: /m);
+    }
+    if (!hasPydicom()) return t.skip("Debian /usr/bin/python3 with pydicom not installed");
+    const py =
+      "import sys, pydicom\nfor p in sys.stdin.read().split('\\n'):\n    d = pydicom.dcmread(p); d.pixel_array\nprint('ok')";
+    const r: SpawnSyncReturns<string> = spawnSync("/usr/bin/python3", ["-c", py], {
+      input: valid.join("\n"),
+      encoding: "utf8",
+    });
+    assert.equal(r.status, 0, r.stderr.slice(0, 2000));
+    assert.equal(r.stdout.trim(), "ok");
   });
 });
