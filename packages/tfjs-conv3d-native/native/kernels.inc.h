@@ -375,7 +375,6 @@ struct FilterJob {
   int ntiles;
   const long* tile_off;   // [ntiles][MR] x offsets of the tile rows (relative to the voxel)
   const long* tile_row;   // [ntiles][MR] dw row of each tile row, -1 = discard
-  int contig;             // tile rows are consecutive channels of one tap
   int npanels;
   float* partials;        // [part][K][COp]
   long K;
@@ -549,7 +548,6 @@ static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x
   j.ntiles = (int)ntiles;
   j.tile_off = tile_off;
   j.tile_row = tile_row;
-  j.contig = contig;
   j.npanels = (int)(COp / NR);
   j.partials = partials;
   j.K = K;
