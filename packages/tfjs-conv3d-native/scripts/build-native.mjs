@@ -39,7 +39,8 @@ function acquireLock() {
     } catch (err) {
       if (err.code !== "EEXIST") return false;
       try {
-        if (Date.now() - fs.statSync(lockDir).mtimeMs > 15 * 60_000) fs.rmSync(lockDir, { recursive: true, force: true });
+        if (Date.now() - fs.statSync(lockDir).mtimeMs > 15 * 60_000)
+          fs.rmSync(lockDir, { recursive: true, force: true });
       } catch {}
       sleep(500);
     }
