@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, test } from "node:test";
@@ -74,9 +74,16 @@ test("writeCohort: Kaggle layout, balanced labels from the anatomy, mixed encodi
   );
 });
 
-test("writeCohort rejects a bad patient count", async () => {
+test("writeCohort rejects a bad patient count and lungs too small for the label rule", async () => {
   await assert.rejects(
     writeCohort({ out: path.join(root, "x"), patients: 0, seed: 1 }),
     /patients/,
   );
+  // Lungs too small for a 10 mm nodule: refused before anything is written.
+  const small = path.join(root, "small");
+  await assert.rejects(
+    writeCohort({ out: small, patients: 4, seed: 1, matrix: 48, pixelSpacing: 0.5 }),
+    /may not fit/,
+  );
+  assert.equal(existsSync(small), false);
 });
