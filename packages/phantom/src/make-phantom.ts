@@ -25,6 +25,25 @@ function check(name: string, v: number, lo: number, hi: number, integer = false)
 }
 
 /**
+ * The largest nodule diameter (mm) that fits the lungs of the phantom `opts` would make
+ * (draws only its layout: cheap). `makePhantom` with `cancer: true` throws when it is < 10.
+ */
+export function maxNoduleDiameterFor(opts: PhantomOptions): number {
+  const n = opts.matrix ?? 96;
+  const dx = opts.pixelSpacing ?? 0.7;
+  const L = drawLayout(
+    new Rng(hashSeed(opts.seed, 11)),
+    [opts.slices ?? 48, n, n],
+    [opts.sliceSpacing ?? 1.25, dx, dx],
+    {
+      table: opts.table ?? true,
+      bowelGas: opts.bowelGas ?? false,
+    },
+  );
+  return maxNoduleDiameter(L);
+}
+
+/**
  * Makes a synthetic chest CT with its ground truth (see the package README for the
  * anatomy). Deterministic: the same options give the same arrays bit for bit.
  *

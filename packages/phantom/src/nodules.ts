@@ -25,22 +25,6 @@ export function maxNoduleDiameter(L: Layout): number {
   return Math.min(30, 1.7 * Math.min(l.rx, l.ry), 0.6 * (L.lungZ1 - L.lungZ0));
 }
 
-/**
- * Smallest {@link maxNoduleDiameter} over all patients of this geometry (lung scale at its
- * minimum, 0.93): a cohort checks it before writing anything.
- */
-export function minMaxNoduleDiameter(
-  matrix: number,
-  pixelSpacing: number,
-  slices: number,
-  sliceSpacing: number,
-): number {
-  const F = matrix * pixelSpacing;
-  const zTop = (slices - 1) * sliceSpacing;
-  const LL = zTop - 2 * Math.max(3 * sliceSpacing, 0.08 * zTop);
-  return Math.min(30, 1.7 * 0.93 * Math.min(0.14 * F, 0.18 * F), 0.6 * LL);
-}
-
 /** Turns a count (+ optional label) into explicit specs with sizes, HU and placement kind. */
 export function drawNoduleSpecs(
   rng: Rng,

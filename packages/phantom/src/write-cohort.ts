@@ -5,8 +5,7 @@
 import { mkdir, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { EncodingOptions } from "./encoding.js";
-import { makePhantom } from "./make-phantom.js";
-import { minMaxNoduleDiameter } from "./nodules.js";
+import { makePhantom, maxNoduleDiameterFor } from "./make-phantom.js";
 import { hashSeed, Rng } from "./rng.js";
 import { CANCER_DIAMETER_MM, type Nodule, type PhantomOptions } from "./types.js";
 import type { BrokenVariant } from "./variants.js";
@@ -60,26 +59,23 @@ export async function writeCohort(opts: CohortOptions): Promise<WrittenCohort> {
     throw new RangeError(`phantom: patients must be a positive integer, got ${n}`);
   if (!Number.isInteger(seed) || seed < 0)
     throw new RangeError(`phantom: seed must be a non-negative integer, got ${seed}`);
-  if (n >= 2) {
-    const d = minMaxNoduleDiameter(
-      rest.matrix ?? 96,
-      rest.pixelSpacing ?? 0.7,
-      rest.slices ?? 48,
-      rest.sliceSpacing ?? 1.25,
-    );
-    if (d < CANCER_DIAMETER_MM) {
-      throw new RangeError(
-        `phantom: a ${CANCER_DIAMETER_MM} mm nodule may not fit these lungs (as small as ${d.toFixed(1)} mm); use a larger matrix, pixel spacing or scan length`,
-      );
-    }
-  }
-  await mkdir(out, { recursive: true });
   const rng = new Rng(hashSeed(seed, 31));
   const perm = rng.shuffle(Array.from({ length: n }, (_, i) => i));
   const cancer = new Array<boolean>(n);
   perm.forEach((p, rank) => {
     cancer[p] = rank < Math.floor(n / 2);
   });
+  // Refuse before writing anything if a cancer patient's lungs cannot hold a 10 mm nodule.
+  for (let i = 0; i < n; i++) {
+    if (!cancer[i]) continue;
+    const d = maxNoduleDiameterFor({ ...pickPhantom(rest), seed: hashSeed(seed, 32, i) });
+    if (d < CANCER_DIAMETER_MM) {
+      throw new RangeError(
+        `phantom: patient ${i}'s lungs hold nodules up to ${d.toFixed(1)} mm, less than the ${CANCER_DIAMETER_MM} mm of a cancer label; use a larger matrix, pixel spacing or scan length`,
+      );
+    }
+  }
+  await mkdir(out, { recursive: true });
   const patients: CohortPatient[] = [];
   for (let i = 0; i < n; i++) {
     const ps = hashSeed(seed, 32, i);

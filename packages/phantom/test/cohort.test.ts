@@ -83,7 +83,7 @@ test("writeCohort rejects a bad patient count and lungs too small for the label 
   const small = path.join(root, "small");
   await assert.rejects(
     writeCohort({ out: small, patients: 4, seed: 1, matrix: 48, pixelSpacing: 0.5 }),
-    /may not fit/,
+    /less than the 10 mm/,
   );
   assert.equal(existsSync(small), false);
 });
