@@ -1,6 +1,7 @@
 import type { Shape3 } from "./box-morphology.js";
 import { hullPockets } from "./hull-pockets.js";
 import { labelRuns } from "./label-runs.js";
+import { readWindow, sliceWindow } from "./slice-window.js";
 import { squaredDistance2D } from "./squared-distance.js";
 
 /**
@@ -29,8 +30,15 @@ export function closeSlices(
   const m = r + 1; // window margin: the closing reaches r beyond a piece, plus a frame of background
   for (let z = 0; z < nz; z++) {
     const o = z * plane;
-    const rl = labelRuns(mask.subarray(o, o + plane), [1, ny, nx], 8);
-    if (rl.count === 0) continue;
+    const sw = sliceWindow(mask, o, ny, nx, 0);
+    if (!sw) continue;
+    const rl = labelRuns(readWindow(mask, o, nx, sw), [1, sw.y1 - sw.y0, sw.x1 - sw.x0], 8);
+    // back to slice coordinates
+    for (let i = 0; i < rl.runCount; i++) {
+      rl.row[i] += sw.y0;
+      rl.start[i] += sw.x0;
+      rl.end[i] += sw.x0;
+    }
     const ext = new Int32Array(4 * (rl.count + 1)); // y0, y1, x0, x1 per label
     for (let l = 1; l <= rl.count; l++) ext.set([ny, -1, nx, -1], 4 * l);
     for (let i = 0; i < rl.runCount; i++) {
@@ -53,12 +61,15 @@ export function closeSlices(
         win.fill(1, b + rl.start[i], b + rl.end[i]);
       }
       // Dilation: within r of the piece. Erosion of that: farther than r from its complement.
-      const d1 = squaredDistance2D(win, h, w, 1);
-      const dil = new Uint8Array(h * w);
-      for (let i = 0; i < h * w; i++) dil[i] = d1[i] <= r2 ? 1 : 0;
-      const d2 = squaredDistance2D(dil, h, w, 0);
-      const closed = new Uint8Array(h * w);
-      for (let i = 0; i < h * w; i++) closed[i] = d2[i] > r2 ? 1 : 0;
+      let closed = win;
+      if (r > 0) {
+        const d1 = squaredDistance2D(win, h, w, 1);
+        const dil = new Uint8Array(h * w);
+        for (let i = 0; i < h * w; i++) dil[i] = d1[i] <= r2 ? 1 : 0;
+        const d2 = squaredDistance2D(dil, h, w, 0);
+        closed = new Uint8Array(h * w);
+        for (let i = 0; i < h * w; i++) closed[i] = d2[i] > r2 ? 1 : 0;
+      } else closed = win.slice();
       fillHoles(closed, h, w);
       if (pocketsOn) {
         const pk = new Uint8Array(h * w);

@@ -1,5 +1,6 @@
 import type { Volume } from "@lungflow/volume";
 import { labelRuns } from "./label-runs.js";
+import { sliceWindow } from "./slice-window.js";
 
 /**
  * Leak guards: a slice's airway may be at most this many times the previous slice's (plus
@@ -8,6 +9,8 @@ import { labelRuns } from "./label-runs.js";
  */
 const STEP_FACTOR = 2;
 const CAP = 30;
+/** Below the seed, the search window is the previous slice's airway grown by this (voxels). */
+const WINDOW_MARGIN = 32;
 /** Smallest trachea cross-section (voxels) accepted as a seed. */
 const MIN_SEED = 12;
 
@@ -39,14 +42,26 @@ export function removeAirways(
   let prev: Uint8Array | undefined;
   let seedArea = 0;
   let prevArea = 0;
-  const air = new Uint8Array(plane);
   for (let k = k0; k < nz; k++) {
     const o = zs[k] * plane;
     // The seed comes from the mask; below it the lumen is followed in the HU itself, as the
     // opening may have cut the thin bronchi near the carina out of the mask.
-    for (let i = 0; i < plane; i++)
-      air[i] = (prev || mask[o + i]) && hu.data[o + i] < airwayHu ? 1 : 0;
-    const rl = labelRuns(air, [1, ny, nx], 8);
+    // Below the seed only a window round the previous slice's airway is searched; a piece
+    // reaching the window's edge has grown too far in one slice: a leak.
+    const win = prev ? sliceWindow(prev, 0, ny, nx, WINDOW_MARGIN)! : { y0: 0, y1: ny, x0: 0, x1: nx };
+    const h = win.y1 - win.y0;
+    const w = win.x1 - win.x0;
+    const air = new Uint8Array(h * w);
+    for (let y = 0; y < h; y++) {
+      const b = o + (y + win.y0) * nx + win.x0;
+      for (let x = 0; x < w; x++) air[y * w + x] = (prev || mask[b + x]) && hu.data[b + x] < airwayHu ? 1 : 0;
+    }
+    const rl = labelRuns(air, [1, h, w], 8);
+    for (let i = 0; i < rl.runCount; i++) {
+      rl.row[i] += win.y0;
+      rl.start[i] += win.x0;
+      rl.end[i] += win.x0;
+    }
     const take = new Uint8Array(rl.count + 1);
     if (!prev) {
       for (let l = 1; l <= rl.count; l++) if (rl.sizes[l] >= MIN_SEED) take[l] = 1;
@@ -63,6 +78,14 @@ export function removeAirways(
     }
     let area = 0;
     for (let l = 1; l <= rl.count; l++) if (take[l]) area += rl.sizes[l];
+    let leak = false;
+    for (let i = 0; i < rl.runCount && prev; i++) {
+      if (!take[rl.label[i]]) continue;
+      const y = rl.row[i];
+      if ((y === win.y0 && y > 0) || (y === win.y1 - 1 && y < ny - 1)) leak = true;
+      if ((rl.start[i] === win.x0 && win.x0 > 0) || (rl.end[i] === win.x1 && win.x1 < nx)) leak = true;
+    }
+    if (leak) break;
     if (
       area === 0 ||
       (prev && (area > STEP_FACTOR * prevArea + 2 * MIN_SEED || area > CAP * seedArea))
