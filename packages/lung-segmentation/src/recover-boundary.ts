@@ -10,7 +10,11 @@ import { readWindow, sliceWindow } from "./slice-window.js";
  * pleura again, so the closing can fill the nodule's notch. In place; returns voxels added.
  * Works in the window of the slice's mask grown by 5 (the reach plus a frame).
  */
-export function recoverBoundary(hu: Volume<Int16Array>, mask: Uint8Array, threshold: number): number {
+export function recoverBoundary(
+  hu: Volume<Int16Array>,
+  mask: Uint8Array,
+  threshold: number,
+): number {
   const [nz, ny, nx] = hu.shape;
   const plane = ny * nx;
   let added = 0;
@@ -24,7 +28,8 @@ export function recoverBoundary(hu: Volume<Int16Array>, mask: Uint8Array, thresh
     const near = binaryDilate(m, [1, h, w], [1, 9, 9], 1);
     for (let y = 0; y < h; y++) {
       const b = o + (y + win.y0) * nx + win.x0;
-      for (let x = 0; x < w; x++) near[y * w + x] = near[y * w + x] && hu.data[b + x] < threshold ? 1 : 0;
+      for (let x = 0; x < w; x++)
+        near[y * w + x] = near[y * w + x] && hu.data[b + x] < threshold ? 1 : 0;
     }
     const rl = labelRuns(near, [1, h, w], 8);
     const touches = new Uint8Array(rl.count + 1);

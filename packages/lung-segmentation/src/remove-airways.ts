@@ -48,13 +48,16 @@ export function removeAirways(
     // opening may have cut the thin bronchi near the carina out of the mask.
     // Below the seed only a window round the previous slice's airway is searched; a piece
     // reaching the window's edge has grown too far in one slice: a leak.
-    const win = prev ? sliceWindow(prev, 0, ny, nx, WINDOW_MARGIN)! : { y0: 0, y1: ny, x0: 0, x1: nx };
+    const win = prev
+      ? sliceWindow(prev, 0, ny, nx, WINDOW_MARGIN)!
+      : { y0: 0, y1: ny, x0: 0, x1: nx };
     const h = win.y1 - win.y0;
     const w = win.x1 - win.x0;
     const air = new Uint8Array(h * w);
     for (let y = 0; y < h; y++) {
       const b = o + (y + win.y0) * nx + win.x0;
-      for (let x = 0; x < w; x++) air[y * w + x] = (prev || mask[b + x]) && hu.data[b + x] < airwayHu ? 1 : 0;
+      for (let x = 0; x < w; x++)
+        air[y * w + x] = (prev || mask[b + x]) && hu.data[b + x] < airwayHu ? 1 : 0;
     }
     const rl = labelRuns(air, [1, h, w], 8);
     for (let i = 0; i < rl.runCount; i++) {
@@ -83,7 +86,8 @@ export function removeAirways(
       if (!take[rl.label[i]]) continue;
       const y = rl.row[i];
       if ((y === win.y0 && y > 0) || (y === win.y1 - 1 && y < ny - 1)) leak = true;
-      if ((rl.start[i] === win.x0 && win.x0 > 0) || (rl.end[i] === win.x1 && win.x1 < nx)) leak = true;
+      if ((rl.start[i] === win.x0 && win.x0 > 0) || (rl.end[i] === win.x1 && win.x1 < nx))
+        leak = true;
     }
     if (leak) break;
     if (

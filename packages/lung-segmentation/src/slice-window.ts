@@ -10,7 +10,13 @@ export interface Window {
  * The bounding rectangle of the non-zero pixels of slice `o` (offset of its first voxel)
  * grown by `margin` and clipped to the slice, or undefined if the slice is empty.
  */
-export function sliceWindow(a: Uint8Array, o: number, ny: number, nx: number, margin: number): Window | undefined {
+export function sliceWindow(
+  a: Uint8Array,
+  o: number,
+  ny: number,
+  nx: number,
+  margin: number,
+): Window | undefined {
   let y0 = ny;
   let y1 = -1;
   let x0 = nx;
@@ -38,6 +44,7 @@ export function sliceWindow(a: Uint8Array, o: number, ny: number, nx: number, ma
 export function readWindow(a: Uint8Array, o: number, nx: number, w: Window): Uint8Array {
   const cw = w.x1 - w.x0;
   const out = new Uint8Array((w.y1 - w.y0) * cw);
-  for (let y = w.y0; y < w.y1; y++) out.set(a.subarray(o + y * nx + w.x0, o + y * nx + w.x1), (y - w.y0) * cw);
+  for (let y = w.y0; y < w.y1; y++)
+    out.set(a.subarray(o + y * nx + w.x0, o + y * nx + w.x1), (y - w.y0) * cw);
   return out;
 }
