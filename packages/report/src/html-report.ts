@@ -178,7 +178,7 @@ function lossSeries(t: Table): Series[] {
   const xi = 0;
   return t.columns
     .map((name, i) => ({ name, i }))
-    .filter(({ name, i }) => i !== xi && /loss|nll/i.test(name))
+    .filter(({ name, i }) => i !== xi && /loss|nll/i.test(name) && !/best/i.test(name))
     .map(({ name, i }) => ({ name, points: t.rows.map((r) => [r[xi], r[i]] as const) }))
     .filter((s) => s.points.some(([, y]) => Number.isFinite(y)));
 }

@@ -1,11 +1,345 @@
+import fs from "node:fs/promises";
+import path from "node:path";
+import { evaluatePredictions, parseSubmissionCsv } from "@lungflow/classifier";
+import { parseLabelsCsv } from "@lungflow/patch-store";
+import { writeReport } from "@lungflow/report";
 import type { Command } from "commander";
 
-/** Registers `demo` (not implemented yet). */
+interface DemoOptions {
+  dir: string;
+  patients: string;
+  seed: string;
+  fresh?: boolean;
+  workers?: string;
+  holdout: string;
+  gmcaeEpochs: string;
+  classifierEpochs: string;
+  matrix: string;
+}
+
+/** What the demo was made with; a change of any of these regenerates the cohort. */
+interface DemoManifest {
+  patients: number;
+  seed: number;
+  matrix: number;
+  holdout: number;
+}
+
+/**
+ * One stage of the demo: runs the same code as the CLI command (in this process) and records
+ * its wall time. A stage that fails stops the demo with that stage's exit code.
+ */
+async function stage(
+  timings: { stage: string; seconds: number }[],
+  name: string,
+  argv: string[] | (() => Promise<void>),
+): Promise<void> {
+  console.log(`\n== ${name}${Array.isArray(argv) ? `: lungflow ${argv.join(" ")}` : ""}`);
+  const t0 = performance.now();
+  if (Array.isArray(argv)) {
+    // Imported lazily: program.ts imports this file.
+    const { main } = await import("../program.js");
+    process.exitCode = 0;
+    const code = await main(["node", "lungflow", ...argv]);
+    if (code !== 0) throw new DemoStageError(name, code);
+    process.exitCode = 0;
+  } else {
+    await argv();
+  }
+  const seconds = (performance.now() - t0) / 1000;
+  timings.push({ stage: name, seconds });
+  console.log(`== ${name}: ${seconds.toFixed(1)} s`);
+}
+
+class DemoStageError extends Error {
+  constructor(
+    readonly stageName: string,
+    readonly code: number,
+  ) {
+    super(`demo stage "${stageName}" failed (exit code ${code})`);
+  }
+}
+
+async function exists(p: string): Promise<boolean> {
+  return fs.access(p).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Seeded, stratified choice of held-out patients: the same fraction of each class. */
+function holdOut(labels: Map<string, number>, fraction: number, seed: number): Set<string> {
+  let s = seed >>> 0 || 1;
+  const rnd = () => {
+    s ^= s << 13;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    return (s >>> 0) / 4294967296;
+  };
+  const out = new Set<string>();
+  for (const cls of [0, 1]) {
+    const ids = [...labels]
+      .filter(([, y]) => y === cls)
+      .map(([id]) => id)
+      .sort();
+    for (let i = ids.length - 1; i > 0; i--) {
+      const j = Math.floor(rnd() * (i + 1));
+      [ids[i], ids[j]] = [ids[j], ids[i]];
+    }
+    for (const id of ids.slice(0, Math.round(ids.length * fraction))) out.add(id);
+  }
+  return out;
+}
+
+/** Registers `demo`. */
 export function registerDemo(program: Command): void {
   program
     .command("demo")
-    .description("(not implemented yet)")
-    .action(() => {
-      throw new Error("demo: not implemented yet");
+    .description(
+      "the whole pipeline on a synthetic cohort: DICOM -> store -> GMCAE -> classifier -> predictions -> HTML report",
+    )
+    .option("--dir <dir>", "working folder (reused by the next run)", "lungflow-demo")
+    .option("--patients <n>", "patients in the synthetic cohort", "24")
+    .option("--seed <n>", "seed of the cohort, the split and the training", "1")
+    .option(
+      "--holdout <fraction>",
+      "fraction of patients held out (unlabelled in the store, scored at the end)",
+      "0.33",
+    )
+    .option("--gmcae-epochs <n>", "GMCAE epochs", "4")
+    .option("--classifier-epochs <n>", "classifier epochs", "12")
+    .option("--matrix <n>", "phantom slice matrix (chest scales with it)", "112")
+    .option("--workers <n>", "worker threads for ingest and streaming (default: cores)")
+    .option("--fresh", "delete the working folder first instead of reusing what is done")
+    .action(async (o: DemoOptions) => {
+      const num = (flag: string, v: string, ok: (n: number) => boolean) => {
+        const n = Number(v);
+        if (!ok(n)) throw new Error(`--${flag}: bad value "${v}"`);
+        return n;
+      };
+      const isInt = (lo: number) => (n: number) => Number.isInteger(n) && n >= lo;
+      const m: DemoManifest = {
+        patients: num("patients", o.patients, isInt(6)),
+        seed: num("seed", o.seed, isInt(0)),
+        matrix: num("matrix", o.matrix, isInt(64)),
+        holdout: num("holdout", o.holdout, (n) => n > 0 && n < 0.8),
+      };
+      const gmcaeEpochs = num("gmcae-epochs", o.gmcaeEpochs, isInt(1));
+      const classifierEpochs = num("classifier-epochs", o.classifierEpochs, isInt(1));
+      const workers = o.workers ? ["--workers", String(num("workers", o.workers, isInt(1)))] : [];
+      const dir = path.resolve(o.dir);
+      const dicom = path.join(dir, "dicom");
+      const store = path.join(dir, "store.zarr");
+      const runs = path.join(dir, "runs");
+      const manifestFile = path.join(dir, "demo.json");
+      if (o.fresh) await fs.rm(dir, { recursive: true, force: true });
+      const old = await fs.readFile(manifestFile, "utf8").then(
+        (t) => JSON.parse(t) as DemoManifest,
+        () => undefined,
+      );
+      if (old && JSON.stringify(old) !== JSON.stringify(m)) {
+        console.log(`demo settings changed since the last run in ${dir}: starting over`);
+        await fs.rm(dir, { recursive: true, force: true });
+      }
+      await fs.mkdir(runs, { recursive: true });
+      await fs.writeFile(manifestFile, JSON.stringify(m, null, 2));
+      const timings: { stage: string; seconds: number }[] = [];
+      const t0 = performance.now();
+      try {
+        const labelsCsv = path.join(dicom, "stage1_labels.csv");
+        if (!(await exists(labelsCsv))) {
+          await stage(timings, "synthetic cohort", [
+            "phantom",
+            "cohort",
+            "--out",
+            dicom,
+            "--patients",
+            String(m.patients),
+            "--seed",
+            String(m.seed),
+            "--matrix",
+            String(m.matrix),
+            "--pixel-spacing",
+            "0.9",
+            "--slices",
+            "56",
+            "--slice-spacing",
+            "1.25",
+          ]);
+        } else console.log(`\n== synthetic cohort: reusing ${dicom}`);
+        await stage(timings, "ingest", [
+          "ingest",
+          dicom,
+          "--store",
+          store,
+          ...workers,
+          "--report",
+          path.join(dir, "ingest.json"),
+        ]);
+
+        // The held-out patients stay unlabelled in the store (the store's "test" split, as in
+        // the Kaggle stage 1 test set); their labels are only used to score the predictions.
+        const labels = parseLabelsCsv(await fs.readFile(labelsCsv, "utf8"), labelsCsv);
+        const held = holdOut(labels, m.holdout, m.seed);
+        const trainLabels = path.join(dir, "train_labels.csv");
+        await fs.writeFile(
+          trainLabels,
+          `id,cancer\n${[...labels]
+            .filter(([id]) => !held.has(id))
+            .map(([id, y]) => `${id},${y}`)
+            .join("\n")}\n`,
+        );
+        await stage(timings, "labels and split", async () => {
+          for (const argv of [
+            ["store", "labels", store, trainLabels, "--ignore-unknown", "--replace"],
+            ["store", "split", store, "--seed", String(m.seed), "--validation-fraction", "0.25"],
+          ]) {
+            const { main } = await import("../program.js");
+            const code = await main(["node", "lungflow", ...argv]);
+            if (code !== 0) throw new DemoStageError("labels and split", code);
+          }
+        });
+
+        const gmcaeRun = path.join(runs, "gmcae");
+        if (!(await exists(path.join(gmcaeRun, "best", "model.json")))) {
+          await fs.rm(gmcaeRun, { recursive: true, force: true });
+          const cfg = path.join(dir, "gmcae.json");
+          await fs.writeFile(
+            cfg,
+            JSON.stringify(
+              {
+                model: { patchSize: 16, filters: [4, 8], m: 2, seed: m.seed },
+                train: {
+                  epochs: gmcaeEpochs,
+                  stepsPerEpoch: 25,
+                  validationSteps: 4,
+                  batchSize: 8,
+                  learningRate: 3e-3,
+                  clipNorm: 5,
+                  seed: m.seed,
+                },
+              },
+              null,
+              2,
+            ),
+          );
+          await stage(timings, "train gmcae", [
+            "train",
+            "gmcae",
+            "--store",
+            store,
+            "--out",
+            gmcaeRun,
+            "--config",
+            cfg,
+            ...workers,
+          ]);
+        } else console.log(`\n== train gmcae: reusing ${gmcaeRun}`);
+        if (!(await exists(path.join(gmcaeRun, "reconstruction.png")))) {
+          await stage(timings, "reconstruct", [
+            "reconstruct",
+            "--model",
+            gmcaeRun,
+            "--store",
+            store,
+            "--out",
+            path.join(gmcaeRun, "reconstruction.png"),
+            "--n",
+            "4",
+            "--seed",
+            String(m.seed),
+          ]);
+        }
+
+        const clsRun = path.join(runs, "classifier");
+        if (!(await exists(path.join(clsRun, "best", "model.json")))) {
+          await fs.rm(clsRun, { recursive: true, force: true });
+          const cfg = path.join(dir, "classifier.json");
+          await fs.writeFile(
+            cfg,
+            JSON.stringify(
+              {
+                head: { dense: [32, 32], dropout: 0.3, seed: m.seed },
+                train: {
+                  epochs: classifierEpochs,
+                  learningRate: 2e-3,
+                  patience: classifierEpochs,
+                  seed: m.seed,
+                },
+              },
+              null,
+              2,
+            ),
+          );
+          await stage(timings, "train classifier", [
+            "train",
+            "classifier",
+            "--store",
+            store,
+            "--gmcae",
+            gmcaeRun,
+            "--out",
+            clsRun,
+            "--config",
+            cfg,
+            ...workers,
+          ]);
+        } else console.log(`\n== train classifier: reusing ${clsRun}`);
+
+        const submission = path.join(dir, "submission.csv");
+        await stage(timings, "predict", [
+          "predict",
+          "--store",
+          store,
+          "--model",
+          clsRun,
+          "--split",
+          "test",
+          "--out",
+          submission,
+          ...workers,
+        ]);
+        let auc = Number.NaN;
+        await stage(timings, "evaluate", async () => {
+          const heldLabels = new Map([...labels].filter(([id]) => held.has(id)));
+          const ev = evaluatePredictions(
+            heldLabels,
+            parseSubmissionCsv(await fs.readFile(submission, "utf8"), submission),
+          );
+          auc = ev.report.auc;
+          await fs.writeFile(
+            path.join(dir, "evaluation.json"),
+            JSON.stringify({ ...ev.report, missing: ev.missing }, null, 2),
+          );
+          console.log(
+            `held-out patients scored: ${ev.report.n}, ROC AUC ${auc.toFixed(3)}, log loss ${ev.report.logLoss.toFixed(4)}, accuracy ${ev.report.accuracy.toFixed(3)}`,
+          );
+        });
+        const timingsFile = path.join(dir, "timings.json");
+        await fs.writeFile(timingsFile, JSON.stringify(timings, null, 2));
+        const reportDir = path.join(dir, "report");
+        await stage(timings, "report", async () => {
+          await writeReport({
+            store,
+            runs,
+            out: reportDir,
+            predictions: submission,
+            labels: labelsCsv,
+            timings: timingsFile,
+            title: "lungflow demo",
+          });
+        });
+        console.log(
+          `\ndemo finished in ${((performance.now() - t0) / 1000).toFixed(0)} s: held-out ROC AUC ${auc.toFixed(3)}; report ${path.join(reportDir, "index.html")}`,
+        );
+        process.exitCode = 0;
+      } catch (err) {
+        if (err instanceof DemoStageError) {
+          console.error(`lungflow demo: ${err.message}`);
+          process.exitCode = err.code;
+          return;
+        }
+        throw err;
+      }
     });
 }
