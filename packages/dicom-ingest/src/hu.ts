@@ -108,14 +108,22 @@ function huInt16(src: Int16Array, dst: Int16Array, ic: number, lo: number, hi: n
   if (ic === 0 && src.buffer === dst.buffer && src.byteOffset === dst.byteOffset) {
     // In place with intercept 0 (HU stored as is): only sentinels and padding change, so
     // the loop mostly reads (about twice as fast as rewriting every voxel).
+    // Read and write through `dst` only: one array, no aliasing for the compiler to fear.
     if (lo > hi) {
-      for (let i = 0; i < n; i++) if (src[i] < HU_MIN) dst[i] = HU_MIN;
+      for (let i = 0; i < n; i++) if (dst[i] < HU_MIN) dst[i] = HU_MIN;
+      return;
+    }
+    if (hi < HU_MIN) {
+      // Padding below -1024 (the usual -2000 / -3024): one test per voxel.
+      for (let i = 0; i < n; i++) {
+        const v = dst[i];
+        if (v < HU_MIN) dst[i] = v >= lo && v <= hi ? HU_PADDING : HU_MIN;
+      }
       return;
     }
     for (let i = 0; i < n; i++) {
-      const v = src[i];
-      if (v >= lo && v <= hi) dst[i] = HU_PADDING;
-      else if (v < HU_MIN) dst[i] = HU_MIN;
+      const v = dst[i];
+      if (v < HU_MIN || (v >= lo && v <= hi)) dst[i] = v >= lo && v <= hi ? HU_PADDING : HU_MIN;
     }
     return;
   }

@@ -56,6 +56,14 @@ const cases: Record<string, TestSeriesOptions> = {
       intercept: -1024.5,
     }),
   },
+  "int16, padding range -5..5 (inside the HU range)": {
+    slice: (z) => ({
+      stored: storedNoise(z + 60, N, -3100, 3100),
+      signed: true,
+      padding: 5,
+      paddingLimit: -5,
+    }),
+  },
   "big endian int16": {
     syntax: "big",
     slice: (z) => ({ stored: storedNoise(z + 50, N, -32768, 32767), signed: true }),
