@@ -40,34 +40,53 @@ export const DEFAULT_CLASSIFIER_TRAIN: ClassifierTrainConfig = {
  * errors naming the source (a file path or "flags") and the key.
  */
 export function parseClassifierRunConfig(raw: unknown, source: string): ClassifierRunConfig {
-  const bad = (key: string, msg: string) => new ClassifierError("BAD_CONFIG", `${source}: ${key} ${msg}`, { source, key });
+  const bad = (key: string, msg: string) =>
+    new ClassifierError("BAD_CONFIG", `${source}: ${key} ${msg}`, { source, key });
   const obj = (v: unknown, key: string): Record<string, unknown> => {
     if (v === undefined) return {};
-    if (typeof v !== "object" || v === null || Array.isArray(v)) throw bad(key, "must be an object");
+    if (typeof v !== "object" || v === null || Array.isArray(v))
+      throw bad(key, "must be an object");
     return v as Record<string, unknown>;
   };
   const top = obj(raw, "config");
-  for (const k of Object.keys(top)) if (k !== "head" && k !== "train") throw bad(k, 'is not a known key (expected "head", "train")');
+  for (const k of Object.keys(top))
+    if (k !== "head" && k !== "train")
+      throw bad(k, 'is not a known key (expected "head", "train")');
   const h = obj(top.head, "head");
   const t = obj(top.train, "train");
   const known = (o: Record<string, unknown>, keys: object, prefix: string) => {
-    for (const k of Object.keys(o)) if (!(k in keys)) throw bad(`${prefix}.${k}`, `is not a known key (expected ${Object.keys(keys).join(", ")})`);
+    for (const k of Object.keys(o))
+      if (!(k in keys))
+        throw bad(
+          `${prefix}.${k}`,
+          `is not a known key (expected ${Object.keys(keys).join(", ")})`,
+        );
   };
   known(h, DEFAULT_HEAD, "head");
   known(t, DEFAULT_CLASSIFIER_TRAIN, "train");
-  const num = (o: Record<string, unknown>, k: string, def: number, prefix: string, check: (n: number) => boolean, what: string): number => {
+  const num = (
+    o: Record<string, unknown>,
+    k: string,
+    def: number,
+    prefix: string,
+    check: (n: number) => boolean,
+    what: string,
+  ): number => {
     const v = o[k] ?? def;
-    if (typeof v !== "number" || !Number.isFinite(v) || !check(v)) throw bad(`${prefix}.${k}`, `must be ${what}, got ${JSON.stringify(v)}`);
+    if (typeof v !== "number" || !Number.isFinite(v) || !check(v))
+      throw bad(`${prefix}.${k}`, `must be ${what}, got ${JSON.stringify(v)}`);
     return v;
   };
   const ints = (o: Record<string, unknown>, k: string, def: number[], prefix: string): number[] => {
     const v = o[k] ?? def;
-    if (!Array.isArray(v) || v.some((x) => !Number.isInteger(x) || x < 1)) throw bad(`${prefix}.${k}`, `must be a list of positive integers, got ${JSON.stringify(v)}`);
+    if (!Array.isArray(v) || v.some((x) => !Number.isInteger(x) || x < 1))
+      throw bad(`${prefix}.${k}`, `must be a list of positive integers, got ${JSON.stringify(v)}`);
     return v as number[];
   };
   const bool = (o: Record<string, unknown>, k: string, def: boolean, prefix: string): boolean => {
     const v = o[k] ?? def;
-    if (typeof v !== "boolean") throw bad(`${prefix}.${k}`, `must be true or false, got ${JSON.stringify(v)}`);
+    if (typeof v !== "boolean")
+      throw bad(`${prefix}.${k}`, `must be true or false, got ${JSON.stringify(v)}`);
     return v;
   };
   const int = (n: number) => Number.isInteger(n);
@@ -80,15 +99,45 @@ export function parseClassifierRunConfig(raw: unknown, source: string): Classifi
   };
   if (head.bins.length === 0) throw bad("head.bins", "must not be empty");
   const cw = t.classWeight ?? DEFAULT_CLASSIFIER_TRAIN.classWeight;
-  if (!(cw === "balanced" || cw === "none" || (Array.isArray(cw) && cw.length === 2 && cw.every((w) => typeof w === "number" && w > 0)))) {
-    throw bad("train.classWeight", `must be "balanced", "none" or [w0, w1] with positive weights, got ${JSON.stringify(cw)}`);
+  if (
+    !(
+      cw === "balanced" ||
+      cw === "none" ||
+      (Array.isArray(cw) && cw.length === 2 && cw.every((w) => typeof w === "number" && w > 0))
+    )
+  ) {
+    throw bad(
+      "train.classWeight",
+      `must be "balanced", "none" or [w0, w1] with positive weights, got ${JSON.stringify(cw)}`,
+    );
   }
   const train: ClassifierTrainConfig = {
-    epochs: num(t, "epochs", DEFAULT_CLASSIFIER_TRAIN.epochs, "train", (n) => int(n) && n >= 1, "a positive integer"),
-    learningRate: num(t, "learningRate", DEFAULT_CLASSIFIER_TRAIN.learningRate, "train", (n) => n > 0 && n < 1, "in (0, 1)"),
+    epochs: num(
+      t,
+      "epochs",
+      DEFAULT_CLASSIFIER_TRAIN.epochs,
+      "train",
+      (n) => int(n) && n >= 1,
+      "a positive integer",
+    ),
+    learningRate: num(
+      t,
+      "learningRate",
+      DEFAULT_CLASSIFIER_TRAIN.learningRate,
+      "train",
+      (n) => n > 0 && n < 1,
+      "in (0, 1)",
+    ),
     clipNorm: num(t, "clipNorm", DEFAULT_CLASSIFIER_TRAIN.clipNorm, "train", (n) => n >= 0, ">= 0"),
     classWeight: cw as ClassifierTrainConfig["classWeight"],
-    patience: num(t, "patience", DEFAULT_CLASSIFIER_TRAIN.patience, "train", (n) => int(n) && n >= 1, "a positive integer"),
+    patience: num(
+      t,
+      "patience",
+      DEFAULT_CLASSIFIER_TRAIN.patience,
+      "train",
+      (n) => int(n) && n >= 1,
+      "a positive integer",
+    ),
     seed: num(t, "seed", DEFAULT_CLASSIFIER_TRAIN.seed, "train", int, "an integer"),
     augment: bool(t, "augment", DEFAULT_CLASSIFIER_TRAIN.augment, "train"),
   };
@@ -96,7 +145,10 @@ export function parseClassifierRunConfig(raw: unknown, source: string): Classifi
 }
 
 /** The loss weights [w0, w1] for a class-weight setting and the training labels. */
-export function resolveClassWeight(cw: ClassifierTrainConfig["classWeight"], labels: readonly number[]): [number, number] {
+export function resolveClassWeight(
+  cw: ClassifierTrainConfig["classWeight"],
+  labels: readonly number[],
+): [number, number] {
   if (cw === "none") return [1, 1];
   if (Array.isArray(cw)) return cw;
   const pos = labels.filter((y) => y === 1).length;

@@ -9,6 +9,12 @@
  */
 
 export { classifierFromGmcae, loadClassifier, resolveCheckpoint } from "./checkpoints.js";
+export type { ClassifierRunConfig, ClassifierTrainConfig } from "./config.js";
+export {
+  DEFAULT_CLASSIFIER_TRAIN,
+  parseClassifierRunConfig,
+  resolveClassWeight,
+} from "./config.js";
 export type { ClassifierErrorCode } from "./errors.js";
 export { ClassifierError } from "./errors.js";
 export * from "./metrics.js";
@@ -33,5 +39,3 @@ export type {
   VolumeSource,
 } from "./train.js";
 export { clipByGlobalNorm, predictSource, readEpochs, trainClassifier } from "./train.js";
-export { DEFAULT_CLASSIFIER_TRAIN, parseClassifierRunConfig, resolveClassWeight } from "./config.js";
-export type { ClassifierRunConfig, ClassifierTrainConfig } from "./config.js";

@@ -13,7 +13,10 @@ test("defaults fill a partial config", () => {
 
 test("unknown keys, wrong types and ranges are errors naming the file and key", () => {
   const bad = (raw: unknown, re: RegExp) =>
-    assert.throws(() => parseClassifierRunConfig(raw, "c.json"), (e: unknown) => e instanceof ClassifierError && e.code === "BAD_CONFIG" && re.test(e.message));
+    assert.throws(
+      () => parseClassifierRunConfig(raw, "c.json"),
+      (e: unknown) => e instanceof ClassifierError && e.code === "BAD_CONFIG" && re.test(e.message),
+    );
   bad({ model: {} }, /c\.json: model is not a known key/);
   bad({ head: { denseUnits: 3 } }, /head\.denseUnits is not a known key/);
   bad({ head: { dropout: 1.5 } }, /head\.dropout must be in \[0, 1\)/);

@@ -1,2 +1,2 @@
 /** @lungflow/cli: the `lungflow` command. */
-export { buildProgram, main, LUNGFLOW_VERSION } from "./program.js";
+export { buildProgram, LUNGFLOW_VERSION, main } from "./program.js";
