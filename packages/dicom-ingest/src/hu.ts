@@ -146,6 +146,14 @@ function huInt16(src: Int16Array, dst: Int16Array, ic: number, lo: number, hi: n
 
 function huUint16(src: Uint16Array, dst: Int16Array, ic: number, lo: number, hi: number): void {
   const n = dst.length;
+  if (lo > hi && ic >= HU_MIN) {
+    // Unsigned values with intercept >= -1024 (the usual -1024) never fall below -1024.
+    for (let i = 0; i < n; i++) {
+      const h = src[i] + ic;
+      dst[i] = h > HU_MAX ? HU_MAX : h;
+    }
+    return;
+  }
   if (lo > hi) {
     for (let i = 0; i < n; i++) {
       const h = (src[i] + ic) | 0;

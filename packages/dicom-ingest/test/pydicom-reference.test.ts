@@ -64,6 +64,9 @@ const cases: Record<string, TestSeriesOptions> = {
       paddingLimit: -5,
     }),
   },
+  "uint16, intercept -1024, no padding (values up to 65535)": {
+    slice: (z) => ({ stored: storedNoise(z + 70, N, 0, 65535), signed: false, intercept: -1024 }),
+  },
   "big endian int16": {
     syntax: "big",
     slice: (z) => ({ stored: storedNoise(z + 50, N, -32768, 32767), signed: true }),
