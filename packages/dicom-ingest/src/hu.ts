@@ -150,6 +150,7 @@ function huUint16(src: Uint16Array, dst: Int16Array, ic: number, lo: number, hi:
     // Unsigned values with intercept >= -1024 (the usual -1024) never fall below -1024.
     for (let i = 0; i < n; i++) {
       const h = src[i] + ic;
+      // biome-ignore lint/complexity/useMathMinMax: integer ternaries keep the hot loop in int32
       dst[i] = h > HU_MAX ? HU_MAX : h;
     }
     return;
