@@ -1,16 +1,17 @@
-import type { Shape3 } from "./box-morphology.js";
+import { binaryDilate, binaryErode, type Shape3 } from "./box-morphology.js";
 import { hullPockets } from "./hull-pockets.js";
 import { labelRuns } from "./label-runs.js";
 import { readWindow, sliceWindow } from "./slice-window.js";
-import { squaredDistance2D } from "./squared-distance.js";
+
+/** Pieces smaller than this (pixels) are not closed. */
+const MIN_PIECE = 20;
 
 /**
  * Per slice and per 8-connected piece (so the two lungs are never bridged): binary
- * closing with a disc of radius `r` voxels (exact, from Euclidean distance transforms),
- * then filling of the holes (background not 4-connected to the outside), and at the end of
+ * closing with a (2r+1) x (2r+1) square, then filling of the holes (background not 4-connected to the outside), and at the end of
  * the pockets between each piece and its convex hull that fit a `maxPocket` = [dy, dx]
- * voxel box on every slice they span (see hull-pockets.ts). Keeps nodules and vessels that touch the pleura, or lie inside
- * the lung, in the mask. A filled region (8-connected) that reaches a `forbidden` voxel
+ * voxel box on every slice they span (see hull-pockets.ts). Keeps nodules and vessels
+ * that touch the pleura, or lie inside the lung, in the mask. A filled region (8-connected) that reaches a `forbidden` voxel
  * (the airway taken out) is not filled: it is the notch the airway left, not a nodule.
  * In place; returns the number of voxels added.
  */
@@ -24,7 +25,6 @@ export function closeSlices(
   const pocketsOn = maxPocket[0] > 0 && maxPocket[1] > 0;
   const [nz, ny, nx] = shape;
   const plane = ny * nx;
-  const r2 = r * r;
   let added = 0;
   const pockets = new Uint8Array(pocketsOn ? mask.length : 0);
   const m = r + 1; // window margin: the closing reaches r beyond a piece, plus a frame of background
@@ -48,28 +48,34 @@ export function closeSlices(
       ext[e + 2] = Math.min(ext[e + 2], rl.start[i]);
       ext[e + 3] = Math.max(ext[e + 3], rl.end[i] - 1);
     }
+    // Runs grouped by label (counting sort), so each piece is visited once.
+    const first = new Int32Array(rl.count + 2);
+    for (let i = 0; i < rl.runCount; i++) first[rl.label[i] + 1]++;
+    for (let l = 1; l <= rl.count + 1; l++) first[l] += first[l - 1];
+    const order = new Int32Array(rl.runCount);
+    const fillAt = first.slice();
+    for (let i = 0; i < rl.runCount; i++) order[fillAt[rl.label[i]]++] = i;
     for (let l = 1; l <= rl.count; l++) {
+      // Specks (under MIN_PIECE pixels) are left as they are.
+      if (rl.sizes[l] < MIN_PIECE) continue;
       const wy0 = ext[4 * l] - m;
       const wx0 = ext[4 * l + 2] - m;
       const h = ext[4 * l + 1] + m - wy0 + 1;
       const w = ext[4 * l + 3] + m - wx0 + 1;
       // Window holding this piece only: 1 = piece.
       const win = new Uint8Array(h * w);
-      for (let i = 0; i < rl.runCount; i++) {
-        if (rl.label[i] !== l) continue;
+      for (let k = first[l]; k < first[l + 1]; k++) {
+        const i = order[k];
         const b = (rl.row[i] - wy0) * w - wx0;
         win.fill(1, b + rl.start[i], b + rl.end[i]);
       }
-      // Dilation: within r of the piece. Erosion of that: farther than r from its complement.
-      let closed = win;
+      // Closing with a (2r+1)^2 square: dilate, then erode (outside the window is 0, and
+      // the window leaves a frame of background round the dilated piece).
+      const closed = win.slice();
       if (r > 0) {
-        const d1 = squaredDistance2D(win, h, w, 1);
-        const dil = new Uint8Array(h * w);
-        for (let i = 0; i < h * w; i++) dil[i] = d1[i] <= r2 ? 1 : 0;
-        const d2 = squaredDistance2D(dil, h, w, 0);
-        closed = new Uint8Array(h * w);
-        for (let i = 0; i < h * w; i++) closed[i] = d2[i] > r2 ? 1 : 0;
-      } else closed = win.slice();
+        binaryDilate(closed, [1, h, w], [1, 2 * r + 1, 2 * r + 1], 1, closed);
+        binaryErode(closed, [1, h, w], [1, 2 * r + 1, 2 * r + 1], 1, closed);
+      }
       fillHoles(closed, h, w);
       if (pocketsOn) {
         const pk = new Uint8Array(h * w);

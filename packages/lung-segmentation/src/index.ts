@@ -21,4 +21,3 @@ export { histogramInt16, otsuFromHistogram, otsuThreshold } from "./otsu-thresho
 export { type LungSegmentation, type SegmentationStats, segmentLungs } from "./segment-lungs.js";
 export type { SegmentLungsOptions } from "./segment-options.js";
 export { SegmentationError, type SegmentationErrorCode } from "./segmentation-error.js";
-export { squaredDistance2D } from "./squared-distance.js";

@@ -30,8 +30,10 @@ export interface SegmentLungsOptions {
   /** Improved: airway lumen threshold (HU). Default -950. */
   airwayHu?: number;
   /**
-   * Improved: close the tight mask per slice with a disc of `closingRadius` voxels and
-   * fill its holes, so juxtapleural nodules and vessels stay in the lung.
+   * Improved: give back the pleura the opening shaved off, close the tight mask per slice
+   * and per piece with a square of side 2 `closingRadius` + 1, fill its holes and the
+   * nodule-sized pockets under its convex hull, so juxtapleural nodules and vessels stay in
+   * the lung.
    */
   closeNodules?: boolean;
   /** Improved: radius (voxels) of the closing. Default 10. */

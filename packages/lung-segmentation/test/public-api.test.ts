@@ -15,7 +15,6 @@ test("public API surface", () => {
     "otsuFromHistogram",
     "otsuThreshold",
     "segmentLungs",
-    "squaredDistance2D",
   ]);
   const e = new api.SegmentationError("NO_LUNG_FOUND", "x", { source: "p1" });
   assert.equal(e._tag, "SegmentationError");
