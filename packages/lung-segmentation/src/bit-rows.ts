@@ -59,6 +59,10 @@ export function morphRowsX(
   const k = r & 31;
   for (let row = 0; row < rows; row++) {
     const b = base + row * W;
+    // An empty row stays empty under both operations.
+    let any = 0;
+    for (let w = 0; w < W; w++) any |= words[b + w];
+    if (any === 0) continue;
     for (let w = 0; w < Wp; w++) {
       const q = w - ws;
       const hi = q >= 0 && q < W ? words[b + q] : 0;
