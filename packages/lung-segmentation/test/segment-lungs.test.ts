@@ -4,6 +4,7 @@ import { makePhantom, type Phantom } from "@lungflow/phantom";
 import { crop, isLungflowError, makeVolume, type Volume } from "@lungflow/volume";
 import { SegmentationError, segmentLungs } from "../src/index.ts";
 import { metrics } from "./metrics.ts";
+import { rng } from "./reference.ts";
 
 const vol = (p: Phantom): Volume<Int16Array> => makeVolume(p.hu, p.shape, p.spacing, p.origin);
 
@@ -179,4 +180,39 @@ test("improved mode reads superior from the direction: a z-flipped volume gives 
   assert.equal(down.stats.lungVoxels, up.stats.lungVoxels);
   assert.deepEqual(down.stats.fixes, up.stats.fixes);
   assert.ok(up.stats.fixes.removeAirways > 1000, "the airways were found");
+});
+
+test("random small volumes give a result or a SegmentationError, never another exception", () => {
+  const rand = rng(9);
+  for (let t = 0; t < 120; t++) {
+    const shape: [number, number, number] = [
+      1 + Math.floor(rand() * 12),
+      1 + Math.floor(rand() * 40),
+      1 + Math.floor(rand() * 40),
+    ];
+    const [nz, ny, nx] = shape;
+    const hu = new Int16Array(nz * ny * nx);
+    for (let z = 0; z < nz; z++)
+      for (let y = 0; y < ny; y++)
+        for (let x = 0; x < nx; x++) {
+          const i = (z * ny + y) * nx + x;
+          const kind = t % 3;
+          if (kind === 0) hu[i] = Math.floor(rand() * 2000) - 1024;
+          else if (kind === 1) hu[i] = rand() < 0.5 ? -1000 : 40;
+          else {
+            // an air box in tissue in air, with noise
+            const inBody = y > 2 && y < ny - 3 && x > 2 && x < nx - 3;
+            const inBox = Math.abs(y - ny / 2) < ny / 4 && Math.abs(x - nx / 2) < nx / 4;
+            hu[i] = (inBody ? (inBox ? -900 : 40) : -1000) + Math.floor(rand() * 200) - 100;
+          }
+        }
+    for (const mode of ["kdsb17", "improved"] as const) {
+      try {
+        const s = segmentLungs(makeVolume(hu, shape), { mode, minLungVolumeMl: 0 });
+        assert.ok(s.stats.lungVoxels > 0);
+      } catch (e) {
+        assert.ok(e instanceof SegmentationError, `${shape} ${mode}: ${e}`);
+      }
+    }
+  }
 });
