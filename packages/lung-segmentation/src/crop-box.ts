@@ -1,4 +1,5 @@
 import type { BBox } from "@lungflow/volume";
+import { fillBits, morphBlocks, popcount, wordsPerRow } from "./bit-rows.js";
 import type { RunLabels } from "./label-runs.js";
 
 /** The crop box and the tail drop that decided it. */
@@ -18,7 +19,7 @@ export interface CropBox {
  * whose cumulative share of the box mask, up to and including them, is `< tail` or
  * `> 1 - tail` are dropped (the cumulative sum adds `count[z] / total` slice by slice, as
  * `np.cumsum(count / total)` does), then the bounding box of what is left is taken.
- * Counting the dilation per column from the runs avoids building the mask.
+ * The dilation is counted per slice on bit-packed rows, never as a full-size mask.
  */
 export function cropBox(rl: RunLabels, keep: Uint8Array, ry: number, tail: number): CropBox {
   const [nz, ny, nx] = rl.shape;
@@ -27,28 +28,30 @@ export function cropBox(rl: RunLabels, keep: Uint8Array, ry: number, tail: numbe
   const yMax = new Int32Array(nz).fill(-1);
   const xMin = new Int32Array(nz).fill(nx);
   const xMax = new Int32Array(nz).fill(-1);
-  const lastEnd = new Int32Array(nx);
+  // Per slice: the kept runs into a packed plane, dilated along y, popcounted.
+  const W = wordsPerRow(nx);
+  const plane = new Int32Array(ny * W);
   for (let z = 0; z < nz; z++) {
     const r0 = rl.rowStart[z * ny];
     const r1 = rl.rowStart[(z + 1) * ny];
-    if (r0 === r1) continue;
-    lastEnd.fill(-1);
-    let c = 0;
+    let any = false;
     for (let i = r0; i < r1; i++) {
       if (!keep[rl.label[i]]) continue;
+      if (!any) plane.fill(0);
+      any = true;
       const y = rl.row[i] - z * ny;
-      const lo0 = y - ry;
-      const hi = Math.min(y + ry, ny - 1);
-      for (let x = rl.start[i]; x < rl.end[i]; x++) {
-        const lo = Math.max(lo0, lastEnd[x] + 1, 0);
-        if (hi >= lo) c += hi - lo + 1;
-        lastEnd[x] = hi;
-      }
+      fillBits(plane, y * W, rl.start[i], rl.end[i], 1);
       if (y < yMin[z]) yMin[z] = y;
       if (y > yMax[z]) yMax[z] = y;
       if (rl.start[i] < xMin[z]) xMin[z] = rl.start[i];
       if (rl.end[i] - 1 > xMax[z]) xMax[z] = rl.end[i] - 1;
     }
+    if (!any) continue;
+    const y0 = Math.max(0, yMin[z] - 2 * ry);
+    const y1 = Math.min(ny, yMax[z] + 2 * ry + 1);
+    morphBlocks(plane, y0 * W, y1 - y0, W, ry, false);
+    let c = 0;
+    for (let k = y0 * W; k < y1 * W; k++) c += popcount(plane[k]);
     counts[z] = c;
   }
   let total = 0;
