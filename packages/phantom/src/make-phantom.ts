@@ -83,6 +83,7 @@ export function makePhantom(opts: PhantomOptions): Phantom {
           check("nodules", opts.nodules, 0, 200, true),
           opts.cancer,
           maxNoduleDiameter(L),
+          { cancerMinMm: opts.cancerMinMm, benignMaxMm: opts.benignMaxMm },
         )
       : (opts.nodules ?? []);
   const nodules = paintNodules(lab, shape, spacing, origin, L, specs, nrng);

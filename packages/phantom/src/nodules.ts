@@ -31,18 +31,31 @@ export function drawNoduleSpecs(
   count: number,
   cancer: boolean | undefined,
   dmax: number,
+  margin: { cancerMinMm?: number; benignMaxMm?: number } = {},
 ): NoduleSpec[] {
-  if (cancer === true && dmax < CANCER_DIAMETER_MM) {
+  const cancerMin = margin.cancerMinMm ?? CANCER_DIAMETER_MM;
+  const benignMax = margin.benignMaxMm ?? CANCER_DIAMETER_MM - 0.5;
+  if (!(cancerMin >= CANCER_DIAMETER_MM && cancerMin <= 30)) {
     throw new RangeError(
-      `phantom: a ${CANCER_DIAMETER_MM} mm nodule does not fit these lungs (largest ${dmax.toFixed(1)} mm); use a larger matrix, pixel spacing or scan length`,
+      `phantom: cancerMinMm must be in [${CANCER_DIAMETER_MM}, 30], got ${cancerMin}`,
+    );
+  }
+  if (!(benignMax >= 3 && benignMax < CANCER_DIAMETER_MM)) {
+    throw new RangeError(
+      `phantom: benignMaxMm must be in [3, ${CANCER_DIAMETER_MM}), got ${benignMax}`,
+    );
+  }
+  if (cancer === true && dmax < cancerMin) {
+    throw new RangeError(
+      `phantom: a ${cancerMin} mm nodule does not fit these lungs (largest ${dmax.toFixed(1)} mm); use a larger matrix, pixel spacing or scan length`,
     );
   }
   const n = cancer === true ? Math.max(1, count) : count;
-  const small = Math.min(CANCER_DIAMETER_MM - 0.5, dmax);
+  const small = Math.min(benignMax, dmax);
   const specs: NoduleSpec[] = [];
   for (let i = 0; i < n; i++) {
     let d: number;
-    if (cancer === true && i === 0) d = rng.uniform(CANCER_DIAMETER_MM, dmax);
+    if (cancer === true && i === 0) d = rng.uniform(cancerMin, dmax);
     else if (cancer !== undefined) d = rng.uniform(3, small);
     else d = Math.exp(rng.uniform(Math.log(3), Math.log(Math.max(3, dmax))));
     specs.push({

@@ -22,6 +22,14 @@ export interface PhantomOptions {
    * nodule) or 0 (all nodules < 10 mm). Ignored with an explicit nodule list.
    */
   cancer?: boolean;
+  /**
+   * With `cancer` given: the drawn sizes keep a margin around the 10 mm rule, i.e. a cancer
+   * patient's largest nodule is at least `cancerMinMm` (default 10, must be >= 10) and every
+   * other nodule at most `benignMaxMm` (default 9.5, must be < 10). A wider margin makes the
+   * label easier to learn (the demo uses 14 / 6); the label rule itself does not change.
+   */
+  cancerMinMm?: number;
+  benignMaxMm?: number;
   /** Air pockets in the abdomen below the lungs (default false). */
   bowelGas?: boolean;
   /** Scanner table under the body, separated from it by air (default true). */

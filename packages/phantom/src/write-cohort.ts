@@ -69,9 +69,10 @@ export async function writeCohort(opts: CohortOptions): Promise<WrittenCohort> {
   for (let i = 0; i < n; i++) {
     if (!cancer[i]) continue;
     const d = maxNoduleDiameterFor({ ...pickPhantom(rest), seed: hashSeed(seed, 32, i) });
-    if (d < CANCER_DIAMETER_MM) {
+    const need = rest.cancerMinMm ?? CANCER_DIAMETER_MM;
+    if (d < need) {
       throw new RangeError(
-        `phantom: patient ${i}'s lungs hold nodules up to ${d.toFixed(1)} mm, less than the ${CANCER_DIAMETER_MM} mm of a cancer label; use a larger matrix, pixel spacing or scan length`,
+        `phantom: patient ${i}'s lungs hold nodules up to ${d.toFixed(1)} mm, less than the ${need} mm of a cancer nodule; use a larger matrix, pixel spacing or scan length`,
       );
     }
   }
@@ -86,6 +87,8 @@ export async function writeCohort(opts: CohortOptions): Promise<WrittenCohort> {
       seed: ps,
       nodules: cancer[i] ? prng.int(1, 3) : prng.int(0, 3),
       cancer: cancer[i],
+      cancerMinMm: rest.cancerMinMm,
+      benignMaxMm: rest.benignMaxMm,
       huStep: enc.rescaleSlope === 2 ? 2 : 1,
     });
     const series = await writeSeries(phantom, path.join(out, phantom.patientId), {

@@ -37,6 +37,8 @@ interface CommonOptions {
 interface CohortCliOptions extends CommonOptions {
   patients: number;
   mixedEncodings?: boolean;
+  cancerMinMm?: number;
+  benignMaxMm?: number;
 }
 
 interface SeriesCliOptions extends CommonOptions {
@@ -214,6 +216,16 @@ export function registerPhantom(program: Command): void {
       .option(
         "--mixed-encodings",
         "draw each patient's encoding at random (seeded) instead of the encoding options",
+      )
+      .option(
+        "--cancer-min-mm <mm>",
+        "largest nodule of a cancer patient is at least this (>= 10; default 10)",
+        num,
+      )
+      .option(
+        "--benign-max-mm <mm>",
+        "every other nodule is at most this (< 10; default 9.5)",
+        num,
       ),
   ).action((o: CohortCliOptions) =>
     guarded(async () => {
@@ -226,6 +238,8 @@ export function registerPhantom(program: Command): void {
         ...geometry(o),
         ...encoding(o),
         mixedEncodings: o.mixedEncodings === true,
+        cancerMinMm: o.cancerMinMm,
+        benignMaxMm: o.benignMaxMm,
         variant: o.variant,
         groundTruth: o.groundTruth,
         onPatient: (done, total, p) => {
