@@ -14,7 +14,7 @@
 import * as tf from "@tensorflow/tfjs";
 
 export { isTfRuntimeErrorCode, TfRuntimeError } from "./errors.js";
-export { registerFastCpuKernels, unregisterFastCpuKernels } from "./fast-kernels.js";
+export { registerFastCpuKernels, unregisterFastCpuKernels } from "./fast-kernels/index.js";
 export {
   fileSystemIO,
   loadModel,

@@ -3,7 +3,7 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import * as tf from "@tensorflow/tfjs";
 import { TfRuntimeError } from "./errors.js";
-import { registerFastCpuKernels } from "./fast-kernels.js";
+import { registerFastCpuKernels } from "./fast-kernels/index.js";
 import { registerConv3dGradients } from "./gradients.js";
 import { loadNativeConv3d } from "./native-conv3d.js";
 
@@ -139,7 +139,7 @@ async function init(opts: InitTfOptions): Promise<TfInfo> {
   if (chosen === "cpu") {
     if (env.LUNGFLOW_FAST_KERNELS !== "0") {
       registerFastCpuKernels();
-      parts.push("fast bias Add/Sum kernels on");
+      parts.push("fast cpu kernels on");
     }
     if (env.LUNGFLOW_NATIVE_CONV3D === "0") {
       parts.push("native conv3d kernels off (LUNGFLOW_NATIVE_CONV3D=0)");
