@@ -29,6 +29,8 @@ files.sort();
 const selected = filters.length ? files.filter((f) => filters.some((s) => f.includes(s))) : files;
 fs.mkdirSync(".test-results", { recursive: true });
 const tap = path.join(".test-results", "results.tap");
+// No stale summary from an earlier run: a runner that dies leaves no (or a cut) TAP file.
+fs.rmSync(tap, { force: true });
 if (selected.length === 0) {
   fs.writeFileSync(tap, "# tests 0\n# pass 0\n# fail 0\n");
   console.log("no test files");
@@ -46,5 +48,8 @@ const args = [
   `--test-reporter-destination=${tap}`,
   ...selected,
 ];
-const r = spawnSync(process.execPath, args, { stdio: "inherit", env: { ...process.env, NODE_ENV: "test" } });
+const r = spawnSync(process.execPath, args, {
+  stdio: "inherit",
+  env: { ...process.env, NODE_ENV: "test" },
+});
 process.exit(r.status ?? 1);
