@@ -28,8 +28,14 @@ export function closeSlices(
   let added = 0;
   const pockets = new Uint8Array(pocketsOn ? mask.length : 0);
   const m = r + 1; // window margin: the closing reaches r beyond a piece, plus a frame of background
+  // Slices holding a forbidden voxel (the airway), where fills must be checked against it.
+  const banSlices = new Uint8Array(nz);
+  if (forbidden)
+    for (let z = 0; z < nz; z++)
+      banSlices[z] = forbidden.subarray(z * plane, (z + 1) * plane).indexOf(1) >= 0 ? 1 : 0;
   for (let z = 0; z < nz; z++) {
     const o = z * plane;
+    const sliceBan = banSlices[z] === 1;
     const sw = sliceWindow(mask, o, ny, nx, 0);
     if (!sw) continue;
     const rl = labelRuns(readWindow(mask, o, nx, sw), [1, sw.y1 - sw.y0, sw.x1 - sw.x0], 8);
@@ -86,6 +92,20 @@ export function closeSlices(
             if (v > pockets[o + y * nx + x]) pockets[o + y * nx + x] = v;
           }
         }
+      }
+      if (!sliceBan) {
+        // Nothing forbidden on this slice: add what the fill adds, directly.
+        for (let y = Math.max(0, wy0); y < Math.min(ny, wy0 + h); y++) {
+          const b = (y - wy0) * w - wx0;
+          for (let x = Math.max(0, wx0); x < Math.min(nx, wx0 + w); x++) {
+            const k = o + y * nx + x;
+            if (closed[b + x] && !mask[k]) {
+              mask[k] = 1;
+              added++;
+            }
+          }
+        }
+        continue;
       }
       // What the fill adds to the piece, with the forbidden voxels joined in.
       const fill = new Uint8Array(h * w);
