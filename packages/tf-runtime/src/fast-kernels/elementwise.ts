@@ -14,6 +14,7 @@
  */
 import {
   type CpuBackend,
+  compile,
   type FastKernel,
   f32,
   type KernelArgs,
@@ -83,8 +84,8 @@ type BinaryLoop = (
   bs: number[],
 ) => void;
 
-/** One loop nest per op (`new Function`: each op gets its own inline caches). */
-function binaryLoop(expr: string): BinaryLoop {
+/** The loop nest of one binary op. */
+function binaryLoop(name: string, expr: string): BinaryLoop {
   const body = `
     const k = dims.length, n = dims[k - 1], sa = as[k - 1], sb = bs[k - 1], total = O.length;
     const idx = new Int32Array(k);
@@ -108,7 +109,7 @@ function binaryLoop(expr: string): BinaryLoop {
         ao -= as[d] * dims[d]; bo -= bs[d] * dims[d]; idx[d] = 0;
       }
     }`;
-  return new Function("A", "B", "O", "dims", "as", "bs", body) as BinaryLoop;
+  return compile<BinaryLoop>(name, ["A", "B", "O", "dims", "as", "bs"], body);
 }
 
 /** tfjs's float32 formula of each binary kernel, and whether it outputs bool. */
@@ -128,8 +129,8 @@ const BINARY: Record<string, [expr: string, bool: boolean]> = {
   LessEqual: ["(a <= b) ? 1 : 0", true],
 };
 
-function binaryKernel(expr: string, bool: boolean): FastKernel {
-  const loop = binaryLoop(expr);
+function binaryKernel(name: string, expr: string, bool: boolean): FastKernel {
+  const loop = binaryLoop(name, expr);
   return ({ inputs, backend }: KernelArgs) => {
     const { a, b } = inputs as Record<string, TensorInfo | undefined>;
     const be = backend as CpuBackend;
@@ -183,12 +184,12 @@ const BITWISE: Record<string, string> = {
     }`,
 };
 
-function bitwiseKernel(body: string): FastKernel {
-  const loop = new Function("X", "O", "alpha", body) as (
-    X: Int32Array,
-    O: Int32Array,
-    alpha: number,
-  ) => void;
+function bitwiseKernel(name: string, body: string): FastKernel {
+  const loop = compile<(X: Int32Array, O: Int32Array, alpha: number) => void>(
+    name,
+    ["X", "O", "alpha"],
+    body,
+  );
   return ({ inputs, backend, attrs }: KernelArgs) => {
     const { x } = inputs as Record<string, TensorInfo | undefined>;
     const xv = f32(backend, x);
@@ -201,12 +202,12 @@ function bitwiseKernel(body: string): FastKernel {
   };
 }
 
-function unaryKernel(expr: string): FastKernel {
-  const loop = new Function(
-    "X",
-    "O",
+function unaryKernel(name: string, expr: string): FastKernel {
+  const loop = compile<UnaryLoop>(
+    name,
+    ["X", "O"],
     `for (let i = 0, n = X.length; i < n; i++) { const x = X[i]; O[i] = ${expr}; }`,
-  ) as UnaryLoop;
+  );
   return ({ inputs, backend }: KernelArgs) => {
     const { x } = inputs as Record<string, TensorInfo | undefined>;
     const xv = f32(backend, x);
@@ -220,8 +221,9 @@ function unaryKernel(expr: string): FastKernel {
 /** The element-wise fast kernels by tfjs kernel name. */
 export function elementwiseKernels(): Record<string, FastKernel> {
   const out: Record<string, FastKernel> = {};
-  for (const [name, [expr, bool]] of Object.entries(BINARY)) out[name] = binaryKernel(expr, bool);
-  for (const [name, expr] of Object.entries(UNARY)) out[name] = unaryKernel(expr);
-  for (const [name, body] of Object.entries(BITWISE)) out[name] = bitwiseKernel(body);
+  for (const [name, [expr, bool]] of Object.entries(BINARY))
+    out[name] = binaryKernel(name, expr, bool);
+  for (const [name, expr] of Object.entries(UNARY)) out[name] = unaryKernel(name, expr);
+  for (const [name, body] of Object.entries(BITWISE)) out[name] = bitwiseKernel(name, body);
   return out;
 }

@@ -10,7 +10,14 @@
  * (increasing flat index) in double precision (Sum, Mean) and is stored once as float32.
  * Mean divides each element by the count in float32 first, as tfjs's does.
  */
-import { type FastKernel, f32, type KernelArgs, parseAxes, type TensorInfo } from "./common.js";
+import {
+  compile,
+  type FastKernel,
+  f32,
+  type KernelArgs,
+  parseAxes,
+  type TensorInfo,
+} from "./common.js";
 
 /** A reduction as nested loops `dims` (outermost first), `reduced[k]` per loop. */
 export interface ReducePlan {
@@ -62,7 +69,7 @@ type ReduceLoop = (
  * A loop nest that folds every input element `v` (= LOAD of `x`) into `acc[o]` with COMBINE
  * (`s` is the accumulator), in memory order.
  */
-function reduceLoop(load: string, combine: string): ReduceLoop {
+function reduceLoop(name: string, load: string, combine: string): ReduceLoop {
   const body = `
     const k = dims.length, n = dims[k - 1], innerReduced = reduced[k - 1], total = X.length;
     const idx = new Int32Array(k);
@@ -83,17 +90,18 @@ function reduceLoop(load: string, combine: string): ReduceLoop {
         oo -= os[d] * dims[d]; idx[d] = 0;
       }
     }`;
-  return new Function("X", "acc", "dims", "reduced", "os", "scale", body) as ReduceLoop;
+  return compile<ReduceLoop>(name, ["X", "acc", "dims", "reduced", "os", "scale"], body);
 }
 
 function reduceKernel(
+  name: string,
   axisAttr: string,
   load: string,
   combine: string,
   init: number,
   mean: boolean,
 ): FastKernel {
-  const loop = reduceLoop(load, combine);
+  const loop = reduceLoop(name, load, combine);
   return ({ inputs, backend, attrs }: KernelArgs) => {
     const { x } = inputs as Record<string, TensorInfo | undefined>;
     const xv = f32(backend, x);
@@ -117,9 +125,16 @@ function reduceKernel(
 /** The reduction fast kernels by tfjs kernel name. */
 export function reduceKernels(): Record<string, FastKernel> {
   return {
-    Sum: reduceKernel("axis", "x", "s += v;", 0, false),
-    Mean: reduceKernel("axis", "Math.fround(x / scale)", "s += v;", 0, true),
-    Max: reduceKernel("reductionIndices", "x", "if (v > s || v !== v) s = v;", -Infinity, false),
-    Min: reduceKernel("axis", "x", "if (v < s || v !== v) s = v;", Infinity, false),
+    Sum: reduceKernel("Sum", "axis", "x", "s += v;", 0, false),
+    Mean: reduceKernel("Mean", "axis", "Math.fround(x / scale)", "s += v;", 0, true),
+    Max: reduceKernel(
+      "Max",
+      "reductionIndices",
+      "x",
+      "if (v > s || v !== v) s = v;",
+      -Infinity,
+      false,
+    ),
+    Min: reduceKernel("Min", "axis", "x", "if (v < s || v !== v) s = v;", Infinity, false),
   };
 }
