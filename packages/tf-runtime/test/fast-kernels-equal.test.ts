@@ -229,6 +229,30 @@ test("binary element-wise kernels equal tfjs's (broadcasting, odd sizes, NaN/Inf
     for (const name of BINARY) same(name, { a, b });
     tf.dispose([a, b]);
   }
+  // float32 tensors cast from bool / int32 keep tfjs's Uint8Array / Int32Array values.
+  const mask = tf.cast(tf.tensor([1, 0, 1, 1, 0, 0], [2, 3], "bool"), "float32");
+  const big = tf.cast(tf.tensor([16777217, -3, 2 ** 30, 7, 0, 1], [2, 3], "int32"), "float32");
+  const small = tf.cast(tf.tensor([5, -3, 1, 7, 0, 1], [2, 3], "int32"), "float32");
+  const f = T([2, 3]);
+  const bias = T([3]);
+  for (const name of ["Multiply", "Add", "RealDiv", "Equal"]) {
+    for (const [a, b] of [
+      [f, mask],
+      [mask, bias],
+      [f, big],
+      [small, f],
+      [big, bias],
+    ]) {
+      same(name, { a, b });
+    }
+  }
+  for (const x of [mask, big, small]) {
+    same("Relu", { x });
+    same("Exp", { x });
+    same("Sum", { x }, { axis: [0], keepDims: false });
+    same("Max", { x }, { reductionIndices: [1], keepDims: false });
+  }
+  tf.dispose([mask, big, small, f, bias]);
   // Mixed dtypes and int32 go to tfjs's kernel.
   const i = tf.tensor([1, 2, 3], [3], "int32");
   const j = tf.tensor([3, 2, 1], [3], "int32");

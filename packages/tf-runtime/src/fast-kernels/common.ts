@@ -49,7 +49,15 @@ export function stridesOf(shape: readonly number[]): number[] {
 export function f32(be: CpuBackend, t: TensorInfo | undefined): Float32Array | undefined {
   if (t === undefined || t.dtype !== "float32") return undefined;
   const v = be.data.get(t.dataId)?.values;
-  return v instanceof Float32Array ? v : undefined;
+  if (v instanceof Float32Array) return v;
+  // tfjs's Cast from bool or int32 to float32 keeps the Uint8Array / Int32Array (same
+  // dataId). Their values convert to float32 exactly (int32: when |v| <= 2^24).
+  if (v instanceof Uint8Array) return Float32Array.from(v);
+  if (v instanceof Int32Array) {
+    for (let i = 0; i < v.length; i++) if (v[i] > 16777216 || v[i] < -16777216) return undefined;
+    return Float32Array.from(v);
+  }
+  return undefined;
 }
 
 /** The values of a float32, int32 or bool tensor (tfjs stores bool as Uint8Array). */
