@@ -11,7 +11,12 @@ import path from "node:path";
 
 const root = path.dirname(path.dirname(new URL(import.meta.url).pathname));
 process.env.TURBO_TELEMETRY_DISABLED = "1";
-const extra = process.argv.slice(2);
+// --checks: also run every package's lint and typecheck tasks in the same turbo run (CI);
+// each failed lint/typecheck/build task counts as one failure in the last line.
+let extra = process.argv.slice(2);
+const checks = extra.includes("--checks");
+extra = extra.filter((a) => a !== "--checks");
+const tasks = checks ? ["lint", "typecheck", "test"] : ["test"];
 const t0 = Date.now();
 const r = spawnSync(
   "pnpm",
@@ -19,7 +24,7 @@ const r = spawnSync(
     "exec",
     "turbo",
     "run",
-    "test",
+    ...tasks,
     "--log-order=grouped",
     "--continue",
     "--concurrency=2",
@@ -30,7 +35,8 @@ const r = spawnSync(
 );
 
 // Per-task wall times from turbo's run summary (.turbo/runs/<id>.json) of this run.
-const taskTimes = new Map(); // "<dir>#<task>" -> "12.3 s" | "cached" | "failed"
+const taskTimes = new Map(); // "<dir>#<task>" -> "12.3 s" | "cached" | "12.3 s (exit 1)"
+const failedTasks = []; // non-test tasks that failed: "<package>#<task>"
 const runsDir = path.join(root, ".turbo", "runs");
 try {
   const newest = fs
@@ -47,7 +53,10 @@ try {
       if (t.cache?.status === "HIT") v = "cached";
       else if (ex.startTime && ex.endTime)
         v = `${((ex.endTime - ex.startTime) / 1000).toFixed(1)} s`;
-      if (ex.exitCode && ex.exitCode !== 0) v += " (exit " + ex.exitCode + ")";
+      if (ex.exitCode && ex.exitCode !== 0) {
+        v += ` (exit ${ex.exitCode})`;
+        if (t.task !== "test") failedTasks.push(t.taskId);
+      }
       taskTimes.set(`${t.directory}#${t.task}`, v);
     }
     fs.rmSync(newest, { force: true });
@@ -100,7 +109,9 @@ for (const d of dirs) {
 }
 console.log("\nSuite summary");
 for (const row of rows) console.log(row);
+for (const t of failedTasks) console.log(`FAILED ${t}`);
+fail += failedTasks.length;
 console.log(`total time ${((Date.now() - t0) / 1000).toFixed(1)} s`);
-if (r.status !== 0 && fail === 0) fail = 1; // a build or runner failure counts as a failure
+if (r.status !== 0 && fail === 0) fail = 1; // any other turbo or runner failure counts too
 console.log(`${pass} passed, ${fail} failed, ${skip} skipped`);
 process.exit(r.status === 0 && fail === 0 ? 0 : 1);
