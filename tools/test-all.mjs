@@ -76,11 +76,14 @@ const dirs = [
 const fmtS = (ms) => `${(ms / 1000).toFixed(1)} s`;
 const col = (s, n) => String(s).padStart(n);
 rows.push(
-  `${"package".padEnd(28)} ${col("passed", 6)} ${col("failed", 6)} ${col("skipped", 7)} ${col("build", 14)} ${col("test task", 14)} ${col("tests", 9)}`,
+  `${"package".padEnd(28)} ${col("passed", 6)} ${col("failed", 6)} ${col("skipped", 7)} ${col("build", 14)} ${col("test task", 14)} ${col("tests", 9)}${checks ? ` ${col("lint", 9)} ${col("typecheck", 14)}` : ""}`,
 );
 for (const d of dirs) {
   const build = taskTimes.get(`${d}#build`) ?? "";
   const testTask = taskTimes.get(`${d}#test`) ?? "";
+  const checkCols = checks
+    ? ` ${col(taskTimes.get(`${d}#lint`) ?? "", 9)} ${col(taskTimes.get(`${d}#typecheck`) ?? "", 14)}`
+    : "";
   // Only the packages this run tested (a --filter run leaves older results of the others).
   if (taskTimes.size > 0 && !taskTimes.has(`${d}#test`)) continue;
   const tap = path.join(root, d, ".test-results", "results.tap");
@@ -104,7 +107,7 @@ for (const d of dirs) {
   fail += f;
   skip += s;
   rows.push(
-    `${d.padEnd(28)} ${col(p, 6)} ${col(f, 6)} ${col(s, 7)} ${col(build, 14)} ${col(testTask, 14)} ${col(fmtS(num("duration_ms")), 9)}${complete ? "" : "  (incomplete TAP: the runner died)"}`,
+    `${d.padEnd(28)} ${col(p, 6)} ${col(f, 6)} ${col(s, 7)} ${col(build, 14)} ${col(testTask, 14)} ${col(fmtS(num("duration_ms")), 9)}${checkCols}${complete ? "" : "  (incomplete TAP: the runner died)"}`,
   );
 }
 console.log("\nSuite summary");
