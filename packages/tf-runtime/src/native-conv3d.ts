@@ -1,4 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
+import { type NativeElementwise, setNativeElementwise } from "./fast-kernels/index.js";
 
 /** What `@lungflow/tfjs-conv3d-native`'s `registerNativeConv3d(tf)` reports. */
 export interface NativeConv3dResult {
@@ -59,6 +60,10 @@ export function loadNativeConv3d(): Promise<NativeConv3dResult> {
       return { ok: false, reason: `registerNativeConv3d threw: ${(err as Error).message}` };
     }
     if (r?.ok) {
+      // Its multi-threaded float32 arithmetic for the fast Add/Sub/Multiply/RealDiv kernels.
+      if (typeof mod.nativeElementwise === "function") {
+        setNativeElementwise((mod.nativeElementwise as () => NativeElementwise | undefined)());
+      }
       for (const name of KERNELS) {
         const cfg = tf.getKernel(name, "cpu");
         if (cfg !== undefined && cfg !== tfjsKernels.get(name)) nativeKernels.set(name, cfg);

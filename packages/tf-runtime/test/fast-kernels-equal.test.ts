@@ -6,10 +6,13 @@
  */
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
+import { nativeElementwise } from "@lungflow/tfjs-conv3d-native";
 import {
   fastCpuKernelNames,
   fastKernels,
   registerFastCpuKernels,
+  setNativeElementwise,
+  setNativeMinSize,
   unregisterFastCpuKernels,
 } from "../src/fast-kernels/index.ts";
 import { initTf, tf } from "../src/index.ts";
@@ -446,6 +449,48 @@ test("Concat equals tfjs's (every axis, 2-5 inputs of different lengths, 3 dtype
   const rows = [T([1, 300]), T([1, 5]), T([1, 77])];
   same("Concat", rows, { axis: 1 });
   tf.dispose(rows);
+});
+
+test("native (threaded) Add/Sub/Multiply/RealDiv equal tfjs's; bad plans are refused", (t) => {
+  const native = nativeElementwise();
+  if (!native) {
+    t.skip("the tfjs-conv3d-native addon is not built");
+    return;
+  }
+  let calls = 0;
+  setNativeElementwise((...args) => {
+    calls++;
+    native(...args);
+  });
+  setNativeMinSize(1);
+  try {
+    const pairs: Array<[number[], number[]]> = [
+      ...BROADCAST_PAIRS,
+      [[4, 16, 16, 16, 8], [8]],
+      [[3, 3, 3, 16, 129], []],
+      [[70001], [70001]],
+      [[1], [70001]],
+      [
+        [2, 40000],
+        [2, 1],
+      ],
+    ];
+    for (const [sa, sb] of pairs) {
+      const a = T(sa);
+      const b = T(sb);
+      for (const name of ["Add", "Sub", "Multiply", "RealDiv"]) same(name, { a, b });
+      tf.dispose([a, b]);
+    }
+    assert.ok(calls > 60, `native path taken ${calls} times`);
+    const f = (n: number) => new Float32Array(n);
+    assert.throws(() => native(2, f(10), f(10), f(11), Int32Array.of(1, 11, 0, 1, 0, 1)));
+    assert.throws(() => native(2, f(10), f(1), f(20), Int32Array.of(2, 10, 10, 1, 0, 0)));
+    assert.throws(() => native(7, f(1), f(1), f(1), Int32Array.of(1, 1, 0, 1, 0, 1)));
+    assert.throws(() => native(0, f(4), f(4), f(4), Int32Array.of(2, 2, 2, 2, 0, 1)));
+  } finally {
+    setNativeMinSize(32768);
+    setNativeElementwise(native);
+  }
 });
 
 test("every registered fast kernel was compared here", () => {

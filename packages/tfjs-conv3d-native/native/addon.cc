@@ -8,6 +8,7 @@
 //   info() -> { isa, threads, supported: string[], hardwareThreads }
 //   setIsa(name) -> boolean          ("avx512" | "avx2" | "generic" | "generic16")
 //   setThreads(n) -> number          (threads actually used)
+//   elementwise(op, a, b, out, plan) float32 a OP b with a broadcast plan (see Elementwise)
 #include <node_api.h>
 
 #include <atomic>
@@ -296,6 +297,125 @@ napi_value SetThreads(napi_env env, napi_callback_info info) {
   return Int(env, st->pool.threads());
 }
 
+// ---- Element-wise float32 arithmetic (tf-runtime's fast cpu kernels) ----
+// elementwise(op, a, b, out, plan): out[r*n + j] = a[r*as0 + j*as1] OP b[r*bs0 + j*bs1]
+// for r < M, j < n, with plan = Int32Array [M, n, as0, as1, bs0, bs1] (as1, bs1 in {0, 1})
+// and op 0 add, 1 sub, 2 mul, 3 div. Plain IEEE float32 arithmetic (no FMA contraction
+// possible: one operation per element; no flush-to-zero): each result is the correctly
+// rounded a OP b, which equals JS's double result rounded to float32 (double rounding is
+// innocuous for + - * / of float32 operands). Split across the pool in ~16K-element tasks.
+struct EwCtx {
+  int op;
+  const float* a;
+  const float* b;
+  float* o;
+  long M, n, as0, as1, bs0, bs1;
+  long rowsPerTask, colChunk, chunksPerRow;
+};
+
+template <int OP>
+inline float Apply(float x, float y) {
+  if (OP == 0) return x + y;
+  if (OP == 1) return x - y;
+  if (OP == 2) return x * y;
+  return x / y;
+}
+
+template <int OP>
+void EwRun(const EwCtx& c, long r0, long r1, long j0, long j1) {
+  for (long r = r0; r < r1; ++r) {
+    const float* pa = c.a + r * c.as0;
+    const float* pb = c.b + r * c.bs0;
+    float* po = c.o + r * c.n;
+    if (c.as1 && c.bs1) {
+      for (long j = j0; j < j1; ++j) po[j] = Apply<OP>(pa[j], pb[j]);
+    } else if (c.as1) {
+      const float y = pb[0];
+      for (long j = j0; j < j1; ++j) po[j] = Apply<OP>(pa[j], y);
+    } else if (c.bs1) {
+      const float x = pa[0];
+      for (long j = j0; j < j1; ++j) po[j] = Apply<OP>(x, pb[j]);
+    } else {
+      const float v = Apply<OP>(pa[0], pb[0]);
+      for (long j = j0; j < j1; ++j) po[j] = v;
+    }
+  }
+}
+
+void EwTask(void* ctx, int t, int) {
+  const EwCtx& c = *static_cast<const EwCtx*>(ctx);
+  long r0, r1, j0, j1;
+  if (c.chunksPerRow > 1) {
+    r0 = t / c.chunksPerRow;
+    r1 = r0 + 1;
+    j0 = (t % c.chunksPerRow) * c.colChunk;
+    j1 = j0 + c.colChunk < c.n ? j0 + c.colChunk : c.n;
+  } else {
+    r0 = static_cast<long>(t) * c.rowsPerTask;
+    r1 = r0 + c.rowsPerTask < c.M ? r0 + c.rowsPerTask : c.M;
+    j0 = 0;
+    j1 = c.n;
+  }
+  switch (c.op) {
+    case 0: EwRun<0>(c, r0, r1, j0, j1); break;
+    case 1: EwRun<1>(c, r0, r1, j0, j1); break;
+    case 2: EwRun<2>(c, r0, r1, j0, j1); break;
+    default: EwRun<3>(c, r0, r1, j0, j1); break;
+  }
+}
+
+bool GetI32(napi_env env, napi_value v, const int32_t** data, size_t* len) {
+  bool is_ta = false;
+  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
+  napi_typedarray_type type;
+  void* ptr = nullptr;
+  napi_value ab;
+  size_t off = 0;
+  if (napi_get_typedarray_info(env, v, &type, len, &ptr, &ab, &off) != napi_ok) return false;
+  if (type != napi_int32_array) return false;
+  *data = static_cast<const int32_t*>(ptr);
+  return true;
+}
+
+napi_value Elementwise(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  State* st = GetState(env, info, &argc, argv);
+  if (argc < 5) return Throw(env, "expected (op, a, b, out, plan)");
+  int32_t op = -1;
+  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 3) return Throw(env, "op must be 0-3");
+  float *a = nullptr, *b = nullptr, *o = nullptr;
+  size_t la = 0, lb = 0, lo = 0;
+  if (!GetF32(env, argv[1], &a, &la) || !GetF32(env, argv[2], &b, &lb) || !GetF32(env, argv[3], &o, &lo))
+    return Throw(env, "arguments 2-4 must be Float32Arrays");
+  const int32_t* p = nullptr;
+  size_t lp = 0;
+  if (!GetI32(env, argv[4], &p, &lp) || lp < 6) return Throw(env, "plan must be an Int32Array [M, n, as0, as1, bs0, bs1]");
+  for (int i = 0; i < 6; ++i)
+    if (p[i] < 0) return Throw(env, "plan entries must be >= 0");
+  if (p[3] > 1 || p[5] > 1) return Throw(env, "inner strides must be 0 or 1");
+  const long M = p[0], n = p[1];
+  if (M == 0 || n == 0) return nullptr;
+  // Memory safety: the last element each operand reads, and the output size.
+  const long lastA = (M - 1) * p[2] + (n - 1) * p[3], lastB = (M - 1) * p[4] + (n - 1) * p[5];
+  if (static_cast<size_t>(lastA) >= la || static_cast<size_t>(lastB) >= lb || static_cast<size_t>(M * n) != lo)
+    return Throw(env, "plan does not match the array lengths");
+  const long kChunk = 16384;
+  EwCtx c{op, a, b, o, M, n, p[2], p[3], p[4], p[5], 1, n, 1};
+  long ntasks;
+  if (n >= 2 * kChunk) {
+    c.colChunk = kChunk;
+    c.chunksPerRow = (n + kChunk - 1) / kChunk;
+    ntasks = M * c.chunksPerRow;
+  } else {
+    c.rowsPerTask = (kChunk + n - 1) / n;
+    ntasks = (M + c.rowsPerTask - 1) / c.rowsPerTask;
+  }
+  if (ntasks > 1 << 30) return Throw(env, "tensor too large");
+  st->pool.ParallelFor(static_cast<int>(ntasks), &EwTask, &c);
+  return nullptr;
+}
+
 void Cleanup(void* arg) { delete static_cast<State*>(arg); }
 
 }  // namespace
@@ -311,6 +431,7 @@ NAPI_MODULE_INIT() {
       {"info", nullptr, Info, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"elementwise", nullptr, Elementwise, nullptr, nullptr, nullptr, napi_enumerable, st},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

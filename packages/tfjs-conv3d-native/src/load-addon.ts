@@ -11,6 +11,14 @@ export interface NativeAddon {
   info(): { isa: string; threads: number; hardwareThreads: number; supported: string[] };
   setIsa(name: string): boolean;
   setThreads(n: number): number;
+  /** float32 `out = a OP b` (op 0 add, 1 sub, 2 mul, 3 div), plan [M, n, as0, as1, bs0, bs1]. */
+  elementwise?(
+    op: number,
+    a: Float32Array,
+    b: Float32Array,
+    out: Float32Array,
+    plan: Int32Array,
+  ): void;
 }
 
 export type LoadResult = { addon: NativeAddon; path: string } | { error: string; path: string };

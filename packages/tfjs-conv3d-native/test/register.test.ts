@@ -10,6 +10,7 @@ after(() => unregisterNativeConv3d(tf));
 test("public API", () => {
   assert.deepEqual(Object.keys(api).sort(), [
     "KERNEL_NAMES",
+    "nativeElementwise",
     "registerNativeConv3d",
     "unregisterNativeConv3d",
   ]);

@@ -20,6 +20,7 @@ import {
   type KernelArgs,
   type TensorInfo,
 } from "./common.js";
+import { nativeFor } from "./native.js";
 
 /**
  * Broadcast plan of two shapes: the output shape, and the output as nested loops `dims`
@@ -112,6 +113,9 @@ function binaryLoop(name: string, expr: string): BinaryLoop {
   return compile<BinaryLoop>(name, ["A", "B", "O", "dims", "as", "bs"], body);
 }
 
+/** Opcodes of the native element-wise arithmetic. */
+const NATIVE_OP: Record<string, number> = { Add: 0, Sub: 1, Multiply: 2, RealDiv: 3 };
+
 /** tfjs's float32 formula of each binary kernel, and whether it outputs bool. */
 const BINARY: Record<string, [expr: string, bool: boolean]> = {
   Add: ["a + b", false],
@@ -131,6 +135,7 @@ const BINARY: Record<string, [expr: string, bool: boolean]> = {
 
 function binaryKernel(name: string, expr: string, bool: boolean): FastKernel {
   const loop = binaryLoop(name, expr);
+  const opcode = NATIVE_OP[name];
   return ({ inputs, backend }: KernelArgs) => {
     const { a, b } = inputs as Record<string, TensorInfo | undefined>;
     const be = backend as CpuBackend;
@@ -141,7 +146,15 @@ function binaryKernel(name: string, expr: string, bool: boolean): FastKernel {
     if (!plan) return undefined;
     const n = plan.dims.reduce((x, y) => x * y, 1);
     const out = bool ? new Uint8Array(n) : new Float32Array(n);
-    loop(av, bv, out, plan.dims, plan.as, plan.bs);
+    const native = opcode !== undefined && plan.dims.length <= 2 ? nativeFor(n) : undefined;
+    if (native) {
+      const { dims, as, bs } = plan;
+      const p =
+        dims.length === 1
+          ? [1, dims[0], 0, as[0], 0, bs[0]]
+          : [dims[0], dims[1], as[0], as[1], bs[0], bs[1]];
+      native(opcode as number, av, bv, out as Float32Array, Int32Array.from(p));
+    } else loop(av, bv, out, plan.dims, plan.as, plan.bs);
     return be.makeTensorInfo(plan.outShape, bool ? "bool" : "float32", out);
   };
 }

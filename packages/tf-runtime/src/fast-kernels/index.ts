@@ -9,11 +9,17 @@
  *   Rsqrt, Reciprocal, Sigmoid, Tanh, Elu (float32)
  * - reductions over any axes: Sum, Mean, Max, Min (float32)
  * - data movement: Slice, SplitV, PadV2, Concat (float32, int32, bool)
+ *
+ * Large Add/Sub/Multiply/RealDiv run in the native addon's threads when it is loaded
+ * (`setNativeElementwise`, called by `loadNativeConv3d`).
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FastKernel, KernelArgs } from "./common.js";
 import { copyKernels } from "./copy.js";
 import { elementwiseKernels } from "./elementwise.js";
+
+export { type NativeElementwise, setNativeElementwise, setNativeMinSize } from "./native.js";
+
 import { reduceKernels } from "./reduce.js";
 
 type KernelConfig = NonNullable<ReturnType<typeof tf.getKernel>>;

@@ -1,0 +1,23 @@
+import { loadAddon } from "./load-addon.js";
+
+/**
+ * `fn(op, a, b, out, plan)`: out[r*n + j] = a[r*as0 + j*as1] OP b[r*bs0 + j*bs1] for r < M,
+ * j < n, with `plan` = Int32Array [M, n, as0, as1, bs0, bs1] (as1, bs1 are 0 or 1) and
+ * op 0 add, 1 sub, 2 mul, 3 div. Plain IEEE float32 arithmetic (results equal JS's
+ * `Math.fround(a OP b)`), split across the thread pool that `registerNativeConv3d` sized.
+ * Throws if the plan reads or writes outside the arrays.
+ */
+export type NativeElementwise = (
+  op: number,
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  plan: Int32Array,
+) => void;
+
+/** The addon's element-wise arithmetic (for `@lungflow/tf-runtime`'s fast kernels), or undefined when the addon is not built or lacks it. */
+export function nativeElementwise(): NativeElementwise | undefined {
+  const r = loadAddon();
+  if (!("addon" in r) || typeof r.addon.elementwise !== "function") return undefined;
+  return r.addon.elementwise.bind(r.addon);
+}
