@@ -1,5 +1,5 @@
 import * as tf from "@tensorflow/tfjs";
-import { type NativeElementwise, setNativeElementwise } from "./fast-kernels/index.js";
+import { type NativeOps, setNativeElementwise } from "./fast-kernels/index.js";
 
 /** What `@lungflow/tfjs-conv3d-native`'s `registerNativeConv3d(tf)` reports. */
 export interface NativeConv3dResult {
@@ -60,9 +60,9 @@ export function loadNativeConv3d(): Promise<NativeConv3dResult> {
       return { ok: false, reason: `registerNativeConv3d threw: ${(err as Error).message}` };
     }
     if (r?.ok) {
-      // Its multi-threaded float32 arithmetic for the fast Add/Sub/Multiply/RealDiv kernels.
+      // Its multi-threaded float32 arithmetic for the large fast element-wise kernels.
       if (typeof mod.nativeElementwise === "function") {
-        setNativeElementwise((mod.nativeElementwise as () => NativeElementwise | undefined)());
+        setNativeElementwise((mod.nativeElementwise as () => NativeOps | undefined)());
       }
       for (const name of KERNELS) {
         const cfg = tf.getKernel(name, "cpu");

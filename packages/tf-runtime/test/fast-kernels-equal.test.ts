@@ -451,16 +451,23 @@ test("Concat equals tfjs's (every axis, 2-5 inputs of different lengths, 3 dtype
   tf.dispose(rows);
 });
 
-test("native (threaded) Add/Sub/Multiply/RealDiv equal tfjs's; bad plans are refused", (t) => {
+test("native (threaded) Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg equal tfjs's; bad plans are refused", (t) => {
   const native = nativeElementwise();
   if (!native) {
     t.skip("the tfjs-conv3d-native addon is not built");
     return;
   }
   let calls = 0;
-  setNativeElementwise((...args) => {
-    calls++;
-    native(...args);
+  let unaryCalls = 0;
+  setNativeElementwise({
+    binary: (...args) => {
+      calls++;
+      native.binary(...args);
+    },
+    unary: (...args) => {
+      unaryCalls++;
+      native.unary(...args);
+    },
   });
   setNativeMinSize(1);
   try {
@@ -482,11 +489,25 @@ test("native (threaded) Add/Sub/Multiply/RealDiv equal tfjs's; bad plans are ref
       tf.dispose([a, b]);
     }
     assert.ok(calls > 60, `native path taken ${calls} times`);
+    for (const shape of [[7], [3, 5], [2, 3, 4, 5, 6], [70001]]) {
+      const x = T(shape);
+      for (const name of ["Relu", "Step", "Sqrt", "Neg"]) same(name, { x });
+      for (const alpha of [0, 0.2, -1.5]) same("Step", { x }, { alpha });
+      same("Step", { x }, {});
+      x.dispose();
+    }
+    const edge = tf.tensor([1e-45, -1e-45, 3.4e38, -3.4e38, 1e-38, -1e-38]);
+    for (const name of ["Relu", "Step", "Sqrt", "Neg"]) same(name, { x: edge });
+    edge.dispose();
+    assert.ok(unaryCalls > 20, `native unary path taken ${unaryCalls} times`);
     const f = (n: number) => new Float32Array(n);
-    assert.throws(() => native(2, f(10), f(10), f(11), Int32Array.of(1, 11, 0, 1, 0, 1)));
-    assert.throws(() => native(2, f(10), f(1), f(20), Int32Array.of(2, 10, 10, 1, 0, 0)));
-    assert.throws(() => native(7, f(1), f(1), f(1), Int32Array.of(1, 1, 0, 1, 0, 1)));
-    assert.throws(() => native(0, f(4), f(4), f(4), Int32Array.of(2, 2, 2, 2, 0, 1)));
+    const bin = native.binary;
+    assert.throws(() => bin(2, f(10), f(10), f(11), Int32Array.of(1, 11, 0, 1, 0, 1)));
+    assert.throws(() => bin(2, f(10), f(1), f(20), Int32Array.of(2, 10, 10, 1, 0, 0)));
+    assert.throws(() => bin(7, f(1), f(1), f(1), Int32Array.of(1, 1, 0, 1, 0, 1)));
+    assert.throws(() => bin(0, f(4), f(4), f(4), Int32Array.of(2, 2, 2, 2, 0, 1)));
+    assert.throws(() => native.unary(0, f(4), f(5), 0));
+    assert.throws(() => native.unary(9, f(4), f(4), 0));
   } finally {
     setNativeMinSize(32768);
     setNativeElementwise(native);

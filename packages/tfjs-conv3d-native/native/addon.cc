@@ -9,9 +9,11 @@
 //   setIsa(name) -> boolean          ("avx512" | "avx2" | "generic" | "generic16")
 //   setThreads(n) -> number          (threads actually used)
 //   elementwise(op, a, b, out, plan) float32 a OP b with a broadcast plan (see Elementwise)
+//   unary(op, x, out, alpha)         relu / step / sqrt / neg (see Unary)
 #include <node_api.h>
 
 #include <atomic>
+#include <cmath>
 #include <condition_variable>
 #include <cstring>
 #include <initializer_list>
@@ -416,6 +418,70 @@ napi_value Elementwise(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// unary(op, x, out, alpha): out[i] = f(x[i]) with op 0 relu (JS Math.max(0, x): -0 -> +0,
+// NaN -> NaN), 1 step (NaN -> NaN, x > 0 -> 1, else alpha), 2 sqrt, 3 neg. The same float32
+// values as tfjs's JS formulas (sqrt is correctly rounded in both).
+struct UnCtx {
+  int op;
+  const float* x;
+  float* o;
+  long n;
+  float alpha;
+};
+
+template <int OP>
+void UnRun(const float* x, float* o, long i0, long i1, float alpha) {
+  for (long i = i0; i < i1; ++i) {
+    const float v = x[i];
+    float r;
+    if (OP == 0) {
+      r = v > 0.f ? v : 0.f;
+      if (v != v) r = v;
+    } else if (OP == 1) {
+      r = v > 0.f ? 1.f : alpha;
+      if (v != v) r = v;
+    } else if (OP == 2) {
+      r = std::sqrt(v);
+    } else {
+      r = -v;
+    }
+    o[i] = r;
+  }
+}
+
+void UnTask(void* ctx, int t, int) {
+  const UnCtx& c = *static_cast<const UnCtx*>(ctx);
+  const long chunk = 16384;
+  const long i0 = static_cast<long>(t) * chunk, i1 = i0 + chunk < c.n ? i0 + chunk : c.n;
+  switch (c.op) {
+    case 0: UnRun<0>(c.x, c.o, i0, i1, c.alpha); break;
+    case 1: UnRun<1>(c.x, c.o, i0, i1, c.alpha); break;
+    case 2: UnRun<2>(c.x, c.o, i0, i1, c.alpha); break;
+    default: UnRun<3>(c.x, c.o, i0, i1, c.alpha); break;
+  }
+}
+
+napi_value Unary(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  State* st = GetState(env, info, &argc, argv);
+  if (argc < 4) return Throw(env, "expected (op, x, out, alpha)");
+  int32_t op = -1;
+  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 3) return Throw(env, "op must be 0-3");
+  float *x = nullptr, *o = nullptr;
+  size_t lx = 0, lo = 0;
+  if (!GetF32(env, argv[1], &x, &lx) || !GetF32(env, argv[2], &o, &lo)) return Throw(env, "x and out must be Float32Arrays");
+  if (lx != lo) return Throw(env, "x and out differ in length");
+  double alpha = 0;
+  if (napi_get_value_double(env, argv[3], &alpha) != napi_ok) return Throw(env, "alpha must be a number");
+  if (lx == 0) return nullptr;
+  UnCtx c{op, x, o, static_cast<long>(lx), static_cast<float>(alpha)};
+  const long ntasks = (c.n + 16383) / 16384;
+  if (ntasks > 1 << 30) return Throw(env, "tensor too large");
+  st->pool.ParallelFor(static_cast<int>(ntasks), &UnTask, &c);
+  return nullptr;
+}
+
 void Cleanup(void* arg) { delete static_cast<State*>(arg); }
 
 }  // namespace
@@ -432,6 +498,7 @@ NAPI_MODULE_INIT() {
       {"setIsa", nullptr, SetIsa, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"elementwise", nullptr, Elementwise, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, st},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

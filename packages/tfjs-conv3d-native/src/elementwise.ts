@@ -15,9 +15,19 @@ export type NativeElementwise = (
   plan: Int32Array,
 ) => void;
 
+/**
+ * `fn(op, x, out, alpha)`: float32 out[i] = f(x[i]) with op 0 relu (`Math.max(0, x)`), 1 step
+ * (NaN stays NaN, x > 0 gives 1, else `alpha`), 2 sqrt, 3 neg; same values as those JS
+ * formulas rounded to float32. Split across the thread pool.
+ */
+export type NativeUnary = (op: number, x: Float32Array, out: Float32Array, alpha: number) => void;
+
 /** The addon's element-wise arithmetic (for `@lungflow/tf-runtime`'s fast kernels), or undefined when the addon is not built or lacks it. */
-export function nativeElementwise(): NativeElementwise | undefined {
+export function nativeElementwise(): { binary: NativeElementwise; unary: NativeUnary } | undefined {
   const r = loadAddon();
-  if (!("addon" in r) || typeof r.addon.elementwise !== "function") return undefined;
-  return r.addon.elementwise.bind(r.addon);
+  if (!("addon" in r)) return undefined;
+  const { addon } = r;
+  if (typeof addon.elementwise !== "function" || typeof addon.unary !== "function")
+    return undefined;
+  return { binary: addon.elementwise.bind(addon), unary: addon.unary.bind(addon) };
 }

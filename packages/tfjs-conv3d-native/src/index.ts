@@ -17,7 +17,7 @@
  * const y = tf.conv3d(x, w, 1, "same"); // runs natively
  * ```
  */
-export { type NativeElementwise, nativeElementwise } from "./elementwise.js";
+export { type NativeElementwise, type NativeUnary, nativeElementwise } from "./elementwise.js";
 export {
   type NativeConv3dOptions,
   type NativeConv3dStatus,

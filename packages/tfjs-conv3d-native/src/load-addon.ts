@@ -19,6 +19,8 @@ export interface NativeAddon {
     out: Float32Array,
     plan: Int32Array,
   ): void;
+  /** float32 `out = f(x)` (op 0 relu, 1 step with `alpha`, 2 sqrt, 3 neg). */
+  unary?(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
 }
 
 export type LoadResult = { addon: NativeAddon; path: string } | { error: string; path: string };

@@ -153,7 +153,7 @@ function binaryKernel(name: string, expr: string, bool: boolean): FastKernel {
         dims.length === 1
           ? [1, dims[0], 0, as[0], 0, bs[0]]
           : [dims[0], dims[1], as[0], as[1], bs[0], bs[1]];
-      native(opcode as number, av, bv, out as Float32Array, Int32Array.from(p));
+      native.binary(opcode as number, av, bv, out as Float32Array, Int32Array.from(p));
     } else loop(av, bv, out, plan.dims, plan.as, plan.bs);
     return be.makeTensorInfo(plan.outShape, bool ? "bool" : "float32", out);
   };
@@ -197,7 +197,11 @@ const BITWISE: Record<string, string> = {
     }`,
 };
 
+/** Opcodes of the native unary ops. */
+const NATIVE_UNARY: Record<string, number> = { Relu: 0, Step: 1, Sqrt: 2, Neg: 3 };
+
 function bitwiseKernel(name: string, body: string): FastKernel {
+  const opcode = NATIVE_UNARY[name];
   const loop = compile<(X: Int32Array, O: Int32Array, alpha: number) => void>(
     name,
     ["X", "O", "alpha"],
@@ -208,14 +212,20 @@ function bitwiseKernel(name: string, body: string): FastKernel {
     const xv = f32(backend, x);
     if (!xv || !x) return undefined;
     const out = new Float32Array(xv.length);
+    const native = opcode !== undefined ? nativeFor(xv.length) : undefined;
     // Step's alpha as tfjs stores it: rounded to float32 (absent: NaN).
-    const alpha = new Int32Array(Float32Array.of(attrs?.alpha as number).buffer)[0];
-    loop(new Int32Array(xv.buffer, xv.byteOffset, xv.length), new Int32Array(out.buffer), alpha);
+    const alpha32 = Float32Array.of(attrs?.alpha as number);
+    if (native) native.unary(opcode, xv, out, alpha32[0]);
+    else {
+      const alpha = new Int32Array(alpha32.buffer)[0];
+      loop(new Int32Array(xv.buffer, xv.byteOffset, xv.length), new Int32Array(out.buffer), alpha);
+    }
     return backend.makeTensorInfo(x.shape, "float32", out);
   };
 }
 
 function unaryKernel(name: string, expr: string): FastKernel {
+  const opcode = NATIVE_UNARY[name];
   const loop = compile<UnaryLoop>(
     name,
     ["X", "O"],
@@ -226,7 +236,9 @@ function unaryKernel(name: string, expr: string): FastKernel {
     const xv = f32(backend, x);
     if (!xv || !x) return undefined;
     const out = new Float32Array(xv.length);
-    loop(xv, out);
+    const native = opcode !== undefined ? nativeFor(xv.length) : undefined;
+    if (native) native.unary(opcode, xv, out, 0);
+    else loop(xv, out);
     return backend.makeTensorInfo(x.shape, "float32", out);
   };
 }

@@ -10,7 +10,7 @@
  * - reductions over any axes: Sum, Mean, Max, Min (float32)
  * - data movement: Slice, SplitV, PadV2, Concat (float32, int32, bool)
  *
- * Large Add/Sub/Multiply/RealDiv run in the native addon's threads when it is loaded
+ * Large Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg run in the native addon's threads when it is loaded
  * (`setNativeElementwise`, called by `loadNativeConv3d`).
  */
 import * as tf from "@tensorflow/tfjs";
@@ -18,7 +18,13 @@ import type { FastKernel, KernelArgs } from "./common.js";
 import { copyKernels } from "./copy.js";
 import { elementwiseKernels } from "./elementwise.js";
 
-export { type NativeElementwise, setNativeElementwise, setNativeMinSize } from "./native.js";
+export {
+  type NativeElementwise,
+  type NativeOps,
+  type NativeUnary,
+  setNativeElementwise,
+  setNativeMinSize,
+} from "./native.js";
 
 import { reduceKernels } from "./reduce.js";
 

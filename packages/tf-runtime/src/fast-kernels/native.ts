@@ -1,9 +1,9 @@
 /**
  * Optional native arithmetic for the large element-wise kernels: `@lungflow/tfjs-conv3d-native`'s
- * multi-threaded float32 `a OP b` (set by `loadNativeConv3d` when that addon loads). Same
- * values as the JS loops (IEEE float32 + - * / are correctly rounded, as JS's double result
- * rounded to float32 is); used for tensors of at least `nativeMinSize` elements whose
- * broadcast plan has at most two loops.
+ * multi-threaded float32 `a OP b` and relu/step/sqrt/neg (set by `loadNativeConv3d` when that
+ * addon loads). Same values as the JS loops (IEEE float32 + - * / and sqrt are correctly
+ * rounded, as JS's double result rounded to float32 is); used for tensors of at least
+ * 32768 elements (binary ops: whose broadcast plan has at most two loops).
  */
 export type NativeElementwise = (
   op: number,
@@ -13,11 +13,19 @@ export type NativeElementwise = (
   plan: Int32Array,
 ) => void;
 
-let fn: NativeElementwise | undefined;
+/** float32 out[i] = f(x[i]): op 0 relu, 1 step (alpha), 2 sqrt, 3 neg. */
+export type NativeUnary = (op: number, x: Float32Array, out: Float32Array, alpha: number) => void;
+
+export interface NativeOps {
+  binary: NativeElementwise;
+  unary: NativeUnary;
+}
+
+let fn: NativeOps | undefined;
 let minSize = 32768;
 
-/** Installs (or with undefined removes) the native element-wise function. */
-export function setNativeElementwise(f: NativeElementwise | undefined): void {
+/** Installs (or with undefined removes) the native element-wise functions. */
+export function setNativeElementwise(f: NativeOps | undefined): void {
   fn = f;
 }
 
@@ -26,7 +34,7 @@ export function setNativeMinSize(n: number): void {
   minSize = n;
 }
 
-/** The native function when it is installed and `n` is large enough. */
-export function nativeFor(n: number): NativeElementwise | undefined {
+/** The native functions when they are installed and `n` is large enough. */
+export function nativeFor(n: number): NativeOps | undefined {
   return fn !== undefined && n >= minSize ? fn : undefined;
 }
