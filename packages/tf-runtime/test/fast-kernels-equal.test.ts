@@ -272,6 +272,7 @@ const UNARY = [
   "Log1p",
   "Neg",
   "Sqrt",
+  "Square",
   "Rsqrt",
   "Reciprocal",
   "Sigmoid",
@@ -451,7 +452,7 @@ test("Concat equals tfjs's (every axis, 2-5 inputs of different lengths, 3 dtype
   tf.dispose(rows);
 });
 
-test("native (threaded) Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg equal tfjs's; bad plans are refused", (t) => {
+test("native (threaded) Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg/Square equal tfjs's; bad plans are refused", (t) => {
   const native = nativeElementwise();
   if (!native) {
     t.skip("the tfjs-conv3d-native addon is not built");
@@ -491,13 +492,13 @@ test("native (threaded) Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg equal tfjs's
     assert.ok(calls > 60, `native path taken ${calls} times`);
     for (const shape of [[7], [3, 5], [2, 3, 4, 5, 6], [70001]]) {
       const x = T(shape);
-      for (const name of ["Relu", "Step", "Sqrt", "Neg"]) same(name, { x });
+      for (const name of ["Relu", "Step", "Sqrt", "Neg", "Square"]) same(name, { x });
       for (const alpha of [0, 0.2, -1.5]) same("Step", { x }, { alpha });
       same("Step", { x }, {});
       x.dispose();
     }
     const edge = tf.tensor([1e-45, -1e-45, 3.4e38, -3.4e38, 1e-38, -1e-38]);
-    for (const name of ["Relu", "Step", "Sqrt", "Neg"]) same(name, { x: edge });
+    for (const name of ["Relu", "Step", "Sqrt", "Neg", "Square"]) same(name, { x: edge });
     edge.dispose();
     assert.ok(unaryCalls > 20, `native unary path taken ${unaryCalls} times`);
     const f = (n: number) => new Float32Array(n);

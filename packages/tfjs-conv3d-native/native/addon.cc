@@ -9,7 +9,7 @@
 //   setIsa(name) -> boolean          ("avx512" | "avx2" | "generic" | "generic16")
 //   setThreads(n) -> number          (threads actually used)
 //   elementwise(op, a, b, out, plan) float32 a OP b with a broadcast plan (see Elementwise)
-//   unary(op, x, out, alpha)         relu / step / sqrt / neg (see Unary)
+//   unary(op, x, out, alpha)         relu / step / sqrt / neg / square (see Unary)
 #include <node_api.h>
 
 #include <atomic>
@@ -419,8 +419,8 @@ napi_value Elementwise(napi_env env, napi_callback_info info) {
 }
 
 // unary(op, x, out, alpha): out[i] = f(x[i]) with op 0 relu (JS Math.max(0, x): -0 -> +0,
-// NaN -> NaN), 1 step (NaN -> NaN, x > 0 -> 1, else alpha), 2 sqrt, 3 neg. The same float32
-// values as tfjs's JS formulas (sqrt is correctly rounded in both).
+// NaN -> NaN), 1 step (NaN -> NaN, x > 0 -> 1, else alpha), 2 sqrt, 3 neg, 4 square. The
+// same float32 values as tfjs's JS formulas (sqrt and x*x are correctly rounded in both).
 struct UnCtx {
   int op;
   const float* x;
@@ -442,8 +442,10 @@ void UnRun(const float* x, float* o, long i0, long i1, float alpha) {
       if (v != v) r = v;
     } else if (OP == 2) {
       r = std::sqrt(v);
-    } else {
+    } else if (OP == 3) {
       r = -v;
+    } else {
+      r = v * v;
     }
     o[i] = r;
   }
@@ -457,7 +459,8 @@ void UnTask(void* ctx, int t, int) {
     case 0: UnRun<0>(c.x, c.o, i0, i1, c.alpha); break;
     case 1: UnRun<1>(c.x, c.o, i0, i1, c.alpha); break;
     case 2: UnRun<2>(c.x, c.o, i0, i1, c.alpha); break;
-    default: UnRun<3>(c.x, c.o, i0, i1, c.alpha); break;
+    case 3: UnRun<3>(c.x, c.o, i0, i1, c.alpha); break;
+    default: UnRun<4>(c.x, c.o, i0, i1, c.alpha); break;
   }
 }
 
@@ -467,7 +470,7 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   State* st = GetState(env, info, &argc, argv);
   if (argc < 4) return Throw(env, "expected (op, x, out, alpha)");
   int32_t op = -1;
-  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 3) return Throw(env, "op must be 0-3");
+  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 4) return Throw(env, "op must be 0-4");
   float *x = nullptr, *o = nullptr;
   size_t lx = 0, lo = 0;
   if (!GetF32(env, argv[1], &x, &lx) || !GetF32(env, argv[2], &o, &lo)) return Throw(env, "x and out must be Float32Arrays");

@@ -17,7 +17,7 @@ export type NativeElementwise = (
 
 /**
  * `fn(op, x, out, alpha)`: float32 out[i] = f(x[i]) with op 0 relu (`Math.max(0, x)`), 1 step
- * (NaN stays NaN, x > 0 gives 1, else `alpha`), 2 sqrt, 3 neg; same values as those JS
+ * (NaN stays NaN, x > 0 gives 1, else `alpha`), 2 sqrt, 3 neg, 4 square; same values as those JS
  * formulas rounded to float32. Split across the thread pool.
  */
 export type NativeUnary = (op: number, x: Float32Array, out: Float32Array, alpha: number) => void;

@@ -19,7 +19,7 @@ export interface NativeAddon {
     out: Float32Array,
     plan: Int32Array,
   ): void;
-  /** float32 `out = f(x)` (op 0 relu, 1 step with `alpha`, 2 sqrt, 3 neg). */
+  /** float32 `out = f(x)` (op 0 relu, 1 step with `alpha`, 2 sqrt, 3 neg, 4 square). */
   unary?(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
 }
 

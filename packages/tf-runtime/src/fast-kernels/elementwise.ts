@@ -169,6 +169,7 @@ const UNARY: Record<string, string> = {
   Log1p: "Math.log1p(x)",
   Neg: "-1 * x",
   Sqrt: "Math.sqrt(x)",
+  Square: "x * x",
   Rsqrt: "1 / Math.sqrt(x)",
   Reciprocal: "1 / x",
   Sigmoid: "1 / (1 + Math.exp(-x))",
@@ -198,7 +199,7 @@ const BITWISE: Record<string, string> = {
 };
 
 /** Opcodes of the native unary ops. */
-const NATIVE_UNARY: Record<string, number> = { Relu: 0, Step: 1, Sqrt: 2, Neg: 3 };
+const NATIVE_UNARY: Record<string, number> = { Relu: 0, Step: 1, Sqrt: 2, Neg: 3, Square: 4 };
 
 function bitwiseKernel(name: string, body: string): FastKernel {
   const opcode = NATIVE_UNARY[name];

@@ -6,11 +6,11 @@
  *
  * - element-wise: Add, Sub, Multiply, RealDiv, Maximum, Minimum, SquaredDifference, the six
  *   comparisons (float32, with broadcasting); Relu, Relu6, Step, Exp, Log, Log1p, Neg, Sqrt,
- *   Rsqrt, Reciprocal, Sigmoid, Tanh, Elu (float32)
+ *   Rsqrt, Reciprocal, Sigmoid, Tanh, Elu, Square (float32)
  * - reductions over any axes: Sum, Mean, Max, Min (float32)
  * - data movement: Slice, SplitV, PadV2, Concat (float32, int32, bool)
  *
- * Large Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg run in the native addon's threads when it is loaded
+ * Large Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg/Square run in the native addon's threads when it is loaded
  * (`setNativeElementwise`, called by `loadNativeConv3d`).
  */
 import * as tf from "@tensorflow/tfjs";

@@ -1,6 +1,6 @@
 /**
  * Optional native arithmetic for the large element-wise kernels: `@lungflow/tfjs-conv3d-native`'s
- * multi-threaded float32 `a OP b` and relu/step/sqrt/neg (set by `loadNativeConv3d` when that
+ * multi-threaded float32 `a OP b` and relu/step/sqrt/neg/square (set by `loadNativeConv3d` when that
  * addon loads). Same values as the JS loops (IEEE float32 + - * / and sqrt are correctly
  * rounded, as JS's double result rounded to float32 is); used for tensors of at least
  * 32768 elements (binary ops: whose broadcast plan has at most two loops).
@@ -13,7 +13,7 @@ export type NativeElementwise = (
   plan: Int32Array,
 ) => void;
 
-/** float32 out[i] = f(x[i]): op 0 relu, 1 step (alpha), 2 sqrt, 3 neg. */
+/** float32 out[i] = f(x[i]): op 0 relu, 1 step (alpha), 2 sqrt, 3 neg, 4 square. */
 export type NativeUnary = (op: number, x: Float32Array, out: Float32Array, alpha: number) => void;
 
 export interface NativeOps {
