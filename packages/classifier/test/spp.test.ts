@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
+import { mulberry32 } from "@lungflow/patch-store";
 import { tf } from "@lungflow/tf-runtime";
 import {
   SpatialPyramidPooling3D,
@@ -10,16 +11,7 @@ import {
 
 await tf.setBackend("cpu");
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Brute force: for every bin and channel, scan every voxel and keep those inside the bin. */
 function bruteSpp(data: Float32Array, shape: number[], bins: number[]): Float32Array {

@@ -3,6 +3,7 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
+import { mulberry32 } from "@lungflow/patch-store";
 import { tf } from "@lungflow/tf-runtime";
 import {
   buildClassifier,
@@ -14,16 +15,7 @@ import {
 
 await tf.setBackend("cpu");
 
-function rng(seed: number) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 /** Variable-size noisy "lungs" (-0.8); positives hold a bright 4-voxel blob (the planted signal). */
 function cohort(n: number, seed: number): { data: Float32Array; shape: number[]; label: number }[] {
