@@ -1,7 +1,7 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { evaluatePredictions, parseSubmissionCsv } from "@lungflow/classifier";
-import { parseLabelsCsv } from "@lungflow/patch-store";
+import { parseLabelsCsv, stratifiedSplit } from "@lungflow/patch-store";
 import { writeReport } from "@lungflow/report";
 import type { Command } from "commander";
 
@@ -65,30 +65,6 @@ async function exists(p: string): Promise<boolean> {
     () => true,
     () => false,
   );
-}
-
-/** Seeded, stratified choice of held-out patients: the same fraction of each class. */
-function holdOut(labels: Map<string, number>, fraction: number, seed: number): Set<string> {
-  let s = seed >>> 0 || 1;
-  const rnd = () => {
-    s ^= s << 13;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    return (s >>> 0) / 4294967296;
-  };
-  const out = new Set<string>();
-  for (const cls of [0, 1]) {
-    const ids = [...labels]
-      .filter(([, y]) => y === cls)
-      .map(([id]) => id)
-      .sort();
-    for (let i = ids.length - 1; i > 0; i--) {
-      const j = Math.floor(rnd() * (i + 1));
-      [ids[i], ids[j]] = [ids[j], ids[i]];
-    }
-    for (const id of ids.slice(0, Math.round(ids.length * fraction))) out.add(id);
-  }
-  return out;
 }
 
 /** Registers `demo`. */
@@ -195,7 +171,12 @@ export function registerDemo(program: Command): void {
         // The held-out patients stay unlabelled in the store (the store's "test" split, as in
         // the Kaggle stage 1 test set); their labels are only used to score the predictions.
         const labels = parseLabelsCsv(await fs.readFile(labelsCsv, "utf8"), labelsCsv);
-        const held = holdOut(labels, m.holdout, m.seed);
+        const held = new Set(
+          stratifiedSplit([...labels.keys()], labels, {
+            seed: m.seed,
+            validationFraction: m.holdout,
+          }).validation,
+        );
         const trainLabels = path.join(dir, "train_labels.csv");
         await fs.writeFile(
           trainLabels,
