@@ -2,6 +2,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
+import { onPoolError } from "../patches/pool.js";
 
 /**
  * The compiled worker script. Next to this module in `dist/`; when this module runs from
@@ -25,10 +26,13 @@ export function defaultWorkers(): number {
 
 /** A Piscina pool of `workers` ingest threads. */
 export function createIngestPool(workers: number): Piscina {
-  return new Piscina({
+  const pool = new Piscina({
     filename: ingestWorkerUrl().href,
     minThreads: workers,
     maxThreads: workers,
     idleTimeout: 1000,
   });
+  // Late replies to aborted (discarded) patients arrive as pool errors: see onPoolError.
+  pool.on("error", onPoolError);
+  return pool;
 }

@@ -12,6 +12,13 @@ export function defaultWorkers(): number {
   return Math.max(1, availableParallelism() - 1);
 }
 
+/** Drops late replies to aborted tasks; anything else is reported on stderr. */
+export function onPoolError(err: unknown): void {
+  const msg = err instanceof Error ? err.message : String(err);
+  if (/Unexpected message from Worker/.test(msg)) return;
+  process.stderr.write(`lungflow: worker pool error: ${msg}\n`);
+}
+
 /** A Piscina pool running the patch worker, with errors re-wrapped as PatchStreamError. */
 export class PatchPool {
   readonly workers: number;
@@ -31,6 +38,10 @@ export class PatchPool {
       maxThreads: workers,
       idleTimeout: 60_000,
     });
+    // A task aborted while its worker was busy still gets a reply; Piscina reports that reply
+    // as an "Unexpected message from Worker" pool error, which without a listener would be an
+    // uncaught exception. The task was already settled as ABORTED, so the reply is dropped.
+    this.#pool.on("error", onPoolError);
   }
 
   /** Worker threads alive (for leak tests). */
