@@ -1,9 +1,9 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { binaryReport, rocCurve } from "@lungflow/classifier";
-import { openStore, type PatientAttrs } from "@lungflow/patch-store";
+import { binaryReport, parseSubmissionCsv, rocCurve } from "@lungflow/classifier";
+import { openStore, type PatientAttrs, parseLabelsCsv } from "@lungflow/patch-store";
 import { lineChartSvg, rocChartSvg, type Series } from "./charts.js";
-import { readIdValueCsv, readNumericCsv, type Table } from "./csv.js";
+import { readNumericCsv, type Table } from "./csv.js";
 import { type SliceAxis, slicePng } from "./slices.js";
 
 export interface ReportOptions {
@@ -50,8 +50,13 @@ export async function writeReport(o: ReportOptions): Promise<ReportResult> {
   await fs.mkdir(path.join(o.out, "img"), { recursive: true });
   const store = await openStore(o.store);
   const patients = await store.patients();
-  const preds = o.predictions ? await readIdValueCsv(o.predictions) : undefined;
-  const extLabels = o.labels ? await readIdValueCsv(o.labels) : undefined;
+  // Same validation as `lungflow evaluate`: a malformed file is an error naming its lines.
+  const preds = o.predictions
+    ? parseSubmissionCsv(await fs.readFile(o.predictions, "utf8"), o.predictions)
+    : undefined;
+  const extLabels = o.labels
+    ? parseLabelsCsv(await fs.readFile(o.labels, "utf8"), o.labels)
+    : undefined;
   const maxImages = o.maxImages ?? 48;
   const rows: Row[] = [];
   let images = 0;
