@@ -5,7 +5,7 @@ import { groupSeries, rankSeries, type SeriesCandidate, whyNotChosen } from "./s
 import { mapLimit, walkFiles } from "./walk.js";
 
 export interface DiscoverOptions {
-  /** Files whose headers are read at once (default 8). */
+  /** Files in flight (default 8); header prefixes are read synchronously, whole files (deflated, long headers) asynchronously. */
   concurrency?: number;
   /** Bytes read to parse a header before falling back to the whole file (default 32 KiB). */
   headerBytes?: number;
@@ -59,7 +59,7 @@ function topDir(root: string, file: string): string {
 
 /**
  * Walks a folder tree, reads the header of every file (a bounded prefix, streaming, with
- * `concurrency` reads in flight) and groups CT images by patient (PatientID, else the
+ * `concurrency` files in flight) and groups CT images by patient (PatientID, else the
  * top-level folder name) and SeriesInstanceUID. Files that are not CT images are skipped
  * with a code and a reason (NOT_DICOM, LOCALIZER, SECONDARY_CAPTURE, NOT_CT, ...). Per
  * patient one series is chosen by {@link rankSeries}; the others are reported.

@@ -6,13 +6,13 @@ import type { SliceHeader } from "./header.js";
 import { huParams, storedToHu } from "./hu.js";
 import { DEFAULT_TOLERANCES, type DicomWarning, planSeries, type Tolerances } from "./plan.js";
 import type { SeriesCandidate } from "./series.js";
-import { readSliceWords } from "./slice-reader.js";
+import { isNativeSlice, readSliceWords } from "./slice-reader.js";
 import { mapLimit, walkFiles } from "./walk.js";
 
 export interface ReadSeriesOptions {
   /** Validation tolerances (defaults: {@link DEFAULT_TOLERANCES}). */
   tolerances?: Partial<Tolerances>;
-  /** Header reads in flight while scanning a folder (default 8). */
+  /** Files in flight while scanning a folder (default 8; see `DiscoverOptions.concurrency`). */
   concurrency?: number;
   /** Bytes read to parse a header (default 32 KiB). */
   headerBytes?: number;
@@ -174,8 +174,9 @@ async function readCandidate(
       ? new Int16Array(sliceSize)
       : undefined;
     const tsUids = new Set<string>();
-    // Read ahead: the next files are read (thread pool) while this slice is converted. Native
-    // pixel bytes land directly in their output slice and are converted there, in place.
+    // Native pixel bytes are read synchronously, straight into their output slice, and
+    // converted there, in place, while still in cache. Other files (compressed) are read
+    // ahead (thread pool) while the current slice is decoded.
     const AHEAD = 2;
     const outBytes = new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
     const pending: Promise<Uint16Array>[] = [];
@@ -185,10 +186,12 @@ async function readCandidate(
       p.catch(() => {}); // awaited in order below
       pending[z] = p;
     };
-    for (let z = 0; z < Math.min(AHEAD, nz); z++) start(z);
     for (let z = 0; z < nz; z++) {
       opts.signal?.throwIfAborted();
-      if (z + AHEAD < nz) start(z + AHEAD);
+      for (let k = 1; k <= AHEAD && z + k < nz; k++) {
+        if (!pending[z + k] && !isNativeSlice(plan.slices[z + k].header)) start(z + k);
+      }
+      if (!pending[z]) start(z);
       const sl = plan.slices[z];
       const words = await pending[z];
       delete pending[z];

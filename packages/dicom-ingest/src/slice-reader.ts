@@ -1,15 +1,24 @@
-import { open } from "node:fs/promises";
+import { closeSync, openSync, readSync } from "node:fs";
 import { decodePixelData } from "./decode/pixel-data.js";
 import { DicomError } from "./errors.js";
 import type { SliceHeader } from "./header.js";
 import { readDataSet } from "./parse.js";
 import { TS } from "./tags.js";
 
+/** True when `readSliceWords` reads this slice synchronously (native, uncompressed pixels). */
+export function isNativeSlice(h: SliceHeader): boolean {
+  const ts = h.transferSyntaxUid ?? TS.implicitLittle;
+  const native = ts === TS.implicitLittle || ts === TS.explicitLittle || ts === TS.explicitBig;
+  return native && !!h.pixelData && !h.pixelData.encapsulated;
+}
+
 /**
  * Reads the stored 16-bit words of one slice whose header is already parsed.
  *
  * Native files (the common case) take a fast path: only the Pixel Data bytes are read, at
- * the offset the header parse found, straight into `target` when given (the output slice's
+ * the offset the header parse found, with synchronous calls (one open, read, close: cheaper
+ * than thread-pool round trips, and the bytes are still in cache for the HU loop that
+ * follows), straight into `target` when given (the output slice's
  * own memory: the HU conversion then runs in place, and reading a series copies each byte
  * once and allocates nothing per file). Other transfer syntaxes read and parse the whole file
  * and decode it into a new array.
@@ -24,11 +33,11 @@ export async function readSliceWords(h: SliceHeader, target?: Uint8Array): Promi
   if (px.length < bytes) return decodePixelData(await readDataSet(h.file), h); // reports the error
   const buf = target && target.length >= bytes ? target : Buffer.allocUnsafe(bytes);
   let got = 0;
-  let fh: Awaited<ReturnType<typeof open>> | undefined;
+  let fd: number | undefined;
   try {
-    fh = await open(h.file, "r");
+    fd = openSync(h.file, "r");
     while (got < bytes) {
-      const { bytesRead } = await fh.read(buf, got, bytes - got, px.offset + got);
+      const bytesRead = readSync(fd, buf, got, bytes - got, px.offset + got);
       if (bytesRead === 0) break;
       got += bytesRead;
     }
@@ -41,7 +50,7 @@ export async function readSliceWords(h: SliceHeader, target?: Uint8Array): Promi
       { cause: e },
     );
   } finally {
-    await fh?.close();
+    if (fd !== undefined) closeSync(fd);
   }
   if (got < bytes) {
     throw new DicomError("TRUNCATED", `${h.file}: the file ends inside its pixel data`, {
