@@ -10,6 +10,8 @@
  *    zero (exact for integer slope and intercept), then clamped to [-1024, 32767]: values
  *    below -1024 are out-of-field sentinels (-2000, -3024, ...).
  */
+import { type SimdKernels, simdKernels } from "./hu-simd.js";
+
 export interface HuParams {
   /** PixelRepresentation = 1 */
   signed: boolean;
@@ -86,6 +88,17 @@ export function storedToHu(
     Number.isInteger(p.intercept) &&
     Math.abs(p.intercept) < 65536
   ) {
+    const ic = p.intercept | 0;
+    if (simdKernels && n >= SIMD_MIN_VOXELS) {
+      if (p.signed && ic === 0) {
+        simdHu(simdKernels, words, dst, true, lo | 0, hi | 0);
+        return;
+      }
+      if (!p.signed && lo > hi && ic >= HU_MIN && ic <= HU_MAX) {
+        simdHu(simdKernels, words, dst, false, HU_MAX - ic, ic);
+        return;
+      }
+    }
     if (p.signed)
       huInt16(
         new Int16Array(words.buffer, words.byteOffset, n),
@@ -98,6 +111,42 @@ export function storedToHu(
     return;
   }
   huGeneric(words, dst, p, lo, hi);
+}
+
+/** Below this many voxels the JavaScript loops run (copies would dominate). */
+const SIMD_MIN_VOXELS = 256;
+
+/**
+ * The two common cases with the WebAssembly SIMD kernels of hu-simd.ts, in chunks of the
+ * kernels' memory: signed (intercept 0) -> `pad(lo, hi)`; unsigned without padding
+ * (intercept in [-1024, 32767]) -> `addc(cap = 32767 - ic, ic)`. The last n % 8 voxels run in
+ * JavaScript with the same rule.
+ */
+function simdHu(
+  k: SimdKernels,
+  words: Uint16Array,
+  dst: Int16Array,
+  signed: boolean,
+  a: number,
+  b: number,
+): void {
+  const n = dst.length;
+  for (let off = 0; off < n; off += k.capacity) {
+    const m = Math.min(k.capacity, n - off);
+    const m8 = m & ~7;
+    k.u16.set(words.subarray(off, off + m8));
+    if (signed) k.pad(m8 >> 3, a, b);
+    else k.addc(m8 >> 3, a, b);
+    dst.set(k.i16.subarray(0, m8), off);
+    for (let i = off + m8; i < off + m; i++) {
+      if (signed) {
+        const v = (words[i] << 16) >> 16;
+        dst[i] = v >= a && v <= b ? HU_PADDING : Math.max(v, HU_MIN);
+      } else {
+        dst[i] = Math.min(words[i] + b, HU_MAX);
+      }
+    }
+  }
 }
 
 // `(v - lo) >>> 0 <= span` tests lo <= v <= hi with one comparison (span = hi - lo >= 0;
