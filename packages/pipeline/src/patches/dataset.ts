@@ -1,8 +1,8 @@
 import { tf } from "@lungflow/tf-runtime";
-import { PatchStream, type PatchStreamOptions } from "./patch-stream.js";
+import { type PatchBatch, PatchStream, type PatchStreamOptions } from "./patch-stream.js";
 import type { BridgeStats } from "./pull-bridge.js";
 import type { PatchSource } from "./source.js";
-import { VolumeStream, type VolumeStreamOptions } from "./volume-stream.js";
+import { type VolumeItem, VolumeStream, type VolumeStreamOptions } from "./volume-stream.js";
 
 /** A tf.data dataset fed by the patch workers, with its shutdown. */
 export interface StreamDataset<T extends tf.TensorContainer> {
@@ -68,38 +68,17 @@ export async function patchDataset(
   const stream = await PatchStream.open(source, opts);
   const recycle = opts.recycle ?? true;
   const handed: Handed[] = [];
-  let epoch = opts.startEpoch ?? 0;
-  // An epoch left unfinished (steps per epoch < batches per epoch) is stopped when the next starts.
-  let current: AsyncIterator<unknown> | undefined;
-  const ds = tf.data
-    .generator(async function* () {
-      await current?.return?.();
-      const it = stream.epoch(epoch++);
-      current = it;
-      for await (const b of it) {
-        const [n, d, h, w] = b.shape;
-        // Both tensors view the transferred buffer: no copy on the cpu backend.
-        const xs = tf.tensor5d(b.data, [n, d, h, w, 1]);
-        const ys = tf.tensor2d(b.data, [n, d * h * w]);
-        if (recycle) {
-          reclaim(stream, handed);
-          handed.push({ xs, ys, buffer: b.data.buffer });
-        }
-        yield { xs, ys };
-      }
-    } as unknown as () => Generator<{ xs: tf.Tensor5D; ys: tf.Tensor2D }>)
-    .prefetch(opts.prefetch ?? 2);
-  return {
-    dataset: ds,
-    stream,
-    close: async () => {
-      await current?.return?.();
-      await stream.close();
-    },
-    get stats() {
-      return stream.stats;
-    },
-  };
+  return epochDataset(stream, opts, 2, (b: PatchBatch) => {
+    const [n, d, h, w] = b.shape;
+    // Both tensors view the transferred buffer: no copy on the cpu backend.
+    const xs = tf.tensor5d(b.data, [n, d, h, w, 1]);
+    const ys = tf.tensor2d(b.data, [n, d * h * w]);
+    if (recycle) {
+      reclaim(stream, handed);
+      handed.push({ xs, ys, buffer: b.data.buffer });
+    }
+    return { xs, ys };
+  });
 }
 
 /**
@@ -111,22 +90,36 @@ export async function volumeDataset(
   opts: VolumeStreamOptions & DatasetOptions = {},
 ): Promise<StreamDataset<{ xs: tf.Tensor5D; ys: tf.Tensor2D }> & { stream: VolumeStream }> {
   const stream = await VolumeStream.open(source, opts);
+  return epochDataset(stream, opts, 1, (v: VolumeItem) => {
+    const [z, y, x] = v.shape;
+    return {
+      xs: tf.tensor5d(v.data, [1, z, y, x, 1]),
+      ys: tf.tensor2d([v.label ?? -1], [1, 1]),
+    };
+  });
+}
+
+/**
+ * A tf.data dataset over a stream's epochs: each iteration of the dataset streams the next
+ * epoch (from `opts.startEpoch`), an epoch left unfinished (steps per epoch < batches per
+ * epoch) is stopped when the next starts, and `close()` stops the workers.
+ */
+function epochDataset<S extends PatchStream | VolumeStream, I, T extends tf.TensorContainer>(
+  stream: S,
+  opts: DatasetOptions,
+  defaultPrefetch: number,
+  toElement: (item: I) => T,
+): StreamDataset<T> & { stream: S } {
   let epoch = opts.startEpoch ?? 0;
   let current: AsyncIterator<unknown> | undefined;
   const ds = tf.data
     .generator(async function* () {
       await current?.return?.();
-      const it = stream.epoch(epoch++);
+      const it = stream.epoch(epoch++) as AsyncIterableIterator<I>;
       current = it;
-      for await (const v of it) {
-        const [z, y, x] = v.shape;
-        yield {
-          xs: tf.tensor5d(v.data, [1, z, y, x, 1]),
-          ys: tf.tensor2d([v.label ?? -1], [1, 1]),
-        };
-      }
-    } as unknown as () => Generator<{ xs: tf.Tensor5D; ys: tf.Tensor2D }>)
-    .prefetch(opts.prefetch ?? 1);
+      for await (const item of it) yield toElement(item);
+    } as unknown as () => Generator<T>)
+    .prefetch(opts.prefetch ?? defaultPrefetch);
   return {
     dataset: ds,
     stream,
