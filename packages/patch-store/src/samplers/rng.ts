@@ -38,16 +38,19 @@ export function createRng(seed: number): Rng {
  */
 export function mixSeed(...parts: number[]): number {
   let h = 0x9e3779b9;
-  for (const p of parts) {
-    // Split numbers beyond 32 bits so that large indices do not collide.
-    const lo = p >>> 0;
+  for (let i = 0; i < parts.length; i++) {
+    const p = parts[i];
+    h = mix32(h, p >>> 0);
+    // Numbers beyond 32 bits also mix their high word, so that large indices do not collide.
     const hi = Math.floor(p / 4294967296) >>> 0;
-    for (const w of hi ? [lo, hi] : [lo]) {
-      h = Math.imul(h ^ w, 0x85ebca6b);
-      h ^= h >>> 13;
-      h = Math.imul(h, 0xc2b2ae35);
-      h ^= h >>> 16;
-    }
+    if (hi) h = mix32(h, hi);
   }
   return h >>> 0;
+}
+
+function mix32(h: number, w: number): number {
+  h = Math.imul(h ^ w, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
 }

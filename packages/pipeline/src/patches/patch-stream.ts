@@ -57,8 +57,28 @@ export interface PatchBatch {
   data: Float32Array;
   shape: [number, number, number, number];
   locations: PatchLocation[];
-  /** Per patch, what was applied (replay with `replayTransforms`). */
-  transforms: PatchTransform[][];
+  /** Per patch, what was applied (replay with `replayTransforms`; drawn again from the patch seeds when first read). */
+  readonly transforms: PatchTransform[][];
+}
+
+/** A batch whose `transforms` are drawn again from the patch seeds only when asked for. */
+class Batch implements PatchBatch {
+  #transforms: PatchTransform[][] | undefined;
+  constructor(
+    readonly epoch: number,
+    readonly index: number,
+    readonly data: Float32Array,
+    readonly shape: [number, number, number, number],
+    readonly locations: PatchLocation[],
+    readonly seeds: Uint32Array,
+    readonly augment: ResolvedAugment,
+  ) {}
+  get transforms(): PatchTransform[][] {
+    this.#transforms ??= Array.from(this.seeds, (s) =>
+      transformsOf(drawParams(s, this.augment), this.augment),
+    );
+    return this.#transforms;
+  }
 }
 
 interface BatchPlan {
@@ -102,6 +122,10 @@ export class PatchStream {
   readonly #signal?: AbortSignal;
   readonly #tiles = new Map<string, number>();
   readonly #spare: ArrayBuffer[] = [];
+  /** Aborted by close(): stops work started ahead of an epoch. */
+  readonly #closing = new AbortController();
+  /** The first round of the next epoch, sampled while the current one is being cut. */
+  #ahead: { epoch: number; round: Promise<PatchLocation[]> } | undefined;
 
   private constructor(source: PatchSource, patients: PatientInfo[], opts: PatchStreamOptions) {
     const B = opts.batchSize;
@@ -238,10 +262,34 @@ export class PatchStream {
     return lists.flat();
   }
 
+  /** The rounds of patients of an epoch (the patients shuffled, in groups of patientsPerRound). */
+  #rounds(epoch: number): PatientInfo[][] {
+    const { seed, patientsPerRound: ppr } = this.#o;
+    const order = shuffled(this.patients, createRng(mixSeed(seed, epoch, 1)));
+    const rounds: PatientInfo[][] = [];
+    for (let i = 0; i < order.length; i += ppr) rounds.push(order.slice(i, i + ppr));
+    return rounds;
+  }
+
+  /**
+   * Starts sampling the first round of `epoch` now (the same locations the epoch would
+   * sample itself), so that the next epoch's first batches do not wait for it. Dropped if
+   * that epoch never runs; stopped by close().
+   */
+  #sampleAhead(epoch: number): void {
+    const rounds = this.#rounds(epoch);
+    if (!rounds.length || this.#closing.signal.aborted) return;
+    const signal = this.#signal
+      ? AbortSignal.any([this.#signal, this.#closing.signal])
+      : this.#closing.signal;
+    const round = this.#sampleRound(epoch, rounds[0], 0, signal);
+    round.catch(() => {});
+    this.#ahead = { epoch, round };
+  }
+
   /** The batch plan of an epoch: rounds of patients -> locations -> shuffle buffer -> batches. */
   async *#plan(epoch: number, signal: AbortSignal): AsyncGenerator<BatchPlan> {
     const { seed, patientsPerRound: ppr, shuffleBuffer } = this.#o;
-    const order = shuffled(this.patients, createRng(mixSeed(seed, epoch, 1)));
     const buffer = new ShuffleBuffer<PatchLocation>(
       shuffleBuffer,
       createRng(mixSeed(seed, epoch, 2)),
@@ -258,10 +306,13 @@ export class PatchStream {
       batch = [];
       return plan;
     };
-    const rounds: PatientInfo[][] = [];
-    for (let i = 0; i < order.length; i += ppr) rounds.push(order.slice(i, i + ppr));
-    // Sample the next round while the current one is being cut into batches.
-    let next = rounds.length ? this.#sampleRound(epoch, rounds[0], 0, signal) : undefined;
+    const rounds = this.#rounds(epoch);
+    // Sample the next round while the current one is being cut into batches; the first
+    // round may already have been sampled at the end of the previous epoch.
+    let next: Promise<PatchLocation[]> | undefined;
+    if (this.#ahead?.epoch === epoch) next = this.#ahead.round;
+    else if (rounds.length) next = this.#sampleRound(epoch, rounds[0], 0, signal);
+    this.#ahead = undefined;
     next?.catch(() => {});
     for (let r = 0; r < rounds.length; r++) {
       const locations = await next!;
@@ -280,6 +331,9 @@ export class PatchStream {
       batch.push(loc);
       if (batch.length === B) yield cut();
     }
+    // Every batch of this epoch is planned (and queued before it): sample the next
+    // epoch's first round while the last batches are cut and consumed.
+    this.#sampleAhead(epoch + 1);
     if (batch.length > 0 && !this.#o.dropRemainder) yield cut();
   }
 
@@ -324,18 +378,16 @@ export class PatchStream {
       { epoch, batch: plan.index, patients: [...new Set(patientIds)] },
       out ? [out] : undefined,
     );
-    const transforms = Array.from(plan.seeds, (s) =>
-      transformsOf(drawParams(s, this.#augment), this.#augment),
-    );
     const [d, h, w] = this.size;
-    return {
+    return new Batch(
       epoch,
-      index: plan.index,
+      plan.index,
       data,
-      shape: [n, d, h, w],
-      locations: plan.locations,
-      transforms,
-    };
+      [n, d, h, w],
+      plan.locations,
+      plan.seeds,
+      this.#augment,
+    );
   }
 
   /** Streams the batches of epoch `epoch` (deterministic in `seed` and `epoch`). */
@@ -358,6 +410,8 @@ export class PatchStream {
 
   /** Stops the workers. Safe to call more than once. */
   close(): Promise<void> {
+    this.#closing.abort();
+    this.#ahead = undefined;
     return this.pool.destroy();
   }
 }
