@@ -3,18 +3,24 @@
  * the training loop as tensors (`patchDataset`: sampler -> Piscina workers (cut, one of 48
  * symmetries, HU offset, normalisation) -> pull bridge -> tf.data -> `{xs, ys}`), with 1 and
  * 2 workers. The store holds phantom chests (1 mm, cropped to the lung box). Reported:
- * - `patches_per_s` (wall clock, steady state: epoch 2, volumes already decoded in the workers),
- * - `patches_per_cpu_s` (patches per second of CPU used by the whole process: the per-core
- *   rate, robust to other load on the machine),
+ * - `patches_per_s`: wall clock over whole steady epochs (volumes already decoded in the
+ *   workers; epoch boundaries included, as `fitDataset` sees them),
+ * - `patches_per_cpu_s`: patches per second of CPU of the whole process (every thread: the
+ *   per-core rate, robust to other load on the machine),
+ * - `worker_us_per_patch` / `main_us_per_patch`: CPU of the worker threads and of the main
+ *   thread (training loop side) per patch, read from /proc per thread,
  * - the first epoch (decoding the volumes from the store included),
- * - the kernel alone on one thread (wasm SIMD and plain JS), as patches per CPU-second.
+ * - the kernel alone on one thread (cut + symmetry + normalise into rotating 4 MB batch
+ *   buffers, random origins and symmetries): on the bench's phantom lungs, and on a lung
+ *   volume of realistic size (250x200x300 at 1 mm, 30 MB, larger than the caches), wasm
+ *   SIMD and plain JS, as patches per CPU-second.
  * Usage: pnpm bench patches [--quick]
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import { loadavg } from "node:os";
 import * as path from "node:path";
-import { lungSampler, openStore, type PreprocessingParams } from "@lungflow/patch-store";
+import { createRng, lungSampler, openStore, type PreprocessingParams } from "@lungflow/patch-store";
 import { makePhantom } from "@lungflow/phantom";
 import {
   augmentInto,
@@ -40,7 +46,9 @@ const B = 32;
 const nPatients = quick ? 2 : 4;
 const matrix = quick ? 160 : 256;
 const slices = quick ? 100 : 200;
-const perPatient = quick ? 256 : 1024;
+// One epoch: 128 batches (quick) or 512.
+const perPatient = (quick ? 4096 : 16384) / nPatients;
+const steadyEpochs = quick ? 5 : 4;
 const results: BenchResult[] = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-patches-"));
 const storePath = path.join(dir, "s.zarr");
@@ -48,6 +56,19 @@ const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1e6;
 };
+/** CPU seconds of each thread of this process, by thread id (Linux; empty elsewhere). */
+function threadCpu(): Map<string, number> {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of fs.readdirSync("/proc/self/task")) {
+      const st = fs.readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const f = st.slice(st.lastIndexOf(")") + 2).split(" ");
+      out.set(tid, (Number(f[11]) + Number(f[12])) / 100);
+    }
+  } catch {}
+  return out;
+}
+const mainTid = String(process.pid);
 
 try {
   await initTf({ quiet: true });
@@ -81,6 +102,7 @@ try {
   console.error(`store: ${nPatients} phantom lungs, mean ${meanShape} voxels`);
 
   for (const workers of [1, 2]) {
+    const before = new Set(threadCpu().keys());
     const { dataset, close, stream } = await patchDataset(storePath, {
       sampler: lungSampler({ size: D }),
       batchSize: B,
@@ -88,14 +110,9 @@ try {
       patientsPerRound: nPatients,
       augment: { huOffset: [-20, 20] },
       workers,
-      maxInFlight: 2 * workers,
-      queueSize: 4,
       log: (l) => console.error(l),
     });
-    const epochs: { wall: number; cpu: number; patches: number }[] = [];
-    for (let e = 0; e < 2; e++) {
-      const t0 = performance.now();
-      const c0 = cpu();
+    const epoch = async () => {
       let patches = 0;
       const it = await dataset.iterator();
       for (;;) {
@@ -104,82 +121,103 @@ try {
         patches += r.value.xs.shape[0];
         tf.dispose([r.value.xs, r.value.ys]);
       }
-      epochs.push({ wall: (performance.now() - t0) / 1000, cpu: cpu() - c0, patches });
-    }
+      return patches;
+    };
+    let t0 = performance.now();
+    const cold = await epoch();
+    const coldWall = (performance.now() - t0) / 1000;
+    const th0 = threadCpu();
+    const c0 = cpu();
+    t0 = performance.now();
+    let patches = 0;
+    for (let e = 0; e < steadyEpochs; e++) patches += await epoch();
+    const wall = (performance.now() - t0) / 1000;
+    const used = cpu() - c0;
+    const th1 = threadCpu();
     await close();
+    const delta = (tid: string) => (th1.get(tid) ?? 0) - (th0.get(tid) ?? 0);
+    const workerCpu = [...th1.keys()]
+      .filter((t) => !before.has(t))
+      .reduce((s, t) => s + delta(t), 0);
     const cfg = {
       workers,
       patch: `${D}^3`,
       batch: B,
       patients: nPatients,
       meanShape,
+      epoch: stream.patchesPerEpoch,
       loadavg: Number(loadavg()[0].toFixed(1)),
     };
-    const [cold, warm] = epochs;
-    results.push({
-      case: "to-tensors",
-      metric: "patches_per_s",
-      value: Math.round(warm.patches / warm.wall),
-      unit: "patches/s",
-      ...cfg,
-    });
-    results.push({
-      case: "to-tensors",
-      metric: "patches_per_cpu_s",
-      value: Math.round(warm.patches / warm.cpu),
-      unit: "patches/cpu-s",
-      ...cfg,
-    });
-    results.push({
-      case: "to-tensors-first-epoch",
-      metric: "patches_per_s",
-      value: Math.round(cold.patches / cold.wall),
-      unit: "patches/s",
-      ...cfg,
-    });
+    const add = (c: string, metric: string, value: number, unit: string) =>
+      results.push({ case: c, metric, value, unit, ...cfg });
+    add("to-tensors", "patches_per_s", Math.round(patches / wall), "patches/s");
+    add("to-tensors", "patches_per_cpu_s", Math.round(patches / used), "patches/cpu-s");
+    if (th1.size) {
+      add("to-tensors", "worker_us_per_patch", +((workerCpu / patches) * 1e6).toFixed(1), "us");
+      add("to-tensors", "main_us_per_patch", +((delta(mainTid) / patches) * 1e6).toFixed(1), "us");
+    }
+    add("to-tensors-first-epoch", "patches_per_s", Math.round(cold / coldWall), "patches/s");
     console.error(
-      `workers ${workers}: ${stream.patchesPerEpoch} patches/epoch; first epoch ${cold.wall.toFixed(2)} s, second ${warm.wall.toFixed(2)} s (${warm.cpu.toFixed(2)} CPU-s)`,
+      `workers ${workers}: first epoch ${cold} patches in ${coldWall.toFixed(2)} s; then ${patches} patches in ` +
+        `${wall.toFixed(2)} s = ${Math.round(patches / wall)}/s, ${used.toFixed(2)} CPU-s ` +
+        `(workers ${workerCpu.toFixed(2)}, main ${delta(mainTid).toFixed(2)}); ${stream.recycledBatches} batches refilled`,
     );
   }
 
-  // The kernel alone, one thread: random 32^3 patches of a cropped phantom lung.
+  // The kernel alone, one thread, as a worker runs it: random origins and symmetries, 32
+  // patches per 4 MB batch buffer, six buffers in turn (a batch is consumed before reuse).
+  const norm = kernelNorm(-1000, 400, true);
+  const outs = Array.from({ length: 6 }, () => new Float32Array(B * D ** 3));
+  const kernelCase = (name: string, hu: Int16Array, shape: Vec3, n: number) => {
+    const w = wasmVolume(hu, shape, D ** 3);
+    const rng = createRng(5);
+    const jobs = Array.from({ length: n }, () => ({
+      o: [0, 1, 2].map((a) => rng.int(shape[a] - D + 1)) as Vec3,
+      sym: rng.int(48),
+    }));
+    for (const [impl, f] of [
+      [
+        "wasm",
+        (o: Vec3, s: number, out: Float32Array, k: number) =>
+          augmentIntoWasm(w!, o, [D, D, D], s, 3.5, norm, out, k),
+      ],
+      [
+        "js",
+        (o: Vec3, s: number, out: Float32Array, k: number) =>
+          augmentInto(hu, shape, o, [D, D, D], s, 3.5, norm, out, k),
+      ],
+    ] as const) {
+      if (impl === "wasm" && !w) continue;
+      const count = impl === "js" ? Math.ceil(n / 8) : n;
+      const run = (m: number) => {
+        for (let i = 0; i < m; i++)
+          f(jobs[i].o, jobs[i].sym, outs[Math.floor(i / B) % outs.length], (i % B) * D ** 3);
+      };
+      run(Math.min(count, 256));
+      const c0 = cpu();
+      run(count);
+      results.push({
+        case: `kernel-${impl}`,
+        metric: "patches_per_cpu_s",
+        value: Math.round(count / (cpu() - c0)),
+        unit: "patches/cpu-s",
+        workers: 0,
+        patch: `${D}^3`,
+        volume: name,
+        loadavg: Number(loadavg()[0].toFixed(1)),
+      });
+    }
+  };
   const ph = makePhantom({ seed: 9, matrix, slices, pixelSpacing: 1, sliceSpacing: 1 });
   const box = bboxOfMask({ data: ph.lungMask, shape: ph.shape })!;
   const vol = crop(makeVolume(ph.hu, ph.shape), box);
-  const w = wasmVolume(vol.data, vol.shape as Vec3, D ** 3);
-  const norm = kernelNorm(-1000, 400, true);
-  const out = new Float32Array(B * D ** 3);
-  const n = quick ? 2000 : 8000;
-  const origins = Array.from(
-    { length: n },
-    (_, i) =>
-      [0, 1, 2].map((a) => (i * [37, 91, 13][a] * 7) % Math.max(1, vol.shape[a] - D)) as Vec3,
-  );
-  for (const [name, f] of [
-    [
-      "wasm",
-      (o: Vec3, s: number, k: number) => augmentIntoWasm(w!, o, [D, D, D], s, 3.5, norm, out, k),
-    ],
-    [
-      "js",
-      (o: Vec3, s: number, k: number) =>
-        augmentInto(vol.data, vol.shape as Vec3, o, [D, D, D], s, 3.5, norm, out, k),
-    ],
-  ] as const) {
-    if (name === "wasm" && !w) continue;
-    for (let i = 0; i < 200; i++) f(origins[i], i % 48, (i % B) * D ** 3);
-    const c0 = cpu();
-    for (let i = 0; i < n; i++) f(origins[i], i % 48, (i % B) * D ** 3);
-    results.push({
-      case: `kernel-${name}`,
-      metric: "patches_per_cpu_s",
-      value: Math.round(n / (cpu() - c0)),
-      unit: "patches/cpu-s",
-      workers: 0,
-      patch: `${D}^3`,
-      loadavg: Number(loadavg()[0].toFixed(1)),
-    });
-  }
+  kernelCase(`phantom ${vol.shape.join("x")}`, vol.data, vol.shape as Vec3, quick ? 4000 : 16000);
+  // A lung box of realistic size at 1 mm: much larger than the caches.
+  const big: Vec3 = [250, 200, 300];
+  const bigHu = new Int16Array(big[0] * big[1] * big[2]);
+  const r = createRng(3);
+  for (let i = 0; i < bigHu.length; i++) bigHu[i] = -1000 + r.int(1400);
+  kernelCase(`random ${big.join("x")}`, bigHu, big, quick ? 4000 : 16000);
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
