@@ -70,9 +70,10 @@ describe("patch stream", () => {
   });
 
   test("the same seed gives the same batches with 1 and 2 workers; another seed differs", async () => {
-    const run = (workers: number, seed: number) =>
+    const run = (workers: number, seed: number, epochs = { epochs: 2, startEpoch: 0 }) =>
       collect(
         patchBatches(source, {
+          ...epochs,
           sampler: lungSampler({ size: 8 }),
           batchSize: 7,
           patchesPerPatient: 50,
@@ -81,12 +82,23 @@ describe("patch stream", () => {
           augment: { huOffset: [-10, 10] },
           workers,
           maxInFlight: 4,
-          epochs: 2,
           log: false,
           seed,
         }),
       );
     const [one, two, other] = [await run(1, 11), await run(2, 11), await run(2, 12)];
+    // Epoch 1 streamed on its own equals epoch 1 after epoch 0 (whose end sampled epoch 1's
+    // first round ahead).
+    const alone = await run(1, 11, { epochs: 1, startEpoch: 1 });
+    assert.equal(alone.length, one.length / 2);
+    for (let i = 0; i < alone.length; i++) {
+      const after = one[one.length / 2 + i];
+      assert.deepEqual(alone[i].locations, after.locations);
+      assert.equal(
+        Buffer.compare(Buffer.from(alone[i].data.buffer), Buffer.from(after.data.buffer)),
+        0,
+      );
+    }
     assert.equal(one.length, 2 * Math.ceil(150 / 7));
     assert.equal(two.length, one.length);
     for (let i = 0; i < one.length; i++) {
