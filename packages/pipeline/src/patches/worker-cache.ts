@@ -45,6 +45,9 @@ function store(path: string): Promise<PatchStore> {
   return s;
 }
 
+// Loads in progress, shared by the tasks that ask for the same array meanwhile.
+const loading = new Map<string, Promise<Entry>>();
+
 async function cached(key: string, budget: number, load: () => Promise<Entry>): Promise<Entry> {
   const hit = cache.get(key);
   if (hit) {
@@ -52,7 +55,16 @@ async function cached(key: string, budget: number, load: () => Promise<Entry>): 
     cache.set(key, hit);
     return hit;
   }
-  const entry = await load();
+  const pending = loading.get(key);
+  if (pending) return pending;
+  const p = load();
+  loading.set(key, p);
+  let entry: Entry;
+  try {
+    entry = await p;
+  } finally {
+    loading.delete(key);
+  }
   if (entry.bytes <= budget) {
     // Evict least recently used arrays until the new one fits the budget.
     for (const [k, v] of cache) {
