@@ -57,6 +57,8 @@ export interface PatchBatch {
   data: Float32Array;
   shape: [number, number, number, number];
   locations: PatchLocation[];
+  /** Per patch, the seed its symmetry and HU offset were drawn from. */
+  readonly seeds: Uint32Array;
   /** Per patch, what was applied (replay with `replayTransforms`; drawn again from the patch seeds when first read). */
   readonly transforms: PatchTransform[][];
 }
