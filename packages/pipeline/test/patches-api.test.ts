@@ -22,6 +22,7 @@ test("patch streaming public API", () => {
     "resolveAugment",
     "resolvePatients",
     "shuffled",
+    "useNativeStreamCopy",
     "volumeBatches",
     "volumeDataset",
     "wasmModule",

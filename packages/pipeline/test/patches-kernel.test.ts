@@ -10,7 +10,7 @@ import {
   replayTransforms,
   resolveAugment,
 } from "../src/patches/index.ts";
-import { augmentIntoWasm } from "../src/patches/kernel.ts";
+import { augmentIntoWasm, useNativeStreamCopy } from "../src/patches/kernel.ts";
 import { wasmVolume } from "../src/patches/wasm-kernel.ts";
 import { chest, maxDiff, refExtract } from "./patches-helpers.ts";
 
@@ -84,29 +84,35 @@ test("the wasm SIMD kernel equals the reference for all 48 symmetries (row, mirr
     t.skip("WebAssembly SIMD is not available here");
     return;
   }
-  const rng = createRng(2);
-  for (const clip of [true, false]) {
-    const aug = resolveAugment({ huOffset: [-50, 50], clip });
-    const norm = kernelNorm(aug.min, aug.max, aug.clip);
-    for (const d of [32, 16, 12, 5]) {
-      const size: Vec3 = [d, d, d];
-      const out = new Float32Array(d ** 3 + 7).fill(Number.NaN);
-      for (let sym = 0; sym < SYMMETRY_COUNT; sym++) {
-        // Inside, within the air border, and beyond it.
-        const origin = [0, 1, 2].map((a) => rng.int(shape[a] + d + 8) - d - 4) as Vec3;
-        const offset = Math.fround(rng.uniform(-50, 50));
-        augmentIntoWasm(w, origin, size, sym, offset, norm, out, 7);
-        const ref = replayTransforms(
-          refExtract(hu, shape, origin, size),
-          size,
-          transformsOf({ symmetry: sym, offset }, aug),
-        );
-        assert.ok(
-          maxDiff(out.subarray(7), ref.data) < 1e-5,
-          `size ${d} sym ${sym} origin ${origin} clip ${clip}`,
-        );
-        assert.ok(Number.isNaN(out[6]), "nothing written before the patch");
+  // The copy into the batch: the addon's non-temporal stores (where built) and the plain one.
+  const copies = useNativeStreamCopy(true) ? [true, false] : [false];
+  for (const native of copies) {
+    useNativeStreamCopy(native);
+    const rng = createRng(2);
+    for (const clip of [true, false]) {
+      const aug = resolveAugment({ huOffset: [-50, 50], clip });
+      const norm = kernelNorm(aug.min, aug.max, aug.clip);
+      for (const d of [32, 16, 12, 5]) {
+        const size: Vec3 = [d, d, d];
+        const out = new Float32Array(d ** 3 + 7).fill(Number.NaN);
+        for (let sym = 0; sym < SYMMETRY_COUNT; sym++) {
+          // Inside, within the air border, and beyond it.
+          const origin = [0, 1, 2].map((a) => rng.int(shape[a] + d + 8) - d - 4) as Vec3;
+          const offset = Math.fround(rng.uniform(-50, 50));
+          augmentIntoWasm(w, origin, size, sym, offset, norm, out, 7);
+          const ref = replayTransforms(
+            refExtract(hu, shape, origin, size),
+            size,
+            transformsOf({ symmetry: sym, offset }, aug),
+          );
+          assert.ok(
+            maxDiff(out.subarray(7), ref.data) < 1e-5,
+            `size ${d} sym ${sym} origin ${origin} clip ${clip} native copy ${native}`,
+          );
+          assert.ok(Number.isNaN(out[6]), "nothing written before the patch");
+        }
       }
     }
   }
+  useNativeStreamCopy(true);
 });

@@ -22,6 +22,11 @@
 #include <thread>
 #include <vector>
 
+#if defined(__SSE2__) || defined(__x86_64__) || defined(_M_X64)
+#include <emmintrin.h>
+#define LF_HAVE_STREAM 1
+#endif
+
 #include "conv3d.h"
 
 namespace {
@@ -485,6 +490,48 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// streamCopy(src, dst, dstOffset): dst[dstOffset + i] = src[i] for every element of src,
+// written with non-temporal stores where the CPU has them: the destination lines are not
+// read first (no write-allocate) and do not evict the caller's working set. For filling large
+// batch buffers that the consumer reads much later (the patch stream writes 128 KiB per
+// patch into 4 MB batches that are long out of cache by then).
+napi_value StreamCopy(napi_env env, napi_callback_info info) {
+  size_t argc = 3;
+  napi_value argv[3];
+  if (napi_get_cb_info(env, info, &argc, argv, nullptr, nullptr) != napi_ok || argc < 3)
+    return Throw(env, "expected (src, dst, dstOffset)");
+  float *src = nullptr, *dst = nullptr;
+  size_t ls = 0, ld = 0;
+  if (!GetF32(env, argv[0], &src, &ls) || !GetF32(env, argv[1], &dst, &ld))
+    return Throw(env, "src and dst must be Float32Arrays");
+  double off = -1;
+  if (napi_get_value_double(env, argv[2], &off) != napi_ok || !(off >= 0) || off != std::floor(off) ||
+      off + static_cast<double>(ls) > static_cast<double>(ld))
+    return Throw(env, "dstOffset must be an integer with dstOffset + src.length <= dst.length");
+  float* d = dst + static_cast<size_t>(off);
+  size_t i = 0;
+#ifdef LF_HAVE_STREAM
+  if (ls >= 64) {
+    // Plain stores up to the first 16-byte boundary, then 4 x 16 bytes per step.
+    while (i < ls && (reinterpret_cast<uintptr_t>(d + i) & 15)) {
+      d[i] = src[i];
+      ++i;
+    }
+    for (; i + 16 <= ls; i += 16) {
+      const __m128 a = _mm_loadu_ps(src + i), b = _mm_loadu_ps(src + i + 4);
+      const __m128 c = _mm_loadu_ps(src + i + 8), e = _mm_loadu_ps(src + i + 12);
+      _mm_stream_ps(d + i, a);
+      _mm_stream_ps(d + i + 4, b);
+      _mm_stream_ps(d + i + 8, c);
+      _mm_stream_ps(d + i + 12, e);
+    }
+    _mm_sfence();
+  }
+#endif
+  if (i < ls) std::memcpy(d + i, src + i, (ls - i) * sizeof(float));
+  return nullptr;
+}
+
 void Cleanup(void* arg) { delete static_cast<State*>(arg); }
 
 }  // namespace
@@ -502,6 +549,7 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"elementwise", nullptr, Elementwise, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"streamCopy", nullptr, StreamCopy, nullptr, nullptr, nullptr, napi_enumerable, st},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

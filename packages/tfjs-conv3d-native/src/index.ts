@@ -17,7 +17,13 @@
  * const y = tf.conv3d(x, w, 1, "same"); // runs natively
  * ```
  */
-export { type NativeElementwise, type NativeUnary, nativeElementwise } from "./elementwise.js";
+export {
+  type NativeElementwise,
+  type NativeStreamCopy,
+  type NativeUnary,
+  nativeElementwise,
+  nativeStreamCopy,
+} from "./elementwise.js";
 export {
   type NativeConv3dOptions,
   type NativeConv3dStatus,

@@ -21,6 +21,8 @@ export interface NativeAddon {
   ): void;
   /** float32 `out = f(x)` (op 0 relu, 1 step with `alpha`, 2 sqrt, 3 neg, 4 square). */
   unary?(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** `dst[dstOffset + i] = src[i]` with non-temporal stores (no write-allocate). */
+  streamCopy?(src: Float32Array, dst: Float32Array, dstOffset: number): void;
 }
 
 export type LoadResult = { addon: NativeAddon; path: string } | { error: string; path: string };

@@ -18,7 +18,13 @@ export {
   volumeDataset,
 } from "./dataset.js";
 export { PatchStreamError, type PatchStreamErrorCode } from "./errors.js";
-export { augmentInto, augmentIntoWasm, type KernelNorm, kernelNorm } from "./kernel.js";
+export {
+  augmentInto,
+  augmentIntoWasm,
+  type KernelNorm,
+  kernelNorm,
+  useNativeStreamCopy,
+} from "./kernel.js";
 export {
   type PatchBatch,
   PatchStream,

