@@ -361,14 +361,25 @@ export class PatchStream {
     const out = this.#spare.pop();
     if (out) this.recycledBatches++;
     const origins = new Int32Array(3 * n);
-    for (let i = 0; i < n; i++) origins.set(plan.locations[i].origin, 3 * i);
-    const patientIds = plan.locations.map((l) => l.patientId);
+    // The batch's distinct patients once, and an index per patch (cheaper to send than n ids).
+    const patients: string[] = [];
+    const patientIndex = new Uint16Array(n);
+    for (let i = 0; i < n; i++) {
+      const { origin, patientId } = plan.locations[i];
+      origins[3 * i] = origin[0];
+      origins[3 * i + 1] = origin[1];
+      origins[3 * i + 2] = origin[2];
+      let k = patients.indexOf(patientId);
+      if (k < 0) k = patients.push(patientId) - 1;
+      patientIndex[i] = k;
+    }
     const data = await this.pool.run<Float32Array>(
       {
         kind: "patches",
-        source: sourceSpec(this.#source, patientIds),
+        source: sourceSpec(this.#source, patients),
         size: this.size,
-        patientIds,
+        patients,
+        patientIndex,
         origins,
         seeds: plan.seeds,
         augment: this.#augment,
@@ -377,7 +388,7 @@ export class PatchStream {
         out,
       },
       signal,
-      { epoch, batch: plan.index, patients: [...new Set(patientIds)] },
+      { epoch, batch: plan.index, patients },
       out ? [out] : undefined,
     );
     const [d, h, w] = this.size;

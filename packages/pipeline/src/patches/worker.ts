@@ -28,8 +28,10 @@ export interface PatchesTask {
   kind: "patches";
   source: SourceSpec;
   size: Vec3;
-  /** Patient id per patch. */
-  patientIds: string[];
+  /** The batch's distinct patients. */
+  patients: string[];
+  /** Per patch, its patient's index in `patients`. */
+  patientIndex: Uint16Array;
   /** Origins, 3 per patch. */
   origins: Int32Array;
   /** Per-patch seeds. */
@@ -70,7 +72,7 @@ let scratch: Int16Array | undefined;
 async function runPatches(t: PatchesTask) {
   const [d, h, w] = t.size;
   const per = d * h * w;
-  const n = t.patientIds.length;
+  const n = t.patientIndex.length;
   // Every element is written below, so a recycled buffer needs no clearing.
   const out =
     t.out && t.out.byteLength >= n * per * 4
@@ -79,19 +81,19 @@ async function runPatches(t: PatchesTask) {
   if (!scratch || scratch.length !== per) scratch = new Int16Array(per);
   const norm = kernelNorm(t.augment.min, t.augment.max, t.augment.clip);
   // Patients of this batch, loaded once per task even when the cache budget cannot hold them.
-  const loaded = new Map<string, LoadedPatient>();
-  for (let i = 0; i < n; i++) {
-    const id = t.patientIds[i];
-    let p = loaded.get(id);
-    if (!p) {
-      p = await loadPatient(
+  const loaded: LoadedPatient[] = [];
+  for (const id of t.patients) {
+    loaded.push(
+      await loadPatient(
         t.source,
         id,
         { hu: true, mask: false, wasm: t.kernel === "wasm" ? per : 0 },
         t.cacheBytes,
-      );
-      loaded.set(id, p);
-    }
+      ),
+    );
+  }
+  for (let i = 0; i < n; i++) {
+    const p = loaded[t.patientIndex[i]];
     const origin: Vec3 = [t.origins[3 * i], t.origins[3 * i + 1], t.origins[3 * i + 2]];
     const { symmetry, offset } = drawParams(t.seeds[i], t.augment);
     if (p.wasm) augmentIntoWasm(p.wasm, origin, t.size, symmetry, offset, norm, out, i * per);
