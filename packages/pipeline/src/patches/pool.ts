@@ -19,6 +19,22 @@ export function onPoolError(err: unknown): void {
   process.stderr.write(`lungflow: worker pool error: ${msg}\n`);
 }
 
+const aborted = new WeakMap<AbortSignal, Promise<never>>();
+
+/** One promise per signal that rejects when it aborts (one listener, however many tasks race it). */
+function abortedPromise(signal: AbortSignal): Promise<never> {
+  let p = aborted.get(signal);
+  if (!p) {
+    p = new Promise<never>((_, reject) => {
+      if (signal.aborted) reject(signal.reason);
+      else signal.addEventListener("abort", () => reject(signal.reason), { once: true });
+    });
+    p.catch(() => {});
+    aborted.set(signal, p);
+  }
+  return p;
+}
+
 /** A Piscina pool running the patch worker, with errors re-wrapped as PatchStreamError. */
 export class PatchPool {
   readonly workers: number;
@@ -55,14 +71,22 @@ export class PatchPool {
     return this.#pool.threads.length;
   }
 
+  /**
+   * Runs `task`; rejects with `ABORTED` as soon as `signal` aborts. The signal is not handed
+   * to Piscina: Piscina aborts a running task by terminating its worker, which would throw
+   * away the worker's decoded volumes (and costs event listeners per task). A task already
+   * sent finishes in its worker and its result is dropped.
+   */
   async run<R>(
     task: WorkerTask,
     signal?: AbortSignal,
     context: Record<string, unknown> = {},
     transferList?: ArrayBuffer[],
   ): Promise<R> {
+    if (signal?.aborted) throw new PatchStreamError("ABORTED", "patch stream aborted", context);
+    const result = this.#pool.run(task, { transferList }) as Promise<R>;
     try {
-      return (await this.#pool.run(task, { signal, transferList })) as R;
+      return await (signal ? Promise.race([result, abortedPromise(signal)]) : result);
     } catch (err) {
       if (signal?.aborted)
         throw new PatchStreamError("ABORTED", "patch stream aborted", context, { cause: err });
