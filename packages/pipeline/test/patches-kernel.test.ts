@@ -10,7 +10,13 @@ import {
   replayTransforms,
   resolveAugment,
 } from "../src/patches/index.ts";
-import { augmentIntoWasm, useNativeStreamCopy } from "../src/patches/kernel.ts";
+import {
+  augmentIntoWasm,
+  augmentManyNative,
+  nativeKernel,
+  type PatchJob,
+  useNativeStreamCopy,
+} from "../src/patches/kernel.ts";
 import { wasmVolume } from "../src/patches/wasm-kernel.ts";
 import { chest, maxDiff, refExtract } from "./patches-helpers.ts";
 
@@ -115,4 +121,109 @@ test("the wasm SIMD kernel equals the reference for all 48 symmetries (row, mirr
     }
   }
   useNativeStreamCopy(true);
+});
+
+test("the native kernel (AVX2 and portable) gives the wasm kernel's patches bit for bit, all 48 symmetries", (t) => {
+  const kernel = nativeKernel();
+  const { hu, shape } = chest([40, 37, 45], 4);
+  const w = wasmVolume(hu, shape, 32 ** 3);
+  if (!kernel || !w) {
+    t.skip("the native addon or WebAssembly SIMD is not available here");
+    return;
+  }
+  const rng = createRng(3);
+  for (const clip of [true, false]) {
+    const aug = resolveAugment({ huOffset: [-50, 50], clip });
+    const norm = kernelNorm(aug.min, aug.max, aug.clip);
+    for (const size of [
+      [32, 32, 32],
+      [16, 16, 16],
+      [12, 12, 12],
+      [5, 5, 5],
+      [8, 16, 24],
+    ] as Vec3[]) {
+      const per = size[0] * size[1] * size[2];
+      const cubic = size[0] === size[1] && size[1] === size[2];
+      const jobs: PatchJob[] = [];
+      for (let sym = 0; sym < SYMMETRY_COUNT; sym++) {
+        if (!cubic && sym !== 0) continue;
+        // Inside, within the air border, and (sometimes) beyond it.
+        const origin = [0, 1, 2].map((a) => rng.int(shape[a] + size[a] + 8) - size[a] - 4) as Vec3;
+        jobs.push({
+          origin,
+          sym,
+          offset: Math.fround(rng.uniform(-50, 50)),
+          outOffset: 3 + jobs.length * per,
+        });
+      }
+      const want = new Float32Array(3 + jobs.length * per + 5).fill(Number.NaN);
+      for (const j of jobs)
+        augmentIntoWasm(w, j.origin, size, j.sym, j.offset, norm, want, j.outOffset);
+      for (const simd of [true, false]) {
+        const got = new Float32Array(want.length).fill(Number.NaN);
+        const rest = augmentManyNative(kernel, w, size, jobs, norm, got, simd);
+        for (const j of rest)
+          augmentIntoWasm(w, j.origin, size, j.sym, j.offset, norm, got, j.outOffset);
+        assert.ok(rest.length < jobs.length, "most boxes are inside the air border");
+        assert.equal(
+          Buffer.compare(Buffer.from(got.buffer), Buffer.from(want.buffer)),
+          0,
+          `size ${size} clip ${clip} simd ${simd}`,
+        );
+      }
+    }
+  }
+  assert.throws(
+    () =>
+      kernel(
+        w.hu,
+        Int32Array.of(1, 1, 1),
+        Int32Array.of(2, 2, 2),
+        new Int32Array(8),
+        new Float32Array(1),
+        new Float32Array(3),
+        new Float32Array(8),
+      ),
+    /vol length/,
+  );
+  const dims = Int32Array.from(w.padded);
+  assert.throws(
+    () =>
+      kernel(
+        w.hu,
+        dims,
+        Int32Array.of(2, 2, 2),
+        Int32Array.of(0, 0, 0, 0, 1, 2, 0, 1),
+        new Float32Array(1),
+        new Float32Array(3),
+        new Float32Array(8),
+      ),
+    /does not fit/,
+  );
+  assert.throws(
+    () =>
+      kernel(
+        w.hu,
+        dims,
+        Int32Array.of(2, 2, 2),
+        Int32Array.of(0, 0, dims[2] - 1, 0, 1, 2, 0, 0),
+        new Float32Array(1),
+        new Float32Array(3),
+        new Float32Array(8),
+      ),
+    /outside the volume/,
+  );
+  assert.throws(
+    () =>
+      kernel(
+        w.hu,
+        dims,
+        Int32Array.of(2, 2, 2),
+        Int32Array.of(0, 0, 0, 0, 0, 2, 0, 0),
+        new Float32Array(1),
+        new Float32Array(3),
+        new Float32Array(8),
+      ),
+    /permutation/,
+  );
 });

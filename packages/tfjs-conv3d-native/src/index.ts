@@ -24,6 +24,7 @@ export {
   nativeElementwise,
   nativeStreamCopy,
 } from "./elementwise.js";
+export { type NativePatchKernel, nativePatchKernel } from "./patches.js";
 export {
   type NativeConv3dOptions,
   type NativeConv3dStatus,

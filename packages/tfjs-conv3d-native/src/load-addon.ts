@@ -23,6 +23,17 @@ export interface NativeAddon {
   unary?(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** `dst[dstOffset + i] = src[i]` with non-temporal stores (no write-allocate). */
   streamCopy?(src: Float32Array, dst: Float32Array, dstOffset: number): void;
+  /** The patch workers' kernel (native/patches.h); see `nativePatchKernel`. */
+  cutPatches?(
+    vol: Int16Array,
+    dims: Int32Array,
+    size: Int32Array,
+    jobs: Int32Array,
+    b: Float32Array,
+    norm: Float32Array,
+    out: Float32Array,
+    simd?: boolean,
+  ): void;
 }
 
 export type LoadResult = { addon: NativeAddon; path: string } | { error: string; path: string };

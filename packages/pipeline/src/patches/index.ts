@@ -21,12 +21,17 @@ export { PatchStreamError, type PatchStreamErrorCode } from "./errors.js";
 export {
   augmentInto,
   augmentIntoWasm,
+  augmentManyNative,
   type KernelNorm,
   kernelNorm,
+  nativeKernel,
+  type PatchJob,
   useNativeStreamCopy,
 } from "./kernel.js";
 export {
+  defaultKernel,
   type PatchBatch,
+  type PatchKernel,
   PatchStream,
   type PatchStreamOptions,
   patchBatches,

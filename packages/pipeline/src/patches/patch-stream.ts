@@ -9,12 +9,22 @@ import {
   transformsOf,
 } from "./augment.js";
 import { PatchStreamError } from "./errors.js";
+import { nativeKernel } from "./kernel.js";
 import { type PatientSelection, resolvePatients } from "./patients.js";
 import { defaultWorkers, PatchPool } from "./pool.js";
 import { type BridgeStats, pullBridge } from "./pull-bridge.js";
 import { ShuffleBuffer, shuffled } from "./shuffle-buffer.js";
 import { type PatchSource, type PatientInfo, sourceSpec } from "./source.js";
 import { wasmModule } from "./wasm-kernel.js";
+
+/** Which code cuts and augments the patches in the workers. */
+export type PatchKernel = "native" | "wasm" | "js";
+
+/** The fastest kernel available here: native, else wasm, else js. */
+export function defaultKernel(): PatchKernel {
+  if (!wasmModule()) return "js";
+  return nativeKernel() ? "native" : "wasm";
+}
 
 /** Options of the patch stream (TorchIO `Queue` / MONAI `GridPatchDataset` semantics). */
 export interface PatchStreamOptions extends PatientSelection {
@@ -40,8 +50,12 @@ export interface PatchStreamOptions extends PatientSelection {
   queueSize?: number;
   /** Budget of each worker's decoded-volume cache, MiB (default 512). */
   cacheMiB?: number;
-  /** The augmentation kernel: `"wasm"` (SIMD, the default where available) or `"js"`. */
-  kernel?: "wasm" | "js";
+  /**
+   * The augmentation kernel: `"native"` (the C++ addon of `@lungflow/tfjs-conv3d-native`,
+   * AVX2; the default where it is built), `"wasm"` (WebAssembly SIMD; the default otherwise)
+   * or `"js"`. Native and wasm give bit-identical batches.
+   */
+  kernel?: PatchKernel;
   /** Drop the last, smaller batch of an epoch (default false). */
   dropRemainder?: boolean;
   signal?: AbortSignal;
@@ -120,7 +134,7 @@ export class PatchStream {
   readonly #source: PatchSource;
   readonly #sampler: PatchSampler;
   readonly #cacheBytes: number;
-  readonly #kernel: "wasm" | "js";
+  readonly #kernel: PatchKernel;
   readonly #signal?: AbortSignal;
   readonly #tiles = new Map<string, number>();
   readonly #spare: ArrayBuffer[] = [];
@@ -177,7 +191,13 @@ export class PatchStream {
     this.#sampler = opts.sampler;
     this.#signal = opts.signal;
     this.#cacheBytes = (opts.cacheMiB ?? 512) * 2 ** 20;
-    this.#kernel = opts.kernel ?? (wasmModule() ? "wasm" : "js");
+    this.#kernel = opts.kernel ?? defaultKernel();
+    if (this.#kernel === "native" && !(wasmModule() && nativeKernel()))
+      throw new PatchStreamError(
+        "BAD_OPTION",
+        'kernel: "native" needs the native addon of @lungflow/tfjs-conv3d-native and WebAssembly; use "wasm" or "js"',
+        { kernel: "native" },
+      );
     this.patients = patients;
     this.size = size;
     this.batchSize = B;

@@ -9,7 +9,14 @@ import { makeSampler, type SamplerSpec } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
 import { Piscina } from "piscina";
 import { drawParams, type ResolvedAugment } from "./augment.js";
-import { augmentInto, augmentIntoWasm, kernelNorm } from "./kernel.js";
+import {
+  augmentInto,
+  augmentIntoWasm,
+  augmentManyNative,
+  kernelNorm,
+  nativeKernel,
+  type PatchJob,
+} from "./kernel.js";
 import type { SourceSpec } from "./source.js";
 import { type LoadedPatient, loadPatient } from "./worker-cache.js";
 
@@ -40,8 +47,8 @@ export interface PatchesTask {
   out?: ArrayBuffer;
   augment: ResolvedAugment;
   cacheBytes: number;
-  /** `"wasm"` (SIMD, default where available) or `"js"`. */
-  kernel: "wasm" | "js";
+  /** `"native"`, `"wasm"` or `"js"` (see PatchStreamOptions.kernel). */
+  kernel: "native" | "wasm" | "js";
 }
 
 export interface VolumeTask {
@@ -87,12 +94,34 @@ async function runPatches(t: PatchesTask) {
       await loadPatient(
         t.source,
         id,
-        { hu: true, mask: false, wasm: t.kernel === "wasm" ? per : 0 },
+        { hu: true, mask: false, wasm: t.kernel === "js" ? 0 : per },
         t.cacheBytes,
       ),
     );
   }
+  const native = t.kernel === "native" ? nativeKernel() : null;
+  let done: Uint8Array | undefined;
+  if (native) {
+    // One native call per patient of the batch; what it leaves (boxes beyond the air
+    // border) goes through the loop below.
+    done = new Uint8Array(n);
+    for (let k = 0; k < loaded.length; k++) {
+      const w = loaded[k].wasm;
+      if (!w) continue;
+      const jobs: (PatchJob & { i: number })[] = [];
+      for (let i = 0; i < n; i++) {
+        if (t.patientIndex[i] !== k) continue;
+        const { symmetry, offset } = drawParams(t.seeds[i], t.augment);
+        const origin: Vec3 = [t.origins[3 * i], t.origins[3 * i + 1], t.origins[3 * i + 2]];
+        jobs.push({ origin, sym: symmetry, offset, outOffset: i * per, i });
+        done[i] = 1;
+      }
+      for (const j of augmentManyNative(native, w, t.size, jobs, norm, out))
+        done[(j as PatchJob & { i: number }).i] = 0;
+    }
+  }
   for (let i = 0; i < n; i++) {
+    if (done?.[i]) continue;
     const p = loaded[t.patientIndex[i]];
     const origin: Vec3 = [t.origins[3 * i], t.origins[3 * i + 1], t.origins[3 * i + 2]];
     const { symmetry, offset } = drawParams(t.seeds[i], t.augment);

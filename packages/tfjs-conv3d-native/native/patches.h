@@ -1,0 +1,234 @@
+// Patch kernel of @lungflow/pipeline's workers: cut boxes from a padded int16 HU volume,
+// apply one of the 48 cube symmetries (axis permutation + flips), add a HU offset,
+// normalise and clamp, and write float32 patches into a batch with non-temporal stores.
+//
+// The arithmetic is the wasm kernel's, operation for operation (float32 convert, multiply
+// by a, add b, min with hi, max with lo; no FMA contraction), so a batch is bit-identical
+// whether this addon is built or not. Each patch is first copied row by row into a dense
+// scratch (regular loads the prefetcher follows), transformed from there into a patch buffer
+// that stays in cache (8x8 int16 transposes when the symmetry moves source rows onto another
+// output axis), then streamed into the batch.
+#pragma once
+
+#include <cstdint>
+#include <cstring>
+#include <vector>
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#define LF_PATCH_X86 1
+#endif
+
+namespace lfpatch {
+
+struct Job {
+  int32_t oz, oy, ox;      // box origin in the padded volume (inside it)
+  int32_t perm[3];         // output axis a reads source axis perm[a]
+  int32_t flips;           // bit a: output axis a runs backwards
+  int32_t outIndex;        // element offset of the patch in the batch
+};
+
+struct Norm {
+  float a, b, lo, hi;
+};
+
+// One patch: scratch (dense int16 box) -> pbuf (float32 patch in output order).
+// ss: source strides of the scratch in elements, m: output shape.
+struct Plan {
+  long base, st[3];
+  int m[3];
+  long ostride[3];
+};
+
+inline Plan MakePlan(const int size[3], const Job& j) {
+  Plan p{};
+  const long ss[3] = {static_cast<long>(size[1]) * size[2], size[2], 1};
+  for (int a = 0; a < 3; ++a) {
+    const int s = j.perm[a];
+    p.m[a] = size[s];
+    if (j.flips >> a & 1) {
+      p.st[a] = -ss[s];
+      p.base += (p.m[a] - 1) * ss[s];
+    } else {
+      p.st[a] = ss[s];
+    }
+  }
+  p.ostride[0] = static_cast<long>(p.m[1]) * p.m[2];
+  p.ostride[1] = p.m[2];
+  p.ostride[2] = 1;
+  return p;
+}
+
+inline float Apply(int16_t v, const Norm& n) {
+  float y = static_cast<float>(v) * n.a;
+  y = y + n.b;
+  y = n.hi < y ? n.hi : y;
+  y = y < n.lo ? n.lo : y;
+  return y;
+}
+
+// Portable transform (any CPU, any size).
+inline void TransformGeneric(const int16_t* scr, float* out, const Plan& p, const Norm& n) {
+  float* o = out;
+  for (int i0 = 0; i0 < p.m[0]; ++i0)
+    for (int i1 = 0; i1 < p.m[1]; ++i1) {
+      const int16_t* s = scr + p.base + i0 * p.st[0] + i1 * p.st[1];
+      for (int i2 = 0; i2 < p.m[2]; ++i2, s += p.st[2]) *o++ = Apply(*s, n);
+    }
+}
+
+#ifdef LF_PATCH_X86
+// float32 of 8 int16, then * a + b, min hi, max lo: the wasm kernel's operations in order.
+__attribute__((target("avx2"))) inline __m256 Convert8(__m128i v, __m256 va, __m256 vb,
+                                                        __m256 vlo, __m256 vhi) {
+  __m256 y = _mm256_cvtepi32_ps(_mm256_cvtepi16_epi32(v));
+  y = _mm256_add_ps(_mm256_mul_ps(y, va), vb);
+  y = _mm256_min_ps(y, vhi);  // y < hi ? y : hi
+  return _mm256_max_ps(y, vlo);
+}
+
+__attribute__((target("avx2"))) inline void TransformAvx2(const int16_t* scr, float* out,
+                                                          const Plan& p, const Norm& n) {
+  const __m256 va = _mm256_set1_ps(n.a), vb = _mm256_set1_ps(n.b);
+  const __m256 vlo = _mm256_set1_ps(n.lo), vhi = _mm256_set1_ps(n.hi);
+  if (p.st[2] == 1 || p.st[2] == -1) {
+    // Source rows stay output rows (forwards or mirrored): 8 voxels per step.
+    const __m128i rev = _mm_setr_epi8(14, 15, 12, 13, 10, 11, 8, 9, 6, 7, 4, 5, 2, 3, 0, 1);
+    const int m2 = p.m[2], m8 = m2 & ~7;
+    float* o = out;
+    for (int i0 = 0; i0 < p.m[0]; ++i0)
+      for (int i1 = 0; i1 < p.m[1]; ++i1, o += m2) {
+        const int16_t* s = scr + p.base + i0 * p.st[0] + i1 * p.st[1];
+        int i2 = 0;
+        if (p.st[2] == 1) {
+          for (; i2 < m8; i2 += 8)
+            _mm256_storeu_ps(o + i2, Convert8(_mm_loadu_si128(reinterpret_cast<const __m128i*>(s + i2)), va, vb, vlo, vhi));
+        } else {
+          for (; i2 < m8; i2 += 8) {
+            const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s - i2 - 7));
+            _mm256_storeu_ps(o + i2, Convert8(_mm_shuffle_epi8(v, rev), va, vb, vlo, vhi));
+          }
+        }
+        for (; i2 < m2; ++i2) o[i2] = Apply(s[i2 * p.st[2]], n);
+      }
+    return;
+  }
+  // Source rows (x, stride +-1) run along output axis c (0 or 1): 8x8 blocks, transposed.
+  const int c = p.st[0] == 1 || p.st[0] == -1 ? 0 : 1;
+  const int q = 1 - c;
+  if (p.m[c] % 8 || p.m[2] % 8) {
+    TransformGeneric(scr, out, p, n);
+    return;
+  }
+  // Walk source x forwards; a mirrored axis c writes its output backwards.
+  long base = p.base, dst0 = 0, oc = p.ostride[c];
+  if (p.st[c] < 0) {
+    base += (p.m[c] - 1) * p.st[c];
+    dst0 += (p.m[c] - 1) * p.ostride[c];
+    oc = -oc;
+  }
+  const long s2 = p.st[2];
+  for (int iq = 0; iq < p.m[q]; ++iq)
+    for (int ic = 0; ic < p.m[c]; ic += 8)
+      for (int i2 = 0; i2 < p.m[2]; i2 += 8) {
+        const int16_t* s = scr + base + iq * p.st[q] + ic + i2 * s2;
+        float* d = out + dst0 + iq * p.ostride[q] + ic * oc + i2;
+        __m128i r0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s));
+        __m128i r1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + s2));
+        __m128i r2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 2 * s2));
+        __m128i r3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 3 * s2));
+        __m128i r4 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 4 * s2));
+        __m128i r5 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 5 * s2));
+        __m128i r6 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 6 * s2));
+        __m128i r7 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(s + 7 * s2));
+        // 8x8 transpose of int16: t_j = (r0[j], ..., r7[j]).
+        const __m128i a0 = _mm_unpacklo_epi16(r0, r1), a1 = _mm_unpackhi_epi16(r0, r1);
+        const __m128i a2 = _mm_unpacklo_epi16(r2, r3), a3 = _mm_unpackhi_epi16(r2, r3);
+        const __m128i a4 = _mm_unpacklo_epi16(r4, r5), a5 = _mm_unpackhi_epi16(r4, r5);
+        const __m128i a6 = _mm_unpacklo_epi16(r6, r7), a7 = _mm_unpackhi_epi16(r6, r7);
+        const __m128i b0 = _mm_unpacklo_epi32(a0, a2), b1 = _mm_unpackhi_epi32(a0, a2);
+        const __m128i b2 = _mm_unpacklo_epi32(a1, a3), b3 = _mm_unpackhi_epi32(a1, a3);
+        const __m128i b4 = _mm_unpacklo_epi32(a4, a6), b5 = _mm_unpackhi_epi32(a4, a6);
+        const __m128i b6 = _mm_unpacklo_epi32(a5, a7), b7 = _mm_unpackhi_epi32(a5, a7);
+        const __m128i t[8] = {
+            _mm_unpacklo_epi64(b0, b4), _mm_unpackhi_epi64(b0, b4), _mm_unpacklo_epi64(b1, b5),
+            _mm_unpackhi_epi64(b1, b5), _mm_unpacklo_epi64(b2, b6), _mm_unpackhi_epi64(b2, b6),
+            _mm_unpacklo_epi64(b3, b7), _mm_unpackhi_epi64(b3, b7)};
+        for (int k = 0; k < 8; ++k) _mm256_storeu_ps(d + k * oc, Convert8(t[k], va, vb, vlo, vhi));
+      }
+}
+
+// dst[i] = src[i] (float32) with non-temporal stores after a plain head to 16-byte alignment.
+inline void Stream(const float* src, float* dst, long n) {
+  long i = 0;
+  if (n >= 64) {
+    while (i < n && (reinterpret_cast<uintptr_t>(dst + i) & 15)) {
+      dst[i] = src[i];
+      ++i;
+    }
+    for (; i + 16 <= n; i += 16) {
+      _mm_stream_ps(dst + i, _mm_loadu_ps(src + i));
+      _mm_stream_ps(dst + i + 4, _mm_loadu_ps(src + i + 4));
+      _mm_stream_ps(dst + i + 8, _mm_loadu_ps(src + i + 8));
+      _mm_stream_ps(dst + i + 12, _mm_loadu_ps(src + i + 12));
+    }
+    _mm_sfence();
+  }
+  if (i < n) std::memcpy(dst + i, src + i, (n - i) * sizeof(float));
+}
+#else
+inline void Stream(const float* src, float* dst, long n) { std::memcpy(dst, src, n * sizeof(float)); }
+#endif
+
+inline bool HasAvx2() {
+#ifdef LF_PATCH_X86
+  static const bool has = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") != 0;
+  }();
+  return has;
+#else
+  return false;
+#endif
+}
+
+// Cuts every job from `vol` (padded shape dims[3]) into `out`.
+inline void Cut(const int16_t* vol, const int dims[3], const int size[3], const Job* jobs,
+                const float* b, long njobs, Norm norm, float* out, bool simd) {
+  const long per = static_cast<long>(size[0]) * size[1] * size[2];
+  thread_local std::vector<int16_t> scratch;
+  thread_local std::vector<float> pbuf;
+  if (static_cast<long>(scratch.size()) < per + 16) scratch.resize(per + 16);
+  if (static_cast<long>(pbuf.size()) < per + 1024 + 16) pbuf.resize(per + 1024 + 16);
+  int16_t* scr = scratch.data();
+  float* const raw = pbuf.data();
+  const long plane = static_cast<long>(dims[1]) * dims[2];
+  for (long k = 0; k < njobs; ++k) {
+    const Job& j = jobs[k];
+    const int16_t* src = vol + j.oz * plane + static_cast<long>(j.oy) * dims[2] + j.ox;
+    int16_t* d = scr;
+    const size_t row = static_cast<size_t>(size[2]) * sizeof(int16_t);
+    for (int z = 0; z < size[0]; ++z)
+      for (int y = 0; y < size[1]; ++y, d += size[2])
+        std::memcpy(d, src + z * plane + static_cast<long>(y) * dims[2], row);
+    // The patch buffer sits half a page off its destination: a copy whose source and
+    // destination agree modulo 4 KiB suffers 4K aliasing (every load waits on the stores).
+    float* const dst = out + j.outIndex;
+    const uintptr_t shift =
+        (reinterpret_cast<uintptr_t>(dst) + 2048 - reinterpret_cast<uintptr_t>(raw)) & 4095 & ~uintptr_t{63};
+    float* const pb = raw + shift / sizeof(float);
+    const Plan p = MakePlan(size, j);
+    Norm n = norm;
+    n.b = b[k];
+#ifdef LF_PATCH_X86
+    if (simd) TransformAvx2(scr, pb, p, n);
+    else TransformGeneric(scr, pb, p, n);
+#else
+    (void)simd;
+    TransformGeneric(scr, pb, p, n);
+#endif
+    Stream(pb, dst, per);
+  }
+}
+
+}  // namespace lfpatch
