@@ -12,8 +12,8 @@
  * - the first epoch (decoding the volumes from the store included),
  * - the kernel alone on one thread (cut + symmetry + normalise into rotating 4 MB batch
  *   buffers, random origins and symmetries): on the bench's phantom lungs, and on a lung
- *   volume of realistic size (250x200x300 at 1 mm, 30 MB, larger than the caches), wasm
- *   SIMD and plain JS, as patches per CPU-second.
+ *   volume of realistic size (250x200x300 at 1 mm, 30 MB, larger than the caches), native
+ *   (C++ addon), wasm SIMD and plain JS, as patches per CPU-second.
  * Usage: pnpm bench patches [--quick]
  */
 import * as fs from "node:fs";
@@ -25,7 +25,11 @@ import { makePhantom } from "@lungflow/phantom";
 import {
   augmentInto,
   augmentIntoWasm,
+  augmentManyNative,
+  defaultKernel,
   kernelNorm,
+  nativeKernel,
+  type PatchJob,
   patchDataset,
   wasmVolume,
 } from "@lungflow/pipeline";
@@ -146,6 +150,7 @@ try {
       patients: nPatients,
       meanShape,
       epoch: stream.patchesPerEpoch,
+      kernel: defaultKernel(),
       loadavg: Number(loadavg()[0].toFixed(1)),
     };
     const add = (c: string, metric: string, value: number, unit: string) =>
@@ -168,6 +173,7 @@ try {
   // patches per 4 MB batch buffer, six buffers in turn (a batch is consumed before reuse).
   const norm = kernelNorm(-1000, 400, true);
   const outs = Array.from({ length: 6 }, () => new Float32Array(B * D ** 3));
+  const batch: PatchJob[] = [];
   const kernelCase = (name: string, hu: Int16Array, shape: Vec3, n: number) => {
     const w = wasmVolume(hu, shape, D ** 3);
     const rng = createRng(5);
@@ -175,7 +181,19 @@ try {
       o: [0, 1, 2].map((a) => rng.int(shape[a] - D + 1)) as Vec3,
       sym: rng.int(48),
     }));
+    const native = nativeKernel();
     for (const [impl, f] of [
+      [
+        "native",
+        // As the workers call it: one call per batch of one patient.
+        (o: Vec3, s: number, out: Float32Array, k: number) => {
+          batch.push({ origin: o, sym: s, offset: 3.5, outOffset: k });
+          if (batch.length === B) {
+            augmentManyNative(native!, w!, [D, D, D], batch, norm, out);
+            batch.length = 0;
+          }
+        },
+      ],
       [
         "wasm",
         (o: Vec3, s: number, out: Float32Array, k: number) =>
@@ -187,7 +205,8 @@ try {
           augmentInto(hu, shape, o, [D, D, D], s, 3.5, norm, out, k),
       ],
     ] as const) {
-      if (impl === "wasm" && !w) continue;
+      if (impl !== "js" && !w) continue;
+      if (impl === "native" && !native) continue;
       const count = impl === "js" ? Math.ceil(n / 8) : n;
       const run = (m: number) => {
         for (let i = 0; i < m; i++)
