@@ -2,6 +2,7 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import type { NativePatchKernel } from "./patches.js";
 
 /** The addon's functions (native/addon.cc). Geometry: Int32Array of 18 ints, see `geometry`. */
 export interface NativeAddon {
@@ -24,16 +25,7 @@ export interface NativeAddon {
   /** `dst[dstOffset + i] = src[i]` with non-temporal stores (no write-allocate). */
   streamCopy?(src: Float32Array, dst: Float32Array, dstOffset: number): void;
   /** The patch workers' kernel (native/patches.h); see `nativePatchKernel`. */
-  cutPatches?(
-    vol: Int16Array,
-    dims: Int32Array,
-    size: Int32Array,
-    jobs: Int32Array,
-    b: Float32Array,
-    norm: Float32Array,
-    out: Float32Array,
-    simd?: boolean,
-  ): void;
+  cutPatches?: NativePatchKernel;
 }
 
 export type LoadResult = { addon: NativeAddon; path: string } | { error: string; path: string };
