@@ -5,6 +5,7 @@ import vm from "node:vm";
 import { gridSampler, lungSampler, uniformSampler } from "@lungflow/patch-store";
 import { isLungflowError, type Vec3 } from "@lungflow/volume";
 import {
+  defaultKernel,
   memorySource,
   type PatchBatch,
   PatchStream,
@@ -113,6 +114,46 @@ describe("patch stream", () => {
     assert.notDeepEqual(other[0].locations, one[0].locations);
     // Epochs differ from each other.
     assert.notDeepEqual(one[0].locations, one[one.length / 2].locations);
+  });
+
+  test("native and wasm kernels stream the same bytes (tiles beyond the air border included); js within 1e-5", async () => {
+    // Grid tiles of 16 with "pad" reach 15 voxels past these volumes: beyond the 8-voxel air
+    // border, so the workers also take the slow path for some tiles.
+    const run = (kernel: "native" | "wasm" | "js") =>
+      collect(
+        patchBatches(source, {
+          sampler: gridSampler({ size: 16 }),
+          batchSize: 5,
+          augment: { huOffset: [-30, 30] },
+          workers: 2,
+          kernel,
+          log: false,
+          seed: 9,
+        }),
+      );
+    const wasm = await run("wasm");
+    const js = await run("js");
+    const kinds = defaultKernel() === "native" ? [await run("native")] : [];
+    for (const native of kinds) {
+      assert.equal(native.length, wasm.length);
+      for (let i = 0; i < wasm.length; i++) {
+        assert.deepEqual(native[i].locations, wasm[i].locations);
+        assert.equal(
+          Buffer.compare(Buffer.from(native[i].data.buffer), Buffer.from(wasm[i].data.buffer)),
+          0,
+          `batch ${i}`,
+        );
+      }
+    }
+    const beyond = wasm.some((b) =>
+      b.locations.some((l) => {
+        const shape = byId.get(l.patientId)!.shape;
+        return l.origin.some((o, a) => o + 16 > shape[a] + 8);
+      }),
+    );
+    assert.ok(beyond, "some tiles reach beyond the air border");
+    for (let i = 0; i < wasm.length; i++)
+      assert.ok(maxDiff(js[i].data, wasm[i].data) < 1e-5, `batch ${i} js vs wasm`);
   });
 
   test("exact epochs: grid tiles every patient once; lung = patients x patchesPerPatient", async () => {
