@@ -60,9 +60,9 @@ export class PatchPool {
       // No run/wait-time histograms: per-task bookkeeping on the main thread nobody reads.
       recordTiming: false,
     });
-    // A task aborted while its worker was busy still gets a reply; Piscina reports that reply
-    // as an "Unexpected message from Worker" pool error, which without a listener would be an
-    // uncaught exception. The task was already settled as ABORTED, so the reply is dropped.
+    // Pool-level errors would be uncaught exceptions without a listener. (Tasks are no longer
+    // aborted inside Piscina, see run(); its "Unexpected message from Worker" for late replies
+    // to aborted tasks is still dropped should it ever come.)
     this.#pool.on("error", onPoolError);
   }
 
