@@ -70,25 +70,44 @@ export interface PatchBatch {
   index: number;
   data: Float32Array;
   shape: [number, number, number, number];
-  locations: PatchLocation[];
+  /** Per patch, where it was cut (built when first read). */
+  readonly locations: PatchLocation[];
   /** Per patch, the seed its symmetry and HU offset were drawn from. */
   readonly seeds: Uint32Array;
   /** Per patch, what was applied (replay with `replayTransforms`; drawn again from the patch seeds when first read). */
   readonly transforms: PatchTransform[][];
 }
 
-/** A batch whose `transforms` are drawn again from the patch seeds only when asked for. */
+/**
+ * A batch whose `locations` and `transforms` are built from its typed arrays (origins,
+ * patient indices, patch seeds) only when asked for: most training loops never read them.
+ */
 class Batch implements PatchBatch {
   #transforms: PatchTransform[][] | undefined;
+  #locations: PatchLocation[] | undefined;
   constructor(
     readonly epoch: number,
     readonly index: number,
     readonly data: Float32Array,
     readonly shape: [number, number, number, number],
-    readonly locations: PatchLocation[],
-    readonly seeds: Uint32Array,
+    readonly plan: BatchPlan,
+    readonly size: Vec3,
     readonly augment: ResolvedAugment,
   ) {}
+  get seeds(): Uint32Array {
+    return this.plan.seeds;
+  }
+  get locations(): PatchLocation[] {
+    if (!this.#locations) {
+      const { origins, patients, patientIndex } = this.plan;
+      this.#locations = Array.from(patientIndex, (k, i) => ({
+        patientId: patients[k],
+        origin: [origins[3 * i], origins[3 * i + 1], origins[3 * i + 2]] as Vec3,
+        size: this.size,
+      }));
+    }
+    return this.#locations;
+  }
   get transforms(): PatchTransform[][] {
     this.#transforms ??= Array.from(this.seeds, (s) =>
       transformsOf(drawParams(s, this.augment), this.augment),
@@ -97,10 +116,22 @@ class Batch implements PatchBatch {
   }
 }
 
+/** One batch to cut: typed arrays, ready to send to a worker. */
 interface BatchPlan {
   index: number;
-  locations: PatchLocation[];
+  /** 3 per patch. */
+  origins: Int32Array;
+  /** The batch's distinct patients, and per patch its index among them. */
+  patients: string[];
+  patientIndex: Uint32Array;
   seeds: Uint32Array;
+}
+
+/** The locations of one round, as arrays: per patch its patient (index into `ids`) and origin. */
+interface Round {
+  ids: string[];
+  patient: Uint16Array;
+  origins: Int32Array;
 }
 
 /** A configured stream over a fixed set of patients with its own worker pool. Close it. */
@@ -141,7 +172,7 @@ export class PatchStream {
   /** Aborted by close(): stops work started ahead of an epoch. */
   readonly #closing = new AbortController();
   /** The first round of the next epoch, sampled while the current one is being cut. */
-  #ahead: { epoch: number; round: Promise<PatchLocation[]> } | undefined;
+  #ahead: { epoch: number; round: Promise<Round> } | undefined;
 
   private constructor(source: PatchSource, patients: PatientInfo[], opts: PatchStreamOptions) {
     const B = opts.batchSize;
@@ -249,15 +280,19 @@ export class PatchStream {
     round: PatientInfo[],
     first: number,
     signal: AbortSignal,
-  ): Promise<PatchLocation[]> {
+  ): Promise<Round> {
     const s = this.#sampler;
     const seeds = round.map((_, k) => mixSeed(this.#o.seed, epoch, 4, first + k));
     const lists = await Promise.all(
-      round.map(async (p, k): Promise<PatchLocation[]> => {
+      round.map(async (p, k): Promise<Int32Array> => {
         const count = this.#o.patchesPerPatient;
-        if (!s.needs.mask && !s.needs.hu)
-          return [...s.sample({ id: p.id, shape: p.shape }, { seed: seeds[k], count })];
-        const origins = await this.pool.run<Int32Array>(
+        if (!s.needs.mask && !s.needs.hu) {
+          const o: number[] = [];
+          for (const loc of s.sample({ id: p.id, shape: p.shape }, { seed: seeds[k], count }))
+            o.push(loc.origin[0], loc.origin[1], loc.origin[2]);
+          return Int32Array.from(o);
+        }
+        return this.pool.run<Int32Array>(
           {
             kind: "sample",
             source: sourceSpec(this.#source, [p.id]),
@@ -271,17 +306,22 @@ export class PatchStream {
           signal,
           { patientId: p.id, epoch },
         );
-        const out: PatchLocation[] = [];
-        for (let i = 0; i < origins.length; i += 3)
-          out.push({
-            patientId: p.id,
-            origin: [origins[i], origins[i + 1], origins[i + 2]],
-            size: s.size,
-          });
-        return out;
       }),
     );
-    return lists.flat();
+    let n = 0;
+    for (const l of lists) n += l.length / 3;
+    const out: Round = {
+      ids: round.map((p) => p.id),
+      patient: new Uint16Array(n),
+      origins: new Int32Array(3 * n),
+    };
+    let at = 0;
+    lists.forEach((l, k) => {
+      out.origins.set(l, 3 * at);
+      out.patient.fill(k, at, at + l.length / 3);
+      at += l.length / 3;
+    });
+    return out;
   }
 
   /** The rounds of patients of an epoch (the patients shuffled, in groups of patientsPerRound). */
@@ -312,45 +352,86 @@ export class PatchStream {
   /** The batch plan of an epoch: rounds of patients -> locations -> shuffle buffer -> batches. */
   async *#plan(epoch: number, signal: AbortSignal): AsyncGenerator<BatchPlan> {
     const { seed, patientsPerRound: ppr, shuffleBuffer } = this.#o;
-    const buffer = new ShuffleBuffer<PatchLocation>(
-      shuffleBuffer,
-      createRng(mixSeed(seed, epoch, 2)),
-    );
-    let batch: PatchLocation[] = [];
+    // Patches are numbered in the epoch; the shuffle buffer holds numbers, the arrays below
+    // hold their patient and origin (rounds are appended as they are sampled).
+    const buffer = new ShuffleBuffer<number>(shuffleBuffer, createRng(mixSeed(seed, epoch, 2)));
+    const ids: string[] = [];
+    let patientOf: Uint32Array = new Uint32Array(0);
+    let originOf: Int32Array = new Int32Array(0);
+    let count = 0;
+    const append = (round: Round) => {
+      const base = ids.length;
+      ids.push(...round.ids);
+      const n = round.patient.length;
+      if (count + n > patientOf.length) {
+        const cap = Math.max(count + n, 2 * patientOf.length);
+        const p = new Uint32Array(cap);
+        p.set(patientOf.subarray(0, count));
+        patientOf = p;
+        const o = new Int32Array(3 * cap);
+        o.set(originOf.subarray(0, 3 * count));
+        originOf = o;
+      }
+      for (let i = 0; i < n; i++) patientOf[count + i] = base + round.patient[i];
+      originOf.set(round.origins, 3 * count);
+      const first = count;
+      count += n;
+      return first;
+    };
+    let batch: number[] = [];
     let patchIndex = 0;
     let index = 0;
     const B = this.batchSize;
     const cut = (): BatchPlan => {
-      const seeds = new Uint32Array(batch.length);
-      for (let i = 0; i < batch.length; i++) seeds[i] = mixSeed(seed, epoch, 3, patchIndex + i);
-      patchIndex += batch.length;
-      const plan = { index: index++, locations: batch, seeds };
+      const n = batch.length;
+      const seeds = new Uint32Array(n);
+      const origins = new Int32Array(3 * n);
+      const patientIndex = new Uint32Array(n);
+      // The batch's distinct patients once, and an index per patch (cheaper to send than n ids).
+      const patients: string[] = [];
+      const seen = new Map<number, number>();
+      for (let i = 0; i < n; i++) {
+        const j = batch[i];
+        seeds[i] = mixSeed(seed, epoch, 3, patchIndex + i);
+        origins[3 * i] = originOf[3 * j];
+        origins[3 * i + 1] = originOf[3 * j + 1];
+        origins[3 * i + 2] = originOf[3 * j + 2];
+        const p = patientOf[j];
+        let k = seen.get(p);
+        if (k === undefined) {
+          k = patients.push(ids[p]) - 1;
+          seen.set(p, k);
+        }
+        patientIndex[i] = k;
+      }
+      patchIndex += n;
       batch = [];
-      return plan;
+      return { index: index++, origins, patients, patientIndex, seeds };
     };
     const rounds = this.#rounds(epoch);
     // Sample the next round while the current one is being cut into batches; the first
     // round may already have been sampled at the end of the previous epoch.
-    let next: Promise<PatchLocation[]> | undefined;
+    let next: Promise<Round> | undefined;
     if (this.#ahead?.epoch === epoch) next = this.#ahead.round;
     else if (rounds.length) next = this.#sampleRound(epoch, rounds[0], 0, signal);
     this.#ahead = undefined;
     next?.catch(() => {});
     for (let r = 0; r < rounds.length; r++) {
-      const locations = await next!;
+      const round = await next!;
       next =
         r + 1 < rounds.length
           ? this.#sampleRound(epoch, rounds[r + 1], (r + 1) * ppr, signal)
           : undefined;
       next?.catch(() => {});
-      for (const loc of locations) {
-        const out = buffer.push(loc);
-        if (out) batch.push(out);
+      const first = append(round);
+      for (let i = first; i < count; i++) {
+        const out = buffer.push(i);
+        if (out !== undefined) batch.push(out);
         if (batch.length === B) yield cut();
       }
     }
-    for (const loc of buffer.drain()) {
-      batch.push(loc);
+    for (const j of buffer.drain()) {
+      batch.push(j);
       if (batch.length === B) yield cut();
     }
     // Every batch of this epoch is planned (and queued before it): sample the next
@@ -377,30 +458,17 @@ export class PatchStream {
   }
 
   async #runBatch(epoch: number, plan: BatchPlan, signal: AbortSignal): Promise<PatchBatch> {
-    const n = plan.locations.length;
+    const n = plan.seeds.length;
     const out = this.#spare.pop();
     if (out) this.recycledBatches++;
-    const origins = new Int32Array(3 * n);
-    // The batch's distinct patients once, and an index per patch (cheaper to send than n ids).
-    const patients: string[] = [];
-    const patientIndex = new Uint16Array(n);
-    for (let i = 0; i < n; i++) {
-      const { origin, patientId } = plan.locations[i];
-      origins[3 * i] = origin[0];
-      origins[3 * i + 1] = origin[1];
-      origins[3 * i + 2] = origin[2];
-      let k = patients.indexOf(patientId);
-      if (k < 0) k = patients.push(patientId) - 1;
-      patientIndex[i] = k;
-    }
     const data = await this.pool.run<Float32Array>(
       {
         kind: "patches",
-        source: sourceSpec(this.#source, patients),
+        source: sourceSpec(this.#source, plan.patients),
         size: this.size,
-        patients,
-        patientIndex,
-        origins,
+        patients: plan.patients,
+        patientIndex: plan.patientIndex,
+        origins: plan.origins,
         seeds: plan.seeds,
         augment: this.#augment,
         cacheBytes: this.#cacheBytes,
@@ -408,19 +476,11 @@ export class PatchStream {
         out,
       },
       signal,
-      { epoch, batch: plan.index, patients },
+      { epoch, batch: plan.index, patients: plan.patients },
       out ? [out] : undefined,
     );
     const [d, h, w] = this.size;
-    return new Batch(
-      epoch,
-      plan.index,
-      data,
-      [n, d, h, w],
-      plan.locations,
-      plan.seeds,
-      this.#augment,
-    );
+    return new Batch(epoch, plan.index, data, [n, d, h, w], plan, this.size, this.#augment);
   }
 
   /** Streams the batches of epoch `epoch` (deterministic in `seed` and `epoch`). */

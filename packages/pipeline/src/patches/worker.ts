@@ -38,7 +38,7 @@ export interface PatchesTask {
   /** The batch's distinct patients. */
   patients: string[];
   /** Per patch, its patient's index in `patients`. */
-  patientIndex: Uint16Array;
+  patientIndex: Uint32Array;
   /** Origins, 3 per patch. */
   origins: Int32Array;
   /** Per-patch seeds. */
