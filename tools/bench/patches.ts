@@ -4,7 +4,7 @@
  * symmetries, HU offset, normalisation) -> pull bridge -> tf.data -> `{xs, ys}`), with 1 and
  * 2 workers. The store holds phantom chests (1 mm, cropped to the lung box). Reported:
  * - `patches_per_s`: wall clock over whole steady epochs (volumes already decoded in the
- *   workers, two warm-up epochs streamed first; epoch boundaries included, as `fitDataset`
+ *   workers, warm-up epochs streamed first; epoch boundaries included, as `fitDataset`
  *   sees them),
  * - `patches_per_cpu_s`: patches per second of CPU of the whole process (every thread: the
  *   per-core rate, robust to other load on the machine),
@@ -53,9 +53,10 @@ const matrix = quick ? 160 : 256;
 const slices = quick ? 100 : 200;
 // One epoch: 128 batches (quick) or 512.
 const perPatient = (quick ? 4096 : 16384) / nPatients;
-// Epochs streamed after the first before measuring (V8 is still compiling the hot paths on
-// its background threads), then the epochs measured.
-const warmupEpochs = 2;
+// Epochs streamed after the first before measuring (24,576 / 49,152 patches: V8 is still
+// compiling the hot paths on its background threads, ~8 us of CPU per patch after 8,192
+// patches, ~4 after 100,000), then the epochs measured.
+const warmupEpochs = quick ? 6 : 3;
 const steadyEpochs = quick ? 8 : 4;
 const results: BenchResult[] = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-patches-"));
