@@ -35,7 +35,7 @@ export {
   SCHEMA_VERSION,
   type Split,
 } from "./schema.js";
-export { mulberry32, stratifiedSplit } from "./split.js";
+export { stratifiedSplit } from "./split.js";
 export {
   type ArrayName,
   type ImportLabelsResult,

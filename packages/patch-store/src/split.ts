@@ -1,26 +1,6 @@
 import { StoreError } from "./errors.js";
+import { createRng, shuffled } from "./samplers/rng.js";
 import type { Label, Split } from "./schema.js";
-
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffled<T>(xs: T[], rand: () => number): T[] {
-  const a = [...xs];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1));
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}
 
 /**
  * A stratified train/validation/test partition: labelled patients of each class are
@@ -66,11 +46,11 @@ export function stratifiedSplit(
       {},
     );
   }
-  const rand = mulberry32(seed);
+  const rng = createRng(seed);
   const train: string[] = [];
   const validation: string[] = [];
   for (const cls of byClass) {
-    const s = shuffled(cls, rand);
+    const s = shuffled(cls, rng);
     const nVal = Math.round(s.length * validationFraction);
     validation.push(...s.slice(0, nVal));
     train.push(...s.slice(nVal));

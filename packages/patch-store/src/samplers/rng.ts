@@ -15,16 +15,21 @@ export interface Rng {
   uniform(lo: number, hi: number): number;
 }
 
-/** A generator seeded with `seed` (any number; its low 32 bits are used). */
-export function createRng(seed: number): Rng {
+/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1) (low 32 bits of `seed`). */
+export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
-  const next = (): number => {
+  return () => {
     a = (a + 0x6d2b79f5) >>> 0;
     let t = a;
     t = Math.imul(t ^ (t >>> 15), t | 1);
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
+}
+
+/** A generator seeded with `seed` (any number; its low 32 bits are used). */
+export function createRng(seed: number): Rng {
+  const next = mulberry32(seed);
   return {
     next,
     int: (n) => Math.floor(next() * n),
@@ -53,4 +58,14 @@ function mix32(h: number, w: number): number {
   h ^= h >>> 13;
   h = Math.imul(h, 0xc2b2ae35);
   return h ^ (h >>> 16);
+}
+
+/** Fisher-Yates shuffle into a new array. */
+export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
+  const a = [...items];
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [a[i], a[j]] = [a[j], a[i]];
+  }
+  return a;
 }

@@ -2,6 +2,9 @@
  * Patch streaming: samplers -> Piscina workers (cut, 48-symmetry augmentation, HU offset,
  * normalisation) -> batches -> a bounded pull-driven queue -> tf.data.
  */
+
+// Re-exported: the pipeline's public API has always offered it.
+export { shuffled } from "@lungflow/patch-store";
 export {
   type AugmentOptions,
   augmentedShape,
@@ -38,7 +41,7 @@ export {
 } from "./patch-stream.js";
 export { type PatientSelection, resolvePatients } from "./patients.js";
 export { type BridgeStats, type PullBridgeOptions, pullBridge } from "./pull-bridge.js";
-export { ShuffleBuffer, shuffled } from "./shuffle-buffer.js";
+export { ShuffleBuffer } from "./shuffle-buffer.js";
 export {
   type MemoryPatient,
   type MemorySource,

@@ -1,4 +1,10 @@
-import { createRng, mixSeed, type PatchLocation, type PatchSampler } from "@lungflow/patch-store";
+import {
+  createRng,
+  mixSeed,
+  type PatchLocation,
+  type PatchSampler,
+  shuffled,
+} from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
 import {
   type AugmentOptions,
@@ -11,9 +17,9 @@ import {
 import { PatchStreamError } from "./errors.js";
 import { nativeKernel } from "./kernel.js";
 import { type PatientSelection, resolvePatients } from "./patients.js";
-import { defaultWorkers, PatchPool } from "./pool.js";
+import { defaultWorkers, type EpochRange, PatchPool, streamEpochs } from "./pool.js";
 import { type BridgeStats, pullBridge } from "./pull-bridge.js";
-import { ShuffleBuffer, shuffled } from "./shuffle-buffer.js";
+import { ShuffleBuffer } from "./shuffle-buffer.js";
 import { type PatchSource, type PatientInfo, sourceSpec } from "./source.js";
 import { wasmModule } from "./wasm-kernel.js";
 
@@ -522,13 +528,7 @@ export class PatchStream {
  */
 export async function* patchBatches(
   source: PatchSource,
-  opts: PatchStreamOptions & { epochs?: number; startEpoch?: number },
+  opts: PatchStreamOptions & EpochRange,
 ): AsyncGenerator<PatchBatch> {
-  const stream = await PatchStream.open(source, opts);
-  try {
-    const first = opts.startEpoch ?? 0;
-    for (let e = first; e < first + (opts.epochs ?? 1); e++) yield* stream.epoch(e);
-  } finally {
-    await stream.close();
-  }
+  yield* streamEpochs(await PatchStream.open(source, opts), opts);
 }

@@ -103,3 +103,27 @@ export class PatchPool {
     await this.#pool.destroy();
   }
 }
+
+/** What the tf-free stream generators take besides the stream options. */
+export interface EpochRange {
+  /** Epochs to stream (default 1). */
+  epochs?: number;
+  /** The first epoch's number (default 0). */
+  startEpoch?: number;
+}
+
+/**
+ * Streams epochs `startEpoch ..` of an opened stream and closes its workers when the loop
+ * ends, breaks or throws (the body of `patchBatches` and `volumeBatches`).
+ */
+export async function* streamEpochs<T>(
+  stream: { epoch(e: number): AsyncIterable<T>; close(): Promise<void> },
+  range: EpochRange,
+): AsyncGenerator<T> {
+  try {
+    const first = range.startEpoch ?? 0;
+    for (let e = first; e < first + (range.epochs ?? 1); e++) yield* stream.epoch(e);
+  } finally {
+    await stream.close();
+  }
+}

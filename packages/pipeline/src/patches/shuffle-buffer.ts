@@ -40,13 +40,3 @@ export class ShuffleBuffer<T> {
     }
   }
 }
-
-/** Fisher-Yates shuffle into a new array. */
-export function shuffled<T>(items: readonly T[], rng: Rng): T[] {
-  const a = [...items];
-  for (let i = a.length - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [a[i], a[j]] = [a[j], a[i]];
-  }
-  return a;
-}

@@ -1,4 +1,4 @@
-import { createRng, mixSeed } from "@lungflow/patch-store";
+import { createRng, mixSeed, shuffled } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
 import {
   type AugmentOptions,
@@ -11,9 +11,8 @@ import {
 } from "./augment.js";
 import { PatchStreamError } from "./errors.js";
 import { type PatientSelection, resolvePatients } from "./patients.js";
-import { defaultWorkers, PatchPool } from "./pool.js";
+import { defaultWorkers, type EpochRange, PatchPool, streamEpochs } from "./pool.js";
 import { type BridgeStats, pullBridge } from "./pull-bridge.js";
-import { shuffled } from "./shuffle-buffer.js";
 import { type PatchSource, type PatientInfo, sourceSpec } from "./source.js";
 
 /** Options of the whole-volume stream (the classifier's input: one cropped lung per element). */
@@ -166,13 +165,7 @@ export class VolumeStream {
 /** tf-free whole-volume stream over `epochs` epochs (default 1); closes its workers at the end. */
 export async function* volumeBatches(
   source: PatchSource,
-  opts: VolumeStreamOptions & { epochs?: number; startEpoch?: number } = {},
+  opts: VolumeStreamOptions & EpochRange = {},
 ): AsyncGenerator<VolumeItem> {
-  const stream = await VolumeStream.open(source, opts);
-  try {
-    const first = opts.startEpoch ?? 0;
-    for (let e = first; e < first + (opts.epochs ?? 1); e++) yield* stream.epoch(e);
-  } finally {
-    await stream.close();
-  }
+  yield* streamEpochs(await VolumeStream.open(source, opts), opts);
 }
