@@ -27,6 +27,11 @@ export interface KernelNorm {
   clip: boolean;
 }
 
+/** The clamp of the normalised values: [-1, 1], or no bound when `clip` is off. */
+function clampOf(norm: KernelNorm): [lo: number, hi: number] {
+  return norm.clip ? [-1, 1] : [Number.NEGATIVE_INFINITY, Number.POSITIVE_INFINITY];
+}
+
 /** `scale` and `shift` mapping `min` HU to -1 and `max` HU to +1. */
 export function kernelNorm(min: number, max: number, clip: boolean): KernelNorm {
   const scale = 2 / (max - min);
@@ -88,37 +93,11 @@ export function augmentInto(
   }
   const a = norm.scale;
   const b = offset * norm.scale + norm.shift;
-  if (norm.clip)
-    gatherClip(data, out, outOffset, base, n[0], n[1], n[2], st[0], st[1], st[2], a, b);
-  else gather(data, out, outOffset, base, n[0], n[1], n[2], st[0], st[1], st[2], a, b);
+  const [lo, hi] = clampOf(norm);
+  gather(data, out, outOffset, base, n[0], n[1], n[2], st[0], st[1], st[2], a, b, lo, hi);
 }
 
-function gatherClip(
-  src: Int16Array,
-  out: Float32Array,
-  k: number,
-  base: number,
-  n0: number,
-  n1: number,
-  n2: number,
-  s0: number,
-  s1: number,
-  s2: number,
-  a: number,
-  b: number,
-): void {
-  for (let i = 0; i < n0; i++) {
-    let r = base + i * s0;
-    for (let j = 0; j < n1; j++, r += s1) {
-      let s = r;
-      for (let l = 0; l < n2; l++, s += s2) {
-        const v = src[s] * a + b;
-        out[k++] = v < -1 ? -1 : v > 1 ? 1 : v;
-      }
-    }
-  }
-}
-
+/** out[k++] = clamp(src[base + i*s0 + j*s1 + l*s2] * a + b, lo, hi) in output order. */
 function gather(
   src: Int16Array,
   out: Float32Array,
@@ -132,12 +111,17 @@ function gather(
   s2: number,
   a: number,
   b: number,
+  lo: number,
+  hi: number,
 ): void {
   for (let i = 0; i < n0; i++) {
     let r = base + i * s0;
     for (let j = 0; j < n1; j++, r += s1) {
       let s = r;
-      for (let l = 0; l < n2; l++, s += s2) out[k++] = src[s] * a + b;
+      for (let l = 0; l < n2; l++, s += s2) {
+        const v = src[s] * a + b;
+        out[k++] = v < lo ? lo : v > hi ? hi : v;
+      }
     }
   }
 }
@@ -224,8 +208,7 @@ export function augmentIntoWasm(
   }
   const a = norm.scale;
   const b = offset * norm.scale + norm.shift;
-  const lo = norm.clip ? -1 : Number.NEGATIVE_INFINITY;
-  const hi = norm.clip ? 1 : Number.POSITIVE_INFINITY;
+  const [lo, hi] = clampOf(norm);
   if (c !== 2 && m[c] % 8 === 0 && m[2] % 8 === 0) {
     // Source rows run along output axis z or y: 8x8 blocks transposed in registers.
     const r = c === 0 ? 1 : 0;
@@ -344,11 +327,7 @@ export function augmentManyNative(
       Int32Array.from(size),
       k === jobs.length ? ints : ints.subarray(0, 8 * k),
       k === jobs.length ? b : b.subarray(0, k),
-      Float32Array.of(
-        norm.scale,
-        norm.clip ? -1 : Number.NEGATIVE_INFINITY,
-        norm.clip ? 1 : Number.POSITIVE_INFINITY,
-      ),
+      Float32Array.of(norm.scale, ...clampOf(norm)),
       out,
       simd,
     );
