@@ -5,7 +5,7 @@ import os from "node:os";
 import path from "node:path";
 import { after, describe, test } from "node:test";
 import { makePhantom, writeSeries } from "@lungflow/phantom";
-import { makeVolume, type Vec3 } from "@lungflow/volume";
+import { makeVolume, mulberry32, type Vec3 } from "@lungflow/volume";
 import { readSeries } from "../src/index.ts";
 import {
   type Affine,
@@ -24,16 +24,7 @@ import {
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "lungflow-nifti-"));
 after(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 
 const cross = (a: number[], b: number[]): Vec3 => [
   a[1] * b[2] - a[2] * b[1],

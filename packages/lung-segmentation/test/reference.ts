@@ -4,6 +4,7 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { mulberry32 } from "@lungflow/volume";
 
 const PY = "/usr/bin/python3";
 const SCRIPT = path.join(path.dirname(fileURLToPath(import.meta.url)), "fixtures", "reference.py");
@@ -74,16 +75,7 @@ export function runReference(tasks: RefTask[]): RefResult[] {
 }
 
 /** Deterministic PRNG (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = mulberry32;
 
 /** A random 0/1 mask with blobs: random seeds dilated, so components have real shapes. */
 export function randomMask(n: number, p: number, rand: () => number): Uint8Array {

@@ -19,6 +19,7 @@ test("public API surface", () => {
     "inverseSymmetry",
     "isLungflowError",
     "makeVolume",
+    "mulberry32",
     "normalizeHu",
     "resample",
     "symmetryShape",

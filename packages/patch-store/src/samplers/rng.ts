@@ -5,6 +5,8 @@
  * the same seed gives the same patches whatever the number of workers.
  */
 
+import { mulberry32 } from "@lungflow/volume";
+
 /** A seeded generator of uniform numbers (mulberry32: 32-bit state, period 2^32). */
 export interface Rng {
   /** Uniform in [0, 1). */
@@ -15,17 +17,8 @@ export interface Rng {
   uniform(lo: number, hi: number): number;
 }
 
-/** mulberry32: a small, fast, seeded PRNG returning floats in [0, 1) (low 32 bits of `seed`). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// The generator lives in @lungflow/volume (the lowest package: its tests use it too).
+export { mulberry32 };
 
 /** A generator seeded with `seed` (any number; its low 32 bits are used). */
 export function createRng(seed: number): Rng {
