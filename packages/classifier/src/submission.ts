@@ -1,4 +1,5 @@
 import fs from "node:fs/promises";
+import { readIdCancerCsv } from "@lungflow/patch-store";
 import { ClassifierError } from "./errors.js";
 import {
   type BinaryReport,
@@ -47,23 +48,14 @@ export async function writeSubmission(rows: readonly Prediction[], file: string)
 export function parseSubmissionCsv(text: string, file: string): Map<string, number> {
   const problems: { line: number; message: string }[] = [];
   const out = new Map<string, number>();
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  const header = (lines[0] ?? "").split(",").map((s) => s.trim().toLowerCase());
-  if (header.length !== 2 || header[0] !== "id" || header[1] !== "cancer") {
-    problems.push({
-      line: 1,
-      message: `expected the header "id,cancer", found "${lines[0] ?? ""}"`,
-    });
-  }
-  for (let i = 1; i < lines.length; i++) {
-    if (lines[i].trim() === "") continue;
-    const f = lines[i].split(",").map((s) => s.trim());
+  const { headerProblem, rows } = readIdCancerCsv(text);
+  if (headerProblem) problems.push(headerProblem);
+  for (const { line, fields: f } of rows) {
     const p = Number(f[1]);
-    if (f.length !== 2 || f[0] === "")
-      problems.push({ line: i + 1, message: "expected id,cancer" });
+    if (f.length !== 2 || f[0] === "") problems.push({ line, message: "expected id,cancer" });
     else if (f[1] === "" || !Number.isFinite(p) || p < 0 || p > 1)
-      problems.push({ line: i + 1, message: `probability "${f[1]}" is not a number in [0, 1]` });
-    else if (out.has(f[0])) problems.push({ line: i + 1, message: `duplicate id ${f[0]}` });
+      problems.push({ line, message: `probability "${f[1]}" is not a number in [0, 1]` });
+    else if (out.has(f[0])) problems.push({ line, message: `duplicate id ${f[0]}` });
     else out.set(f[0], p);
   }
   if (problems.length > 0) {

@@ -19,7 +19,7 @@ export {
   StoreError,
   type StoreErrorCode,
 } from "./errors.js";
-export { parseLabelsCsv } from "./labels.js";
+export { parseLabelsCsv, readIdCancerCsv } from "./labels.js";
 export type { LockInfo } from "./lock.js";
 // Patch samplers (patch-streaming issue).
 export * from "./samplers/index.js";

@@ -2,6 +2,30 @@ import { type LabelProblem, LabelsError } from "./errors.js";
 import type { Label } from "./schema.js";
 
 /**
+ * The rows of a Kaggle-style `id,cancer` CSV (labels, submissions): the BOM dropped, the
+ * header checked (a problem on line 1 when it is not `id,cancer`), and every non-blank data
+ * line as its 1-based line number and trimmed comma-separated fields. What the fields must
+ * hold is the caller's check.
+ */
+export function readIdCancerCsv(text: string): {
+  headerProblem?: LabelProblem;
+  rows: { line: number; fields: string[] }[];
+} {
+  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
+  const header = (lines[0] ?? "").split(",").map((s) => s.trim().toLowerCase());
+  const headerProblem =
+    header.length !== 2 || header[0] !== "id" || header[1] !== "cancer"
+      ? { line: 1, message: `expected the header "id,cancer", found "${lines[0] ?? ""}"` }
+      : undefined;
+  const rows: { line: number; fields: string[] }[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i].trim() === "") continue;
+    rows.push({ line: i + 1, fields: lines[i].split(",").map((s) => s.trim()) });
+  }
+  return { headerProblem, rows };
+}
+
+/**
  * Parses a Kaggle `stage1_labels.csv` (`id,cancer` header, one `<id>,<0|1>` per line).
  * Every problem is collected with its line number: a missing or wrong header, a wrong
  * number of fields, a value other than 0/1, a duplicate id, and (when `knownIds` is given)
@@ -15,19 +39,9 @@ export function parseLabelsCsv(
   const problems: LabelProblem[] = [];
   const labels = new Map<string, Label>();
   const firstLine = new Map<string, number>();
-  const lines = text.replace(/^\uFEFF/, "").split(/\r?\n/);
-  const header = (lines[0] ?? "").split(",").map((s) => s.trim().toLowerCase());
-  if (header.length !== 2 || header[0] !== "id" || header[1] !== "cancer") {
-    problems.push({
-      line: 1,
-      message: `expected the header "id,cancer", found "${lines[0] ?? ""}"`,
-    });
-  }
-  for (let i = 1; i < lines.length; i++) {
-    const line = i + 1;
-    const raw = lines[i];
-    if (raw.trim() === "") continue;
-    const fields = raw.split(",").map((s) => s.trim());
+  const { headerProblem, rows } = readIdCancerCsv(text);
+  if (headerProblem) problems.push(headerProblem);
+  for (const { line, fields } of rows) {
     if (fields.length !== 2) {
       problems.push({ line, message: `expected 2 fields (id,cancer), found ${fields.length}` });
       continue;

@@ -17,6 +17,7 @@ const STORE_API = [
   "openStore",
   "paramsDiff",
   "parseLabelsCsv",
+  "readIdCancerCsv",
   "stratifiedSplit",
 ];
 
