@@ -22,11 +22,6 @@
 #include <thread>
 #include <vector>
 
-#if defined(__SSE2__) || defined(__x86_64__) || defined(_M_X64)
-#include <emmintrin.h>
-#define LF_HAVE_STREAM 1
-#endif
-
 #include "conv3d.h"
 #include "patches.h"
 
@@ -167,15 +162,20 @@ napi_value Throw(napi_env env, const std::string& msg) {
   return nullptr;
 }
 
-bool GetF32(napi_env env, napi_value v, float** data, size_t* len) {
+// The data and length (elements) of a typed array of type `want`; false for anything else.
+bool GetTyped(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* len) {
   bool is_ta = false;
   if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
   napi_typedarray_type type;
-  void* ptr = nullptr;
   napi_value ab;
   size_t off = 0;
-  if (napi_get_typedarray_info(env, v, &type, len, &ptr, &ab, &off) != napi_ok) return false;
-  if (type != napi_float32_array) return false;
+  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) != napi_ok) return false;
+  return type == want;
+}
+
+bool GetF32(napi_env env, napi_value v, float** data, size_t* len) {
+  void* ptr = nullptr;
+  if (!GetTyped(env, v, napi_float32_array, &ptr, len)) return false;
   *data = static_cast<float*>(ptr);
   return true;
 }
@@ -509,38 +509,8 @@ napi_value StreamCopy(napi_env env, napi_callback_info info) {
   if (napi_get_value_double(env, argv[2], &off) != napi_ok || !(off >= 0) || off != std::floor(off) ||
       off + static_cast<double>(ls) > static_cast<double>(ld))
     return Throw(env, "dstOffset must be an integer with dstOffset + src.length <= dst.length");
-  float* d = dst + static_cast<size_t>(off);
-  size_t i = 0;
-#ifdef LF_HAVE_STREAM
-  if (ls >= 64) {
-    // Plain stores up to the first 16-byte boundary, then 4 x 16 bytes per step.
-    while (i < ls && (reinterpret_cast<uintptr_t>(d + i) & 15)) {
-      d[i] = src[i];
-      ++i;
-    }
-    for (; i + 16 <= ls; i += 16) {
-      const __m128 a = _mm_loadu_ps(src + i), b = _mm_loadu_ps(src + i + 4);
-      const __m128 c = _mm_loadu_ps(src + i + 8), e = _mm_loadu_ps(src + i + 12);
-      _mm_stream_ps(d + i, a);
-      _mm_stream_ps(d + i + 4, b);
-      _mm_stream_ps(d + i + 8, c);
-      _mm_stream_ps(d + i + 12, e);
-    }
-    _mm_sfence();
-  }
-#endif
-  if (i < ls) std::memcpy(d + i, src + i, (ls - i) * sizeof(float));
+  lfpatch::Stream(src, dst + static_cast<size_t>(off), static_cast<long>(ls));
   return nullptr;
-}
-
-bool GetTyped(napi_env env, napi_value v, napi_typedarray_type want, void** data, size_t* len) {
-  bool is_ta = false;
-  if (napi_is_typedarray(env, v, &is_ta) != napi_ok || !is_ta) return false;
-  napi_typedarray_type type;
-  napi_value ab;
-  size_t off = 0;
-  if (napi_get_typedarray_info(env, v, &type, len, data, &ab, &off) != napi_ok) return false;
-  return type == want;
 }
 
 // cutPatches(vol, dims, size, jobs, b, norm, out[, simd]): the patch workers' kernel
