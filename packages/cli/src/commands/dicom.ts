@@ -12,22 +12,8 @@ import {
   summarizeFiles,
   writeNifti,
 } from "@lungflow/dicom-ingest";
-import { isLungflowError } from "@lungflow/volume";
 import type { Command } from "commander";
-
-/** Runs an action; a lungflow error prints `lungflow <cmd>: CODE message` and exits 1. */
-async function guarded(cmd: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (isLungflowError(err)) {
-      console.error(`lungflow ${cmd}: ${err.code}: ${err.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
-  }
-}
+import { guarded } from "./guarded.js";
 
 function positiveInt(v: string): number {
   const n = Number(v);

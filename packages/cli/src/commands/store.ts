@@ -1,8 +1,8 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { openStore, type PatchStore } from "@lungflow/patch-store";
-import { isLungflowError } from "@lungflow/volume";
 import type { Command } from "commander";
+import { guarded } from "./guarded.js";
 
 /** Prints rows as an aligned text table. */
 export function table(header: string[], rows: (string | number)[][]): string {
@@ -27,20 +27,6 @@ async function diskBytes(dir: string): Promise<number> {
     else if (e.isFile()) n += (await fs.stat(p)).size;
   }
   return n;
-}
-
-/** Runs an action; a lungflow error prints `lungflow <cmd>: CODE message` and exits 1. */
-async function guarded(cmd: string, fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (isLungflowError(err)) {
-      console.error(`lungflow ${cmd}: ${err.code}: ${err.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
-  }
 }
 
 function splitOf(store: PatchStore, id: string): string {
