@@ -115,6 +115,21 @@ async function readArray(
   return { shape: vol.shape, data: vol.data };
 }
 
+/** One array as decoded: shared in place for memory sources, through the LRU cache for stores. */
+async function plainArray(
+  source: SourceSpec,
+  tag: string,
+  id: string,
+  array: "hu" | "mask",
+  budget: number,
+): Promise<{ shape: Vec3; data?: Int16Array | Uint8Array }> {
+  if (source.kind === "memory") return readArray(source, id, array);
+  return cached(`${tag}\0${id}\0${array}`, budget, async () => {
+    const v = await readArray(source, id, array);
+    return { ...v, bytes: v.data.byteLength };
+  });
+}
+
 /**
  * The arrays of patient `id` that `needs` asks for. Store volumes are decoded once and kept
  * in this worker's LRU cache (`budget` bytes), so the patches of a round of patients are
@@ -147,24 +162,12 @@ export async function loadPatient(
     out.wasm = e.wasm;
     if (!e.wasm) out.hu = e.data as Int16Array;
   } else if (needs.hu) {
-    const e =
-      source.kind === "memory"
-        ? { ...(await readArray(source, id, "hu")), bytes: 0 }
-        : await cached(`${tag}\0${id}\0hu`, budget, async () => {
-            const v = await readArray(source, id, "hu");
-            return { ...v, bytes: v.data.byteLength };
-          });
+    const e = await plainArray(source, tag, id, "hu", budget);
     out.shape = e.shape;
     out.hu = e.data as Int16Array;
   }
   if (needs.mask) {
-    const e =
-      source.kind === "memory"
-        ? { ...(await readArray(source, id, "mask")), bytes: 0 }
-        : await cached(`${tag}\0${id}\0mask`, budget, async () => {
-            const v = await readArray(source, id, "mask");
-            return { ...v, bytes: v.data.byteLength };
-          });
+    const e = await plainArray(source, tag, id, "mask", budget);
     out.shape = e.shape;
     out.mask = e.data as Uint8Array;
   }
