@@ -12,6 +12,7 @@ import {
   patchBatches,
   replayTransforms,
 } from "../src/patches/index.ts";
+import { useNativeKernel } from "../src/patches/kernel.ts";
 import { chest, maxDiff, refExtract, sleep } from "./patches-helpers.ts";
 
 const patients = [
@@ -332,5 +333,25 @@ describe("patch stream", () => {
       }),
       (e) => isLungflowError(e, "PatchStreamError") && e.code === "UNKNOWN_PATIENT",
     );
+    // Without the native addon, kernel "native" is refused and the default falls back to wasm.
+    const had = defaultKernel() === "native";
+    useNativeKernel(false);
+    try {
+      assert.equal(defaultKernel(), "wasm");
+      await assert.rejects(
+        PatchStream.open(source, {
+          sampler: lungSampler({ size: 8 }),
+          batchSize: 2,
+          kernel: "native",
+          log: false,
+        }),
+        (e) =>
+          isLungflowError(e, "PatchStreamError") &&
+          e.code === "BAD_OPTION" &&
+          /native/.test(e.message),
+      );
+    } finally {
+      useNativeKernel(had);
+    }
   });
 });

@@ -255,8 +255,18 @@ let patchKernel: NativePatchKernel | null | undefined;
 
 /** The native patch kernel of `@lungflow/tfjs-conv3d-native`, or null where the addon is not built. */
 export function nativeKernel(): NativePatchKernel | null {
-  if (patchKernel === undefined) patchKernel = nativePatchKernel() ?? null;
-  return patchKernel;
+  if (patchKernel === undefined) useNativeKernel();
+  return patchKernel ?? null;
+}
+
+/**
+ * Whether this thread may use the native patch kernel (default: yes where the addon is
+ * built; `false` behaves as if it were not built: tests of that case). Returns whether it is
+ * in use.
+ */
+export function useNativeKernel(on = true): boolean {
+  patchKernel = on ? (nativePatchKernel() ?? null) : null;
+  return patchKernel !== null;
 }
 
 /** One patch for {@link augmentManyNative}. */
