@@ -53,11 +53,11 @@ const matrix = quick ? 160 : 256;
 const slices = quick ? 100 : 200;
 // One epoch: 128 batches (quick) or 512.
 const perPatient = (quick ? 4096 : 16384) / nPatients;
-// Epochs streamed after the first before measuring (24,576 / 49,152 patches: V8 is still
-// compiling the hot paths on its background threads, ~8 us of CPU per patch after 8,192
-// patches, ~4 after 100,000), then the epochs measured.
-const warmupEpochs = quick ? 6 : 3;
-const steadyEpochs = quick ? 8 : 4;
+// Epochs streamed after the first before measuring (V8 keeps compiling hot paths that run
+// once per batch on its background threads for ~50 epochs of 128 batches: ~4 us of CPU a
+// patch after 6 epochs, ~2 after 40), then the epochs measured.
+const warmupEpochs = quick ? 24 : 8;
+const steadyEpochs = quick ? 12 : 5;
 const results: BenchResult[] = [];
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-patches-"));
 const storePath = path.join(dir, "s.zarr");
@@ -110,6 +110,23 @@ try {
   const meanShape = `${Math.round((voxels / nPatients) ** (1 / 3))}^3`;
   console.error(`store: ${nPatients} phantom lungs, mean ${meanShape} voxels`);
 
+  // Both pools open at once; their steady epochs alternate (1 worker, 2 workers, 1, 2, ...)
+  // so that both see the same drift of the VM's speed.
+  type Run = {
+    workers: number;
+    epoch: () => Promise<number>;
+    close: () => Promise<void>;
+    stream: { patchesPerEpoch: number; recycledBatches: number };
+    tids: string[];
+    cold: number;
+    coldWall: number;
+    patches: number;
+    wall: number;
+    cpu: number;
+    workerCpu: number;
+    mainCpu: number;
+  };
+  const runs: Run[] = [];
   for (const workers of [1, 2]) {
     const before = new Set(threadCpu().keys());
     const { dataset, close, stream } = await patchDataset(storePath, {
@@ -132,46 +149,65 @@ try {
       }
       return patches;
     };
-    let t0 = performance.now();
+    const t0 = performance.now();
     const cold = await epoch();
     const coldWall = (performance.now() - t0) / 1000;
-    for (let e = 0; e < warmupEpochs; e++) await epoch();
-    const th0 = threadCpu();
-    const c0 = cpu();
-    t0 = performance.now();
-    let patches = 0;
-    for (let e = 0; e < steadyEpochs; e++) patches += await epoch();
-    const wall = (performance.now() - t0) / 1000;
-    const used = cpu() - c0;
-    const th1 = threadCpu();
-    await close();
-    const delta = (tid: string) => (th1.get(tid) ?? 0) - (th0.get(tid) ?? 0);
-    const workerCpu = [...th1.keys()]
-      .filter((t) => !before.has(t))
-      .reduce((s, t) => s + delta(t), 0);
-    const cfg = {
+    const tids = [...threadCpu().keys()].filter((t) => !before.has(t));
+    runs.push({
       workers,
+      epoch,
+      close,
+      stream,
+      tids,
+      cold,
+      coldWall,
+      patches: 0,
+      wall: 0,
+      cpu: 0,
+      workerCpu: 0,
+      mainCpu: 0,
+    });
+  }
+  for (let e = 0; e < warmupEpochs; e++) for (const r of runs) await r.epoch();
+  for (let e = 0; e < steadyEpochs; e++) {
+    for (const r of runs) {
+      const th0 = threadCpu();
+      const c0 = cpu();
+      const t0 = performance.now();
+      r.patches += await r.epoch();
+      r.wall += (performance.now() - t0) / 1000;
+      r.cpu += cpu() - c0;
+      const th1 = threadCpu();
+      const delta = (tid: string) => (th1.get(tid) ?? 0) - (th0.get(tid) ?? 0);
+      r.workerCpu += r.tids.reduce((sum, t) => sum + delta(t), 0);
+      r.mainCpu += delta(mainTid);
+    }
+  }
+  for (const r of runs) await r.close();
+  for (const r of runs) {
+    const cfg = {
+      workers: r.workers,
       patch: `${D}^3`,
       batch: B,
       patients: nPatients,
       meanShape,
-      epoch: stream.patchesPerEpoch,
+      epoch: r.stream.patchesPerEpoch,
       kernel: defaultKernel(),
       loadavg: Number(loadavg()[0].toFixed(1)),
     };
     const add = (c: string, metric: string, value: number, unit: string) =>
       results.push({ case: c, metric, value, unit, ...cfg });
-    add("to-tensors", "patches_per_s", Math.round(patches / wall), "patches/s");
-    add("to-tensors", "patches_per_cpu_s", Math.round(patches / used), "patches/cpu-s");
-    if (th1.size) {
-      add("to-tensors", "worker_us_per_patch", +((workerCpu / patches) * 1e6).toFixed(1), "us");
-      add("to-tensors", "main_us_per_patch", +((delta(mainTid) / patches) * 1e6).toFixed(1), "us");
+    add("to-tensors", "patches_per_s", Math.round(r.patches / r.wall), "patches/s");
+    add("to-tensors", "patches_per_cpu_s", Math.round(r.patches / r.cpu), "patches/cpu-s");
+    if (r.tids.length) {
+      add("to-tensors", "worker_us_per_patch", +((r.workerCpu / r.patches) * 1e6).toFixed(1), "us");
+      add("to-tensors", "main_us_per_patch", +((r.mainCpu / r.patches) * 1e6).toFixed(1), "us");
     }
-    add("to-tensors-first-epoch", "patches_per_s", Math.round(cold / coldWall), "patches/s");
+    add("to-tensors-first-epoch", "patches_per_s", Math.round(r.cold / r.coldWall), "patches/s");
     console.error(
-      `workers ${workers}: first epoch ${cold} patches in ${coldWall.toFixed(2)} s; then ${patches} patches in ` +
-        `${wall.toFixed(2)} s = ${Math.round(patches / wall)}/s, ${used.toFixed(2)} CPU-s ` +
-        `(workers ${workerCpu.toFixed(2)}, main ${delta(mainTid).toFixed(2)}); ${stream.recycledBatches} batches refilled`,
+      `workers ${r.workers}: first epoch ${r.cold} patches in ${r.coldWall.toFixed(2)} s; then ${r.patches} patches in ` +
+        `${r.wall.toFixed(2)} s = ${Math.round(r.patches / r.wall)}/s, ${r.cpu.toFixed(2)} CPU-s ` +
+        `(workers ${r.workerCpu.toFixed(2)}, main ${r.mainCpu.toFixed(2)}); ${r.stream.recycledBatches} batches refilled`,
     );
   }
 

@@ -106,3 +106,44 @@ test("pullBridge: an abort signal stops it with the signal's reason and aborts r
   );
   assert.ok(aborted >= 1);
 });
+
+test("pullBridge: every finished result is delivered or handed to onDiscard, once (return, error, abort)", async () => {
+  const rng = createRng(7);
+  for (const how of ["return", "error", "abort"] as const) {
+    const finished = new Set<number>();
+    const delivered: number[] = [];
+    const discarded: number[] = [];
+    const ac = new AbortController();
+    const it = pullBridge(
+      range(100, []),
+      // Tasks ignore the bridge's signal and finish late: after the stop, too.
+      async (x) => {
+        await sleep(1 + rng.int(15));
+        if (how === "error" && x === 9) throw new Error("task 9 failed");
+        finished.add(x);
+        return x;
+      },
+      {
+        concurrency: 3,
+        capacity: 6,
+        signal: ac.signal,
+        onDiscard: (x) => discarded.push(x),
+      },
+    );
+    await (async () => {
+      for await (const v of it) {
+        delivered.push(v);
+        if (v === 5 && how === "return") break;
+        if (v === 5 && how === "abort") ac.abort(new Error("stop"));
+      }
+    })().catch(() => {});
+    await sleep(60); // the tasks still running finish
+    assert.ok(discarded.length > 0, `${how}: something was discarded`);
+    assert.deepEqual(
+      [...delivered, ...discarded].sort((a, b) => a - b),
+      [...finished].sort((a, b) => a - b),
+      `${how}: delivered + discarded = finished`,
+    );
+    assert.equal(new Set([...delivered, ...discarded]).size, finished.size, `${how}: once each`);
+  }
+});

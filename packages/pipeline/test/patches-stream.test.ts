@@ -311,7 +311,78 @@ describe("patch stream", () => {
     );
   });
 
+  test("shared batch buffers: the same bytes as moved buffers; reused once recycled; none lost when epochs stop early or abort", async () => {
+    const opts = {
+      sampler: lungSampler({ size: 8 }),
+      batchSize: 4,
+      patchesPerPatient: 24,
+      workers: 2,
+      seed: 5,
+      // 3 batches started and not consumed + the one in the consumer's hands = 4 buffers.
+      maxInFlight: 2,
+      queueSize: 1,
+      log: false as const,
+    };
+    const plain = await collect(patchBatches(source, { ...opts, epochs: 2 }));
+    assert.ok(plain.every((b) => b.data.buffer instanceof ArrayBuffer));
+    const s = await PatchStream.open(source, { ...opts, sharedBuffers: 4 });
+    assert.equal(s.freeSharedBuffers, 4);
+    const seen = new Set<ArrayBufferLike>();
+    let k = 0;
+    for (const e of [0, 1])
+      for await (const b of s.epoch(e)) {
+        assert.ok(b.data.buffer instanceof SharedArrayBuffer, `batch ${k} in shared memory`);
+        seen.add(b.data.buffer);
+        assert.equal(maxDiff(b.data, plain[k].data), 0, `batch ${k}`);
+        assert.deepEqual(b.shape, plain[k].shape);
+        k++;
+        s.recycle(b.data.buffer); // done with it
+      }
+    assert.equal(k, plain.length);
+    assert.ok(seen.size >= 2 && seen.size <= 4, `${seen.size} buffers`);
+    assert.equal(s.recycledBatches, k - seen.size);
+    // A batch not handed back stays the consumer's: never refilled, later batches use the others.
+    const kept: PatchBatch[] = [];
+    for await (const b of s.epoch(2)) {
+      if (kept.length < 2 && b.data.buffer instanceof SharedArrayBuffer) kept.push(b);
+      else s.recycle(b.data.buffer);
+    }
+    const copies = kept.map((b) => Float32Array.from(b.data));
+    // Epochs stopped early (batches finished but never consumed) and an aborted one.
+    for (const e of [3, 4, 5]) {
+      for await (const b of s.epoch(e)) {
+        s.recycle(b.data.buffer);
+        break;
+      }
+    }
+    const ac = new AbortController();
+    await assert.rejects(async () => {
+      for await (const b of s.epoch(6, ac.signal)) {
+        s.recycle(b.data.buffer);
+        ac.abort(new Error("stop"));
+      }
+    });
+    await sleep(100); // the workers finish what they hold
+    for (const [i, b] of kept.entries())
+      assert.equal(maxDiff(b.data, copies[i]), 0, "kept batch untouched");
+    assert.equal(kept.length, 2);
+    assert.equal(s.freeSharedBuffers, 4 - kept.length);
+    for (const b of kept) s.recycle(b.data.buffer);
+    s.recycle(kept[0].data.buffer); // twice: no effect
+    assert.equal(s.freeSharedBuffers, 4);
+    await s.close();
+  });
+
   test("bad options are clear errors", async () => {
+    await assert.rejects(
+      PatchStream.open(source, {
+        sampler: lungSampler({ size: 8 }),
+        batchSize: 4,
+        sharedBuffers: -1,
+        log: false,
+      }),
+      (e) => isLungflowError(e, "PatchStreamError") && e.code === "BAD_OPTION",
+    );
     await assert.rejects(
       PatchStream.open(source, {
         sampler: lungSampler({ size: [8, 8, 4] as Vec3 }),

@@ -26,7 +26,8 @@ export interface PatchDatasetOptions extends PatchStreamOptions, DatasetOptions 
   /**
    * Refill the buffers of batches whose tensors tf has released (both `xs` and `ys`
    * disposed, backend reference count 0) instead of allocating 4 MB per batch: fewer page
-   * faults in the workers and much less garbage collection here. Default true. The one
+   * faults in the workers and much less garbage collection here; the buffers are shared
+   * memory the workers write into (`sharedBuffers: "auto"`). Default true. The one
    * caveat: on the cpu backend `dataSync()`/`data()` return a view of that buffer; copy
    * what you keep after disposing the tensors (or use `arraySync()`), or pass false.
    */
@@ -65,8 +66,11 @@ export async function patchDataset(
   source: PatchSource,
   opts: PatchDatasetOptions,
 ): Promise<StreamDataset<{ xs: tf.Tensor5D; ys: tf.Tensor2D }> & { stream: PatchStream }> {
-  const stream = await PatchStream.open(source, opts);
   const recycle = opts.recycle ?? true;
+  const stream = await PatchStream.open(source, {
+    ...opts,
+    sharedBuffers: opts.sharedBuffers ?? (recycle ? "auto" : 0),
+  });
   const handed: Handed[] = [];
   return epochDataset(stream, opts, 2, (b: PatchBatch) => {
     const [n, d, h, w] = b.shape;

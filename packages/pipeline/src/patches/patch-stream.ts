@@ -64,6 +64,18 @@ export interface PatchStreamOptions extends PatientSelection {
   kernel?: PatchKernel;
   /** Drop the last, smaller batch of an epoch (default false). */
   dropRemainder?: boolean;
+  /**
+   * Batch buffers in shared memory (SharedArrayBuffer), handed to the workers once: a
+   * worker fills one in place and nothing moves between threads per batch. A buffer comes
+   * back into use only through {@link PatchStream.recycle} (a batch's `data.buffer`); when
+   * none is free, batches are fresh buffers moved from the workers. `"auto"`: the stream's
+   * queue (maxInFlight + queueSize) plus 4 held by the consumer (tf.data's prefetch, the
+   * batch in hand, one disposed late). Default 0 (none) here; `patchDataset` uses `"auto"`
+   * unless `recycle` is false. Moving buffers costs the main thread per byte: V8 counts
+   * each arriving one as new external memory and collects garbage for it (with 16 MB
+   * batches, over 100 extra collections a second).
+   */
+  sharedBuffers?: number | "auto";
   signal?: AbortSignal;
   /** Where the start-up summary and memory estimate go (default stderr; `false` = silent). */
   log?: ((line: string) => void) | false;
@@ -155,6 +167,10 @@ export class PatchStream {
   recycledBatches = 0;
   /** Counters of the epoch being streamed. */
   stats: BridgeStats | undefined;
+  /** Shared batch buffers (see PatchStreamOptions.sharedBuffers) free to be filled now. */
+  get freeSharedBuffers(): number {
+    return this.#freeSlots.length;
+  }
   readonly #o: Required<
     Pick<
       PatchStreamOptions,
@@ -175,6 +191,13 @@ export class PatchStream {
   readonly #signal?: AbortSignal;
   readonly #tiles = new Map<string, number>();
   readonly #spare: ArrayBuffer[] = [];
+  /** Shared batch buffers (see PatchStreamOptions.sharedBuffers), views of them, and which are free. */
+  readonly #slots: SharedArrayBuffer[];
+  readonly #slotViews: Float32Array[];
+  readonly #slotOf = new Map<ArrayBufferLike, number>();
+  readonly #slotFree: Uint8Array;
+  readonly #freeSlots: number[] = [];
+  readonly #slotUsed: Uint8Array;
   /** Aborted by close(): stops work started ahead of an epoch. */
   readonly #closing = new AbortController();
   /** The first round of the next epoch, sampled while the current one is being cut. */
@@ -251,6 +274,24 @@ export class PatchStream {
     this.batchesPerEpoch = this.#o.dropRemainder ? Math.floor(total / B) : Math.ceil(total / B);
     const per = size[0] * size[1] * size[2];
     const batchBytes = B * per * 4;
+    const shared =
+      opts.sharedBuffers === "auto" ? maxInFlight + queueSize + 4 : (opts.sharedBuffers ?? 0);
+    if (!(Number.isInteger(shared) && shared >= 0))
+      throw new PatchStreamError(
+        "BAD_OPTION",
+        `sharedBuffers must be an integer >= 0, got ${shared}`,
+        {
+          sharedBuffers: shared,
+        },
+      );
+    this.#slots = Array.from({ length: shared }, () => new SharedArrayBuffer(batchBytes));
+    this.#slotViews = this.#slots.map((b) => new Float32Array(b));
+    this.#slotFree = new Uint8Array(shared).fill(1);
+    this.#slotUsed = new Uint8Array(shared);
+    for (let k = shared - 1; k >= 0; k--) {
+      this.#slotOf.set(this.#slots[k], k);
+      this.#freeSlots.push(k);
+    }
     const vol = Math.max(...patients.map((p) => p.shape[0] * p.shape[1] * p.shape[2]));
     const volBytes = vol * (2 + (opts.sampler.needs.mask ? 1 : 0));
     // Store volumes are decoded into each worker; memory volumes are shared, but the wasm
@@ -259,8 +300,9 @@ export class PatchStream {
       this.#cacheBytes,
       2 * ppr * (typeof source === "string" ? volBytes : 2 * vol),
     );
-    this.memoryEstimate = workers * cachePerWorker + (maxInFlight + queueSize) * batchBytes;
-    this.pool = new PatchPool(workers);
+    const batches = Math.max(maxInFlight + queueSize, shared);
+    this.memoryEstimate = workers * cachePerWorker + batches * batchBytes;
+    this.pool = new PatchPool(workers, shared ? { slots: this.#slots } : undefined);
     const log = opts.log === undefined ? (l: string) => process.stderr.write(`${l}\n`) : opts.log;
     if (log) {
       const mib = (b: number) => `${(b / 2 ** 20).toFixed(1)} MiB`;
@@ -269,7 +311,7 @@ export class PatchStream {
           `${opts.sampler.exhaustive ? "all tiles" : `${ppp} per patient`}, ${ppr} patients per round, ` +
           `shuffle buffer ${this.#o.shuffleBuffer}; epoch = ${this.patchesPerEpoch} patches = ${this.batchesPerEpoch} batches of ${B}; ` +
           `memory ~ ${mib(this.memoryEstimate)} (${workers} workers x ${mib(cachePerWorker)} volume cache + ` +
-          `${maxInFlight + queueSize} batches x ${mib(batchBytes)})`,
+          `${batches} batches x ${mib(batchBytes)}${shared ? `, ${shared} of them shared` : ""})`,
       );
     }
   }
@@ -453,6 +495,14 @@ export class PatchStream {
    * recycle a buffer still in use: it will be overwritten.
    */
   recycle(buffer: ArrayBufferLike): void {
+    const slot = this.#slotOf.get(buffer);
+    if (slot !== undefined) {
+      if (!this.#slotFree[slot]) {
+        this.#slotFree[slot] = 1;
+        this.#freeSlots.push(slot);
+      }
+      return;
+    }
     const bytes = this.batchSize * this.size[0] * this.size[1] * this.size[2] * 4;
     if (
       buffer instanceof ArrayBuffer &&
@@ -465,9 +515,15 @@ export class PatchStream {
 
   async #runBatch(epoch: number, plan: BatchPlan, signal: AbortSignal): Promise<PatchBatch> {
     const n = plan.seeds.length;
-    const out = this.#spare.pop();
-    if (out) this.recycledBatches++;
-    const data = await this.pool.run<Float32Array>(
+    const [d, h, w] = this.size;
+    const slot = this.#freeSlots.pop();
+    const out = slot === undefined ? this.#spare.pop() : undefined;
+    if (slot !== undefined) {
+      this.#slotFree[slot] = 0;
+      if (this.#slotUsed[slot]) this.recycledBatches++;
+      this.#slotUsed[slot] = 1;
+    } else if (out) this.recycledBatches++;
+    const reply = await this.pool.run<Float32Array | number>(
       {
         kind: "patches",
         source: sourceSpec(this.#source, plan.patients),
@@ -480,12 +536,20 @@ export class PatchStream {
         cacheBytes: this.#cacheBytes,
         kernel: this.#kernel,
         out,
+        slot,
       },
       signal,
       { epoch, batch: plan.index, patients: plan.patients },
       out ? [out] : undefined,
+      // A shared buffer whose task failed or was dropped is free once its worker is done.
+      slot === undefined ? undefined : () => this.recycle(this.#slots[slot]),
     );
-    const [d, h, w] = this.size;
+    const data =
+      typeof reply === "number"
+        ? n * d * h * w === this.#slotViews[reply].length
+          ? this.#slotViews[reply]
+          : this.#slotViews[reply].subarray(0, n * d * h * w)
+        : reply;
     return new Batch(epoch, plan.index, data, [n, d, h, w], plan, this.size, this.#augment);
   }
 
@@ -501,6 +565,8 @@ export class PatchStream {
         capacity: this.#o.maxInFlight + this.#o.queueSize,
         signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
         onStop: () => plan.abort(),
+        // Batches finished but never consumed (an epoch stopped early): their buffers.
+        onDiscard: (b) => this.recycle(b.data.buffer),
       },
     );
     this.stats = it.stats;

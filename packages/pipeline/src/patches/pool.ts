@@ -41,7 +41,11 @@ export class PatchPool {
   readonly #pool: Piscina;
   #destroyed = false;
 
-  constructor(workers: number) {
+  /**
+   * `workerData` reaches every worker once, at its start (the patch stream's shared batch
+   * buffers).
+   */
+  constructor(workers: number, workerData?: unknown) {
     if (!(Number.isInteger(workers) && workers >= 1)) {
       throw new PatchStreamError("BAD_OPTION", `workers must be an integer >= 1, got ${workers}`, {
         workers,
@@ -59,6 +63,7 @@ export class PatchPool {
       concurrentTasksPerWorker: 2,
       // No run/wait-time histograms: per-task bookkeeping on the main thread nobody reads.
       recordTiming: false,
+      workerData,
     });
     // Pool-level errors would be uncaught exceptions without a listener. (Tasks are no longer
     // aborted inside Piscina, see run(); its "Unexpected message from Worker" for late replies
@@ -75,19 +80,26 @@ export class PatchPool {
    * Runs `task`; rejects with `ABORTED` as soon as `signal` aborts. The signal is not handed
    * to Piscina: Piscina aborts a running task by terminating its worker, which would throw
    * away the worker's decoded volumes (and costs event listeners per task). A task already
-   * sent finishes in its worker and its result is dropped.
+   * sent finishes in its worker and its result is dropped. `onDropped` runs when a task
+   * that failed or was dropped is done in its worker (from then on nothing writes into the
+   * shared memory it was given).
    */
   async run<R>(
     task: WorkerTask,
     signal?: AbortSignal,
     context: Record<string, unknown> = {},
     transferList?: ArrayBuffer[],
+    onDropped?: () => void,
   ): Promise<R> {
-    if (signal?.aborted) throw new PatchStreamError("ABORTED", "patch stream aborted", context);
+    if (signal?.aborted) {
+      onDropped?.();
+      throw new PatchStreamError("ABORTED", "patch stream aborted", context);
+    }
     const result = this.#pool.run(task, { transferList }) as Promise<R>;
     try {
       return await (signal ? Promise.race([result, abortedPromise(signal)]) : result);
     } catch (err) {
+      if (onDropped) result.then(onDropped, onDropped);
       if (signal?.aborted)
         throw new PatchStreamError("ABORTED", "patch stream aborted", context, { cause: err });
       const msg = err instanceof Error ? err.message : String(err);

@@ -13,7 +13,7 @@ export interface BridgeStats {
   delivered: number;
 }
 
-export interface PullBridgeOptions {
+export interface PullBridgeOptions<R = unknown> {
   /** Most tasks running at once (mergeMap concurrency). */
   concurrency: number;
   /** Most tasks started and not yet consumed (running + finished and waiting). */
@@ -21,6 +21,8 @@ export interface PullBridgeOptions {
   signal?: AbortSignal;
   /** Called once when the bridge stops (end, error, abort or consumer return). */
   onStop?: () => void;
+  /** Called with each finished result that will never be delivered (the bridge stopped first). */
+  onDiscard?: (result: R) => void;
 }
 
 /**
@@ -34,7 +36,7 @@ export interface PullBridgeOptions {
 export function pullBridge<T, R>(
   plan: AsyncIterator<T>,
   run: (task: T, index: number, signal: AbortSignal) => Promise<R>,
-  opts: PullBridgeOptions,
+  opts: PullBridgeOptions<R>,
 ): AsyncIterableIterator<R> & { stats: BridgeStats } {
   const stats: BridgeStats = {
     inFlight: 0,
@@ -47,6 +49,9 @@ export function pullBridge<T, R>(
   const abort = new AbortController();
   const credits = new Subject<void>();
   const ready = new Map<number, R>();
+  // Results between their task's end and the buffer (a few microtasks), so that stopping in
+  // between still hands them to onDiscard.
+  const arriving = new Set<R>();
   let nextOut = 0;
   let planned = 0;
   let finished = false;
@@ -69,14 +74,21 @@ export function pullBridge<T, R>(
         stats.inFlight++;
         stats.maxInFlight = Math.max(stats.maxInFlight, stats.inFlight);
         return from(
-          run(task, index, abort.signal).finally(() => {
-            stats.inFlight--;
-          }),
+          run(task, index, abort.signal)
+            .then((result) => {
+              if (stopped) opts.onDiscard?.(result);
+              else arriving.add(result);
+              return result;
+            })
+            .finally(() => {
+              stats.inFlight--;
+            }),
         ).pipe(map((result) => ({ index, result })));
       }, opts.concurrency),
     )
     .subscribe({
       next: ({ index, result }) => {
+        arriving.delete(result);
         ready.set(index, result);
         stats.buffered = ready.size;
         stats.maxBuffered = Math.max(stats.maxBuffered, ready.size);
@@ -101,6 +113,9 @@ export function pullBridge<T, R>(
     credits.complete();
     void plan.return?.();
     opts.onStop?.();
+    for (const r of [...arriving, ...ready.values()]) opts.onDiscard?.(r);
+    arriving.clear();
+    ready.clear();
   };
   const onAbort = () => {
     failure = opts.signal?.reason ?? new Error("aborted");
@@ -144,7 +159,6 @@ export function pullBridge<T, R>(
     async return(): Promise<IteratorResult<R>> {
       stop();
       opts.signal?.removeEventListener("abort", onAbort);
-      ready.clear();
       return { value: undefined, done: true };
     },
     [Symbol.asyncIterator]() {

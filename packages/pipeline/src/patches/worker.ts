@@ -45,6 +45,11 @@ export interface PatchesTask {
   seeds: Uint32Array;
   /** A buffer the consumer is done with, to fill instead of allocating (moved in and out). */
   out?: ArrayBuffer;
+  /**
+   * The shared batch buffer to fill (an index into the stream's `workerData.slots`); the
+   * reply is then this number, nothing moves.
+   */
+  slot?: number;
   augment: ResolvedAugment;
   cacheBytes: number;
   /** `"native"`, `"wasm"` or `"js"` (see PatchStreamOptions.kernel). */
@@ -76,13 +81,21 @@ function moved<T>(value: T, buffers: ArrayBuffer[]): T {
 
 let scratch: Int16Array | undefined;
 
+/** The patch stream's shared batch buffers, handed to every worker at its start. */
+const slots: SharedArrayBuffer[] =
+  (Piscina.workerData as { slots?: SharedArrayBuffer[] } | undefined)?.slots ?? [];
+
 async function runPatches(t: PatchesTask) {
   const [d, h, w] = t.size;
   const per = d * h * w;
   const n = t.patientIndex.length;
   // Every element is written below, so a recycled buffer needs no clearing.
-  const out =
-    t.out && t.out.byteLength >= n * per * 4
+  const shared = t.slot === undefined ? undefined : slots[t.slot];
+  if (t.slot !== undefined && !(shared && shared.byteLength >= n * per * 4))
+    throw new Error(`shared batch buffer ${t.slot} is missing or too small`);
+  const out = shared
+    ? new Float32Array(shared, 0, n * per)
+    : t.out && t.out.byteLength >= n * per * 4
       ? new Float32Array(t.out, 0, n * per)
       : new Float32Array(n * per);
   if (!scratch || scratch.length !== per) scratch = new Int16Array(per);
@@ -128,7 +141,7 @@ async function runPatches(t: PatchesTask) {
     if (p.wasm) augmentIntoWasm(p.wasm, origin, t.size, symmetry, offset, norm, out, i * per);
     else augmentInto(p.hu!, p.shape, origin, t.size, symmetry, offset, norm, out, i * per, scratch);
   }
-  return moved(out, [out.buffer as ArrayBuffer]);
+  return shared ? t.slot : moved(out, [out.buffer as ArrayBuffer]);
 }
 
 async function runSample(t: SampleTask) {
