@@ -11,6 +11,8 @@
  * - `worker_us_per_patch` / `main_us_per_patch`: CPU of the worker threads and of the main
  *   thread (training loop side) per patch, read from /proc per thread,
  * - the first epoch (decoding the volumes from the store included),
+ * - memory copy bandwidth with 1 and 2 threads: the ceiling of a memory-bound kernel's
+ *   scaling on this machine,
  * - the kernel alone on one thread (cut + symmetry + normalise into rotating 4 MB batch
  *   buffers, random origins and symmetries): on the bench's phantom lungs, and on a lung
  *   volume of realistic size (250x200x300 at 1 mm, 30 MB, larger than the caches), native
@@ -21,6 +23,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import { loadavg } from "node:os";
 import * as path from "node:path";
+import { Worker } from "node:worker_threads";
 import { createRng, lungSampler, openStore, type PreprocessingParams } from "@lungflow/patch-store";
 import { makePhantom } from "@lungflow/phantom";
 import {
@@ -279,6 +282,63 @@ try {
   const r = createRng(3);
   for (let i = 0; i < bigHu.length; i++) bigHu[i] = -1000 + r.int(1400);
   kernelCase(`random ${big.join("x")}`, bigHu, big, quick ? 4000 : 16000);
+
+  // The machine's ceiling for a memory-bound kernel: copy bandwidth with 1 and 2 threads
+  // (64 MB float32 buffers, TypedArray.set). The patch workers can scale no better than this.
+  const copyThreads = async (threads: number): Promise<number> => {
+    const code = `
+      const { parentPort, workerData } = require("node:worker_threads");
+      const n = 16 * 2 ** 20, src = new Float32Array(n).fill(1), dst = new Float32Array(n).fill(2);
+      dst.set(src);
+      const t0 = performance.now();
+      for (let r = 0; r < workerData.reps; r++) dst.set(src);
+      parentPort.postMessage({ t0, t1: performance.now(), bytes: 2 * 4 * n * workerData.reps });`;
+    const reps = quick ? 10 : 30;
+    const done = await Promise.all(
+      Array.from(
+        { length: threads },
+        () =>
+          new Promise<{ t0: number; t1: number; bytes: number }>((resolve, reject) => {
+            const w = new Worker(code, { eval: true, workerData: { reps } });
+            w.once("message", (m) => {
+              resolve(m);
+              void w.terminate();
+            });
+            w.once("error", reject);
+          }),
+      ),
+    );
+    // Each thread's own rate (read + write traffic), summed: the threads overlap in time.
+    return done.reduce((sum, d) => sum + d.bytes / (d.t1 - d.t0) / 1e6, 0);
+  };
+  // Alternating rounds, medians (the VM's bandwidth drifts as much as its speed).
+  const bw: [number[], number[]] = [[], []];
+  for (let round = 0; round < 3; round++)
+    for (const t of [1, 2] as const) bw[t - 1].push(await copyThreads(t));
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const bw1 = med(bw[0]);
+  const bw2 = med(bw[1]);
+  for (const [workers, value] of [
+    [1, bw1],
+    [2, bw2],
+  ] as const)
+    results.push({
+      case: "memory-copy",
+      metric: "gb_per_s",
+      value: +value.toFixed(1),
+      unit: "GB/s",
+      workers,
+    });
+  results.push({
+    case: "memory-copy",
+    metric: "scaling",
+    value: +(bw2 / bw1).toFixed(2),
+    unit: "x",
+    workers: 2,
+  });
+  console.error(
+    `memory copy (read + write): 1 thread ${bw1.toFixed(1)} GB/s, 2 threads ${bw2.toFixed(1)} GB/s (${(bw2 / bw1).toFixed(2)}x)`,
+  );
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
