@@ -137,7 +137,8 @@ test("pullBridge: every finished result is delivered or handed to onDiscard, onc
         if (v === 5 && how === "abort") ac.abort(new Error("stop"));
       }
     })().catch(() => {});
-    await sleep(60); // the tasks still running finish
+    // The tasks still running finish (a loaded machine may take a while).
+    for (let t = 0; t < 200 && it.stats.inFlight > 0; t++) await sleep(25);
     assert.ok(discarded.length > 0, `${how}: something was discarded`);
     assert.deepEqual(
       [...delivered, ...discarded].sort((a, b) => a - b),
