@@ -236,6 +236,25 @@ describe("tf.data bridge", () => {
     assert.equal(recycled.length, plain.length);
     for (let i = 0; i < plain.length; i++)
       assert.equal(maxDiff(recycled[i], plain[i]), 0, `batch ${i}`);
+
+    // Shared buffers for every batch that can be out: queue (2 x 2 workers + 4) + prefetch + 2;
+    // a consumer that disposes each element gets every batch in one of them.
+    for (const prefetch of [2, 6]) {
+      const { dataset, close, stream } = await patchDataset(mem, { ...common, prefetch });
+      assert.equal(stream.freeSharedBuffers, 8 + prefetch + 2);
+      let shared = 0;
+      let n = 0;
+      await dataset.forEachAsync((e) => {
+        n++;
+        if (e.xs.dataSync().buffer instanceof SharedArrayBuffer) shared++;
+        tf.dispose(e);
+      });
+      await close();
+      assert.equal(shared, n, `prefetch ${prefetch}: ${shared} of ${n} batches shared`);
+    }
+    const off = await patchDataset(mem, { ...common, recycle: false });
+    assert.equal(off.stream.freeSharedBuffers, 0);
+    await off.close();
   });
 
   test("volumeDataset: one whole augmented volume and its label per element, replayable", async () => {

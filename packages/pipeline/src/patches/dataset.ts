@@ -1,5 +1,10 @@
 import { tf } from "@lungflow/tf-runtime";
-import { type PatchBatch, PatchStream, type PatchStreamOptions } from "./patch-stream.js";
+import {
+  type PatchBatch,
+  PatchStream,
+  type PatchStreamOptions,
+  streamQueue,
+} from "./patch-stream.js";
 import type { BridgeStats } from "./pull-bridge.js";
 import type { PatchSource } from "./source.js";
 import { type VolumeItem, VolumeStream, type VolumeStreamOptions } from "./volume-stream.js";
@@ -27,7 +32,8 @@ export interface PatchDatasetOptions extends PatchStreamOptions, DatasetOptions 
    * Refill the buffers of batches whose tensors tf has released (both `xs` and `ys`
    * disposed, backend reference count 0) instead of allocating 4 MB per batch: fewer page
    * faults in the workers and much less garbage collection here; the buffers are shared
-   * memory the workers write into (`sharedBuffers: "auto"`). Default true. The one
+   * memory the workers write into (`sharedBuffers`, default: the stream's queue + `prefetch`
+   * + 2). Default true. The one
    * caveat: on the cpu backend `dataSync()`/`data()` return a view of that buffer; copy
    * what you keep after disposing the tensors (or use `arraySync()`), or pass false.
    */
@@ -67,9 +73,13 @@ export async function patchDataset(
   opts: PatchDatasetOptions,
 ): Promise<StreamDataset<{ xs: tf.Tensor5D; ys: tf.Tensor2D }> & { stream: PatchStream }> {
   const recycle = opts.recycle ?? true;
+  // Shared buffers for every batch that can be out at once: the stream's queue, tf.data's
+  // prefetch, the batch in hand and one disposed late.
+  const q = streamQueue(opts);
+  const held = q.maxInFlight + q.queueSize + (opts.prefetch ?? 2) + 2;
   const stream = await PatchStream.open(source, {
     ...opts,
-    sharedBuffers: opts.sharedBuffers ?? (recycle ? "auto" : 0),
+    sharedBuffers: opts.sharedBuffers ?? (recycle ? held : 0),
   });
   const handed: Handed[] = [];
   return epochDataset(stream, opts, 2, (b: PatchBatch) => {

@@ -32,6 +32,21 @@ export function defaultKernel(): PatchKernel {
   return nativeKernel() ? "native" : "wasm";
 }
 
+/** Batches a consumer holds besides the stream's queue: tf.data's default prefetch of 2, the one in hand, one disposed late. */
+const CONSUMER_HELD = 4;
+
+/** The stream's worker count and queue bounds, defaults applied. */
+export function streamQueue(
+  opts: Pick<PatchStreamOptions, "workers" | "maxInFlight" | "queueSize">,
+): {
+  workers: number;
+  maxInFlight: number;
+  queueSize: number;
+} {
+  const workers = opts.workers ?? defaultWorkers();
+  return { workers, maxInFlight: opts.maxInFlight ?? 2 * workers, queueSize: opts.queueSize ?? 4 };
+}
+
 /** Options of the patch stream (TorchIO `Queue` / MONAI `GridPatchDataset` semantics). */
 export interface PatchStreamOptions extends PatientSelection {
   /** Where patch locations come from, e.g. `lungSampler({ size: 32 })`. */
@@ -69,9 +84,9 @@ export interface PatchStreamOptions extends PatientSelection {
    * worker fills one in place and nothing moves between threads per batch. A buffer comes
    * back into use only through {@link PatchStream.recycle} (a batch's `data.buffer`); when
    * none is free, batches are fresh buffers moved from the workers. `"auto"`: the stream's
-   * queue (maxInFlight + queueSize) plus 4 held by the consumer (tf.data's prefetch, the
-   * batch in hand, one disposed late). Default 0 (none) here; `patchDataset` uses `"auto"`
-   * unless `recycle` is false. Moving buffers costs the main thread per byte: V8 counts
+   * queue (maxInFlight + queueSize) plus 4 held by the consumer (tf.data's prefetch of 2, the
+   * batch in hand, one disposed late). Default 0 (none) here; `patchDataset` uses the queue
+   * plus its `prefetch` plus 2 unless `recycle` is false. Moving buffers costs the main thread per byte: V8 counts
    * each arriving one as new external memory and collects garbage for it (with 16 MB
    * batches, over 100 extra collections a second).
    */
@@ -228,9 +243,7 @@ export class PatchStream {
         },
       );
     }
-    const workers = opts.workers ?? defaultWorkers();
-    const maxInFlight = opts.maxInFlight ?? 2 * workers;
-    const queueSize = opts.queueSize ?? 4;
+    const { workers, maxInFlight, queueSize } = streamQueue(opts);
     this.#o = {
       patchesPerPatient: ppp,
       patientsPerRound: ppr,
@@ -275,7 +288,9 @@ export class PatchStream {
     const per = size[0] * size[1] * size[2];
     const batchBytes = B * per * 4;
     const shared =
-      opts.sharedBuffers === "auto" ? maxInFlight + queueSize + 4 : (opts.sharedBuffers ?? 0);
+      opts.sharedBuffers === "auto"
+        ? maxInFlight + queueSize + CONSUMER_HELD
+        : (opts.sharedBuffers ?? 0);
     if (!(Number.isInteger(shared) && shared >= 0))
       throw new PatchStreamError(
         "BAD_OPTION",
