@@ -10,6 +10,7 @@
 // output axis), then streamed into the batch.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <vector>
@@ -217,8 +218,7 @@ inline void Cut(const int16_t* vol, const int dims[3], const int size[3], const 
   // The padding shifts the patch buffer against its destination by 64 bytes a plane, so it
   // starts a quarter page off (see below) and is used for up to 32 planes.
   const long spad = 32;
-  const long maxPlanes = size[0] > size[1] ? (size[0] > size[2] ? size[0] : size[2])
-                                           : (size[1] > size[2] ? size[1] : size[2]);
+  const long maxPlanes = std::max({size[0], size[1], size[2]});
   const long opad = maxPlanes <= 32 ? 16 : 0;
   const long slices = size[0];
   thread_local std::vector<int16_t> scratch;
