@@ -3,7 +3,7 @@ import {
   type PatchBatch,
   PatchStream,
   type PatchStreamOptions,
-  streamQueue,
+  sharedBuffersFor,
 } from "./patch-stream.js";
 import type { BridgeStats } from "./pull-bridge.js";
 import type { PatchSource } from "./source.js";
@@ -75,11 +75,10 @@ export async function patchDataset(
   const recycle = opts.recycle ?? true;
   // Shared buffers for every batch that can be out at once: the stream's queue, tf.data's
   // prefetch, the batch in hand and one disposed late.
-  const q = streamQueue(opts);
-  const held = q.maxInFlight + q.queueSize + (opts.prefetch ?? 2) + 2;
+  const buffers = sharedBuffersFor(opts, (opts.prefetch ?? 2) + 2);
   const stream = await PatchStream.open(source, {
     ...opts,
-    sharedBuffers: opts.sharedBuffers ?? (recycle ? held : 0),
+    sharedBuffers: opts.sharedBuffers ?? (recycle ? buffers : 0),
   });
   const handed: Handed[] = [];
   return epochDataset(stream, opts, 2, (b: PatchBatch) => {

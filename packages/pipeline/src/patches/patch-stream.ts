@@ -35,10 +35,17 @@ export function defaultKernel(): PatchKernel {
 /** Batches a consumer holds besides the stream's queue: tf.data's default prefetch of 2, the one in hand, one disposed late. */
 const CONSUMER_HELD = 4;
 
-/** The stream's worker count and queue bounds, defaults applied. */
-export function streamQueue(
+/** Shared buffers for every batch that can be out at once: the stream's queue plus `held` in the consumer's hands. */
+export function sharedBuffersFor(
   opts: Pick<PatchStreamOptions, "workers" | "maxInFlight" | "queueSize">,
-): {
+  held = CONSUMER_HELD,
+): number {
+  const q = streamQueue(opts);
+  return q.maxInFlight + q.queueSize + held;
+}
+
+/** The stream's worker count and queue bounds, defaults applied. */
+function streamQueue(opts: Pick<PatchStreamOptions, "workers" | "maxInFlight" | "queueSize">): {
   workers: number;
   maxInFlight: number;
   queueSize: number;
@@ -288,9 +295,7 @@ export class PatchStream {
     const per = size[0] * size[1] * size[2];
     const batchBytes = B * per * 4;
     const shared =
-      opts.sharedBuffers === "auto"
-        ? maxInFlight + queueSize + CONSUMER_HELD
-        : (opts.sharedBuffers ?? 0);
+      opts.sharedBuffers === "auto" ? sharedBuffersFor(opts) : (opts.sharedBuffers ?? 0);
     if (!(Number.isInteger(shared) && shared >= 0))
       throw new PatchStreamError(
         "BAD_OPTION",
