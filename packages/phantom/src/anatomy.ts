@@ -45,9 +45,27 @@ export interface Ellipse {
   ry: number;
 }
 
+/**
+ * Where and how big the body is, for chests not sized by their field of view (the
+ * realistic preset). Without it, in-plane sizes are fractions of the field of view, the
+ * body is centred, and the lungs fill the scan minus a small margin at each end.
+ */
+export interface BodyFrame {
+  /** In-plane anatomy length S (mm): body, lungs, heart, ... are fractions of it. */
+  scale: number;
+  /** Offset (mm) of the body from the centre of the field of view: x to the patient's left, y posterior. */
+  shiftX: number;
+  shiftY: number;
+  /** Lung bases and apices (mm above the centre of slice 0). */
+  lungZ0: number;
+  lungZ1: number;
+}
+
 export interface Layout {
-  /** Field of view (mm) and in-plane centre (local mm). */
+  /** Field of view (mm) and in-plane centre of the body (local mm). */
   fov: number;
+  /** In-plane anatomy length (mm): the field of view, or the {@link BodyFrame}'s scale. */
+  scale: number;
   cX: number;
   cY: number;
   body: Ellipse;
@@ -108,12 +126,16 @@ export function drawLayout(
   shape: readonly [number, number, number],
   spacing: readonly [number, number, number],
   opts: { table: boolean; bowelGas: boolean },
+  frame?: BodyFrame,
 ): Layout {
   const [nz, ny, nx] = shape;
   const [dz, dy, dx] = spacing;
-  const F = nx * dx;
-  const cX = ((nx - 1) / 2) * dx;
-  const cY = ((ny - 1) / 2) * dy;
+  const fov = nx * dx;
+  // F: the length in-plane sizes are fractions of (the field of view unless a frame says).
+  const F = frame ? frame.scale : fov;
+  const fX = ((nx - 1) / 2) * dx;
+  const cX = fX + (frame ? frame.shiftX : 0);
+  const cY = ((ny - 1) / 2) * dy + (frame ? frame.shiftY : 0);
   const k = rng.uniform(0.95, 1.03);
   const kl = rng.uniform(0.93, 1.04);
   const body: Ellipse = { cx: cX, cy: cY - 0.04 * F, rx: 0.44 * F * k, ry: 0.3 * F * k };
@@ -121,8 +143,8 @@ export function drawLayout(
   const gapT = Math.max(3 * dy, 0.03 * F);
   const table = opts.table
     ? {
-        x0: cX - 0.42 * F,
-        x1: cX + 0.42 * F,
+        x0: fX - 0.42 * F,
+        x1: fX + 0.42 * F,
         y0: body.cy + body.ry + gapT,
         y1: body.cy + body.ry + gapT + Math.max(3 * dy, 0.035 * F),
       }
@@ -135,8 +157,8 @@ export function drawLayout(
   });
   const zTop = (nz - 1) * dz;
   const margin = Math.max(3 * dz, 0.08 * zTop);
-  const lungZ0 = margin;
-  const lungZ1 = zTop - margin;
+  const lungZ0 = frame ? frame.lungZ0 : margin;
+  const lungZ1 = frame ? frame.lungZ1 : zTop - margin;
   const LL = lungZ1 - lungZ0;
   const trachea = { cx: cX, cy: body.cy - 0.07 * F, r: Math.max(1.5 * dx, 0.022 * F * kl) };
   const carinaZ = lungZ0 + 0.62 * LL;
@@ -177,7 +199,8 @@ export function drawLayout(
     }
   }
   return {
-    fov: F,
+    fov,
+    scale: F,
     cX,
     cY,
     body,

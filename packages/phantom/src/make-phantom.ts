@@ -1,5 +1,6 @@
 import { Code, drawLayout, NODULE_BASE, TISSUE_HU } from "./anatomy.js";
 import { fovMask } from "./encoding.js";
+import { checkRange as check, phantomGeometry } from "./geometry.js";
 import { drawNoduleSpecs, maxNoduleDiameter, paintNodules } from "./nodules.js";
 import { hashSeed, Rng } from "./rng.js";
 import { paintBronchi, paintGas, paintSlices, paintVessels } from "./structures.js";
@@ -15,30 +16,18 @@ const LUNG_GRADIENT_HU = 15;
 /** Cell size (mm) of the lung texture lattice. */
 const TEXTURE_CELL_MM = 6;
 
-function check(name: string, v: number, lo: number, hi: number, integer = false): number {
-  if (!Number.isFinite(v) || v < lo || v > hi || (integer && !Number.isInteger(v))) {
-    throw new RangeError(
-      `phantom: ${name} must be ${integer ? "an integer " : ""}in [${lo}, ${hi}], got ${v}`,
-    );
-  }
-  return v;
-}
-
 /**
  * The largest nodule diameter (mm) that fits the lungs of the phantom `opts` would make
  * (draws only its layout: cheap). `makePhantom` with `cancer: true` throws when it is < 10.
  */
 export function maxNoduleDiameterFor(opts: PhantomOptions): number {
-  const n = opts.matrix ?? 96;
-  const dx = opts.pixelSpacing ?? 0.7;
+  const g = phantomGeometry(opts);
   const L = drawLayout(
     new Rng(hashSeed(opts.seed, 11)),
-    [opts.slices ?? 48, n, n],
-    [opts.sliceSpacing ?? 1.25, dx, dx],
-    {
-      table: opts.table ?? true,
-      bowelGas: opts.bowelGas ?? false,
-    },
+    g.shape,
+    g.spacing,
+    { table: opts.table ?? true, bowelGas: opts.bowelGas ?? false },
+    g.frame,
   );
   return maxNoduleDiameter(L);
 }
@@ -50,11 +39,10 @@ export function maxNoduleDiameterFor(opts: PhantomOptions): number {
  * @throws RangeError for options out of range (the message names the option).
  */
 export function makePhantom(opts: PhantomOptions): Phantom {
-  const seed = check("seed", opts.seed, 0, 2 ** 53, true);
-  const nz = check("slices", opts.slices ?? 48, 16, 2000, true);
-  const n = check("matrix", opts.matrix ?? 96, 48, 1024, true);
-  const dx = check("pixelSpacing", opts.pixelSpacing ?? 0.7, 0.3, 2);
-  const dz = check("sliceSpacing", opts.sliceSpacing ?? 1.25, 0.3, 5);
+  const g = phantomGeometry(opts);
+  const seed = opts.seed;
+  const [nz, n] = g.shape;
+  const [dz, dx] = g.spacing;
   const noise = check("noiseHu", opts.noiseHu ?? 20, 0, 200);
   const step = opts.huStep ?? 1;
   if (step !== 1 && step !== 2) throw new RangeError(`phantom: huStep must be 1 or 2, got ${step}`);
@@ -66,10 +54,13 @@ export function makePhantom(opts: PhantomOptions): Phantom {
   if (!origin.every(Number.isFinite))
     throw new RangeError("phantom: origin must be 3 finite numbers");
 
-  const L = drawLayout(new Rng(hashSeed(seed, 11)), shape, spacing, {
-    table: opts.table ?? true,
-    bowelGas: opts.bowelGas ?? false,
-  });
+  const L = drawLayout(
+    new Rng(hashSeed(seed, 11)),
+    shape,
+    spacing,
+    { table: opts.table ?? true, bowelGas: opts.bowelGas ?? false },
+    g.frame,
+  );
   const lab = new Uint8Array(nz * n * n);
   paintSlices(lab, shape, spacing, L);
   paintBronchi(lab, shape, spacing, L);

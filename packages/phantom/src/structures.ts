@@ -150,7 +150,7 @@ export function paintVessels(
   L: Layout,
   rng: Rng,
 ): void {
-  const F = L.fov;
+  const F = L.scale;
   const LL = L.lungZ1 - L.lungZ0;
   const minR = 0.45 * Math.min(spacing[1], spacing[2]);
   const grow = (

@@ -1,14 +1,35 @@
+/**
+ * What the geometry defaults and the body size follow:
+ * - `"mini"` (the library default): 48 x 96 x 96 at 0.7 / 1.25 mm, a whole chest shrunk
+ *   to fit whatever field of view (matrix x pixelSpacing) it gets, lungs filling the scan
+ *   but for a margin of 8% at each end. Small and fast, for tests; too small (67 mm) for
+ *   kdsb17's 1 mm lung mask.
+ * - `"realistic"`: an adult chest as a clinical CT scans it, drawn per patient from the
+ *   seed: field of view 340-400 mm over a 512 matrix, slice spacing 1-2.5 mm, lungs
+ *   200-280 mm high with the neck and upper abdomen above and below them, body size and
+ *   position varying (see `REALISTIC_PRESET`).
+ *
+ * Explicit `slices`, `matrix`, `pixelSpacing` and `sliceSpacing` override either preset.
+ */
+export type PhantomPreset = "mini" | "realistic";
+
 /** Options of {@link makePhantom}. Lengths in millimetres, intensities in Hounsfield units. */
 export interface PhantomOptions {
   /** Seed of every random choice: same seed and options, same phantom (bit for bit). */
   seed: number;
-  /** Number of axial slices (default 48). */
+  /** Geometry defaults and body size (default `"mini"`); see {@link PhantomPreset}. */
+  preset?: PhantomPreset;
+  /** Number of axial slices (mini: 48; realistic: enough to cover the lungs and margins). */
   slices?: number;
-  /** Rows = columns of each slice (default 96; 512 for benchmarks). */
+  /** Rows = columns of each slice (mini: 96; realistic: 512; any in 48-1024). */
   matrix?: number;
-  /** In-plane pixel spacing in mm, 0.5-0.9 (default 0.7). The body scales with matrix * pixelSpacing. */
+  /**
+   * In-plane pixel spacing in mm (mini: 0.7; realistic: the drawn field of view / matrix).
+   * CT uses 0.5-0.9 at 512; 0.3-10 is accepted (a 128 matrix over 400 mm is 3.1 mm). In
+   * the mini preset the body scales with matrix * pixelSpacing.
+   */
   pixelSpacing?: number;
-  /** Distance between slice centres in mm, 0.625-2.5 (default 1.25). */
+  /** Distance between slice centres in mm, CT 0.625-2.5 (mini: 1.25; realistic: drawn in 1-2.5). */
   sliceSpacing?: number;
   /** LPS position (mm) of the centre of voxel (0,0,0). Default: FOV centred in-plane, non-zero z. */
   origin?: [number, number, number];

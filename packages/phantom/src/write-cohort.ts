@@ -11,7 +11,11 @@ import { CANCER_DIAMETER_MM, type Nodule, type PhantomOptions } from "./types.js
 import type { BrokenVariant } from "./variants.js";
 import { type WrittenSeries, writeSeries } from "./write-series.js";
 
-/** Options of {@link writeCohort}. Geometry options apply to every patient. */
+/**
+ * Options of {@link writeCohort}. Explicit geometry options apply to every patient; with
+ * `preset: "realistic"` whatever is not given is drawn per patient (field of view, slice
+ * spacing and count, body size and position).
+ */
 export interface CohortOptions
   extends Omit<PhantomOptions, "seed" | "nodules" | "cancer" | "patientId" | "huStep">,
     EncodingOptions {
@@ -115,9 +119,20 @@ export async function writeCohort(opts: CohortOptions): Promise<WrittenCohort> {
 }
 
 function pickPhantom(o: Partial<PhantomOptions>): Omit<PhantomOptions, "seed"> {
-  const { slices, matrix, pixelSpacing, sliceSpacing, origin, bowelGas, table, vessels, noiseHu } =
-    o;
-  return { slices, matrix, pixelSpacing, sliceSpacing, origin, bowelGas, table, vessels, noiseHu };
+  const { preset, slices, matrix, pixelSpacing, sliceSpacing, origin } = o;
+  const { bowelGas, table, vessels, noiseHu } = o;
+  return {
+    preset,
+    slices,
+    matrix,
+    pixelSpacing,
+    sliceSpacing,
+    origin,
+    bowelGas,
+    table,
+    vessels,
+    noiseHu,
+  };
 }
 
 function pickEncoding(o: EncodingOptions): EncodingOptions {

@@ -143,6 +143,9 @@ export function registerDemo(program: Command): void {
             String(m.patients),
             "--seed",
             String(m.seed),
+            // small chests whose size follows the matrix (the demo's --matrix), fast to train on
+            "--preset",
+            "mini",
             "--matrix",
             String(m.matrix),
             "--pixel-spacing",

@@ -7,6 +7,7 @@ import {
   type EncodingOptions,
   GROUND_TRUTH_DIR,
   makePhantom,
+  type PhantomPreset,
   writeCohort,
   writeSeries,
 } from "@lungflow/phantom";
@@ -15,10 +16,11 @@ import { type Command, InvalidArgumentError, Option } from "commander";
 interface CommonOptions {
   out: string;
   seed: number;
-  matrix: number;
-  slices: number;
-  pixelSpacing: number;
-  sliceSpacing: number;
+  preset: PhantomPreset;
+  matrix?: number;
+  slices?: number;
+  pixelSpacing?: number;
+  sliceSpacing?: number;
   noise: number;
   bowelGas?: boolean;
   table: boolean;
@@ -69,15 +71,36 @@ function common(cmd: Command): Command {
       "seed of every random choice (same seed -> byte-identical files)",
       int(0),
     )
+    .addOption(
+      new Option(
+        "--preset <name>",
+        "realistic: adult chests as a clinical CT scans them (per patient: 340-400 mm field of view, " +
+          "1-2.5 mm slices over the whole lung height, body size and position varying); " +
+          "mini: small 96x96x48 test chests (0.7 / 1.25 mm, too small for ingest's 1 mm lung mask)",
+      )
+        .choices(["realistic", "mini"])
+        .default("realistic"),
+    )
     .option(
       "--matrix <n>",
-      "rows = columns of each slice (the chest scales with matrix x pixel spacing)",
+      "rows = columns of each slice (realistic: 512, pixel spacing = field of view / matrix; mini: 96)",
       int(48),
-      96,
     )
-    .option("--slices <n>", "number of axial slices", int(16), 48)
-    .option("--pixel-spacing <mm>", "in-plane pixel spacing in mm (CT: 0.5-0.9)", num, 0.7)
-    .option("--slice-spacing <mm>", "distance between slices in mm (CT: 0.625-2.5)", num, 1.25)
+    .option(
+      "--slices <n>",
+      "number of axial slices (realistic: enough for the lungs and margins; mini: 48)",
+      int(16),
+    )
+    .option(
+      "--pixel-spacing <mm>",
+      "in-plane pixel spacing in mm (realistic: drawn field of view / matrix; mini: 0.7)",
+      num,
+    )
+    .option(
+      "--slice-spacing <mm>",
+      "distance between slices in mm (realistic: drawn in 1, 1.25, 1.5, 2, 2.5; mini: 1.25)",
+      num,
+    )
     .option("--noise <hu>", "standard deviation of the Gaussian noise (HU)", num, 20)
     .option("--bowel-gas", "add bowel gas below the lungs")
     .option("--no-table", "leave out the scanner table")
@@ -137,6 +160,7 @@ function encoding(o: CommonOptions): EncodingOptions {
 
 function geometry(o: CommonOptions) {
   return {
+    preset: o.preset,
     matrix: o.matrix,
     slices: o.slices,
     pixelSpacing: o.pixelSpacing,
