@@ -145,16 +145,30 @@ export function segmentLungs(
     throw fail("NO_LUNG_FOUND", "the chosen component holds no candidate voxel");
   const { lungVoxels } = contact;
   const tol = o.borderTolerance;
+  const voxelMl = (hu.spacing[0] * hu.spacing[1] * hu.spacing[2]) / 1000;
   if (contact.faceFraction > tol || sideFraction > tol) {
+    const keptMl = lungVoxels * voxelMl;
+    const cutMl = cs.cornerless * voxelMl;
+    const ml = (v: number) => `${v.toFixed(v < 10 ? 1 : 0)} mL`;
     throw fail(
       "LUNG_TOUCHES_BORDER",
       contact.faceFraction > tol
-        ? `the mask's cross-section on the ${contact.face} slice is ${(100 * contact.faceFraction).toFixed(1)}% of its largest`
-        : `a region of ${(100 * sideFraction).toFixed(1)}% of the lung volume is cut by the side of the volume (removed as background)`,
-      { faceFraction: contact.faceFraction, sideFraction, borderTolerance: tol },
+        ? `the scan range cuts the lungs: on the ${contact.face} slice their cross-section is still ${(100 * contact.faceFraction).toFixed(1)}% of the largest one (limit ${(100 * tol).toFixed(1)}%). ` +
+            `Scan (or export) the whole lung height, from above the apices to below the bases`
+        : `${ml(cutMl)} of lung-like air (below the Otsu threshold, ${threshold} HU) reaches the side of the field of view and was removed as outside air, against ${ml(keptMl)} of lung kept (limit: ${(100 * tol).toFixed(1)}% of it). ` +
+            "The field of view is likely too small for the chest or the chest is not centred in it " +
+            "(or the chest is too small for the 1 mm kernels, as a `lungflow phantom --preset mini` chest is). " +
+            "Reconstruct with a larger field of view or centre the chest (phantoms: `--preset realistic`); " +
+            "segmentLungs' borderTolerance raises the limit",
+      {
+        faceFraction: contact.faceFraction,
+        sideFraction,
+        borderTolerance: tol,
+        cutVolumeMl: cutMl,
+        lungVolumeMl: keptMl,
+      },
     );
   }
-  const voxelMl = (hu.spacing[0] * hu.spacing[1] * hu.spacing[2]) / 1000;
   if (lungVoxels * voxelMl < o.minLungVolumeMl) {
     throw fail(
       "NO_LUNG_FOUND",

@@ -126,6 +126,28 @@ test("LUNG_TOUCHES_BORDER: lungs cut by the scan range or by the side of the fie
       );
     }
   }
+  // The message says what is cut, in mL a user can compare, and what to do about it.
+  const why = (c: Volume<Int16Array>) => {
+    try {
+      segmentLungs(c);
+    } catch (e) {
+      if (e instanceof SegmentationError) return e;
+    }
+    assert.fail("expected a SegmentationError");
+  };
+  const side = why(cuts["x side"]);
+  const { cutVolumeMl, lungVolumeMl } = side.context as Record<string, number>;
+  assert.ok(cutVolumeMl > 0 && lungVolumeMl > 0, JSON.stringify(side.context));
+  const m =
+    /([\d.]+) mL of lung-like air .* side of the field of view .* ([\d.]+) mL of lung kept/.exec(
+      side.message,
+    );
+  assert.ok(m, side.message);
+  assert.ok(Math.abs(Number(m[1]) - cutVolumeMl) <= 0.5, `${m[1]} vs ${cutVolumeMl}`);
+  assert.ok(Math.abs(Number(m[2]) - lungVolumeMl) <= 0.5, `${m[2]} vs ${lungVolumeMl}`);
+  assert.match(side.message, /field of view is likely too small .* larger field of view/);
+  assert.doesNotMatch(side.message, /\d{3,}\.\d%/); // no "119.6% of the lung volume"
+  assert.match(why(cuts["z range"]).message, /scan range cuts the lungs: .* whole lung height/);
   // The whole scan is fine, and the check can be turned off.
   assert.ok(segmentLungs(v).stats.lungVoxels > 0);
   assert.ok(
