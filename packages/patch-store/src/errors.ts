@@ -11,6 +11,13 @@ import { LungflowError } from "@lungflow/volume";
  * - `PATIENT_NOT_FOUND`: reading arrays of a patient that is not in the store.
  * - `INVALID_ARGUMENT`: a bad option (patch size, split fraction, shapes that disagree).
  * - `SPLIT_INVALID`: a split cannot be made (e.g. no labelled patients).
+ * - `INVALID_ENCODER_ID`: an encoder id that cannot name a folder (same rule as patient ids).
+ * - `FEATURES_NOT_FINITE`: encoder features holding NaN or ±Infinity (nothing is written).
+ * - `SOURCE_CHANGED`: the patient was re-ingested (other source hash or ingest time) after the
+ *   caller read it; features computed from the old volume are not written. Recompute them.
+ * - `FEATURES_CORRUPT`: a stored feature array's metadata is unreadable or inconsistent.
+ * - `CHUNK_MISSING`: a chunk file of a stored feature array is missing (every chunk is written,
+ *   so this is damage; rewrite the features).
  */
 export type StoreErrorCode =
   | "STORE_NOT_FOUND"
@@ -21,7 +28,12 @@ export type StoreErrorCode =
   | "PATIENT_CORRUPT"
   | "PATIENT_NOT_FOUND"
   | "INVALID_ARGUMENT"
-  | "SPLIT_INVALID";
+  | "SPLIT_INVALID"
+  | "INVALID_ENCODER_ID"
+  | "FEATURES_NOT_FINITE"
+  | "SOURCE_CHANGED"
+  | "FEATURES_CORRUPT"
+  | "CHUNK_MISSING";
 
 /** Any failure of the patch store other than a chunk that does not decode. */
 export class StoreError extends LungflowError {

@@ -19,6 +19,11 @@ export {
   StoreError,
   type StoreErrorCode,
 } from "./errors.js";
+export type { FeatureArray, FeatureAttrs, FeatureShape } from "./features/feature-meta.js";
+export { isValidEncoderId } from "./features/feature-paths.js";
+export type { FeatureSetSummary, PatientFeatureSet } from "./features/list-features.js";
+export type { FeatureVerifyCounts } from "./features/verify-features.js";
+export type { WriteFeaturesOptions } from "./features/write-features.js";
 export { parseLabelsCsv, readIdCancerCsv } from "./labels.js";
 export type { LockInfo } from "./lock.js";
 // Patch samplers (patch-streaming issue).

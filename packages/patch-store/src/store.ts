@@ -7,6 +7,17 @@ import { ChunkCache } from "./chunk-cache.js";
 import { copyChunkToPatch } from "./copy-region.js";
 import { registerCrc32c } from "./crc32c.js";
 import { ChunkDecodeError, StoreError } from "./errors.js";
+import type { FeatureArray, FeatureAttrs, FeatureShape } from "./features/feature-meta.js";
+import {
+  type FeatureSetSummary,
+  featureSets,
+  listFeatures,
+  type PatientFeatureSet,
+  removeFeatures,
+} from "./features/list-features.js";
+import { readFeatures } from "./features/read-features.js";
+import { featureTemporaries, recoverFeatures } from "./features/recover-features.js";
+import { type WriteFeaturesOptions, writeFeatures } from "./features/write-features.js";
 import { atomicWriteFile, listDir, mkdirp, readJsonFile, removeTree } from "./fs-util.js";
 import { parseLabelsCsv } from "./labels.js";
 import { acquireLock, type StoreLock } from "./lock.js";
@@ -407,6 +418,60 @@ export class PatchStore {
   }
 
   /**
+   * Writes (or atomically replaces) the encoder features of symmetry `k` (0..47) of a
+   * patient: `patients/<id>/features/<encoderId>/s<k>`, float32 `[z,y,x,c]`. `meta` (encoder
+   * config, stride, receptive field, ...) is stored with the array. A kill at any moment
+   * leaves no `s<k>`, the old one or the new one. Like `writePatient`, the caller holds the
+   * store lock (`lock({ purpose: "features" })`) or is a worker of its holder.
+   *
+   * @throws StoreError `PATIENT_NOT_FOUND`, `SOURCE_CHANGED` (re-ingested since the caller
+   *   read it: `expectSourceHash`, or during the write), `FEATURES_NOT_FINITE`,
+   *   `INVALID_ENCODER_ID`, `INVALID_PATIENT_ID`, `INVALID_ARGUMENT`.
+   */
+  async writeFeatures(
+    id: string,
+    encoderId: string,
+    k: number,
+    features: { data: Float32Array; shape: FeatureShape },
+    meta: Record<string, unknown> = {},
+    opts: WriteFeaturesOptions = {},
+  ): Promise<FeatureAttrs> {
+    return writeFeatures(this, id, encoderId, k, features, meta, opts);
+  }
+
+  /**
+   * The features of symmetry `k` written by `encoderId` for a patient; `undefined` when
+   * absent. A corrupt chunk throws `ChunkDecodeError` (naming the chunk file), a missing one
+   * `CHUNK_MISSING`, bad metadata `FEATURES_CORRUPT`.
+   */
+  async readFeatures(
+    id: string,
+    encoderId: string,
+    k: number,
+    opts: { signal?: AbortSignal } = {},
+  ): Promise<FeatureArray | undefined> {
+    return readFeatures(this.root, id, encoderId, k, opts);
+  }
+
+  /** A patient's feature sets: encoder id, stored symmetries, common meta (`[]` if none). */
+  async listFeatures(id: string): Promise<PatientFeatureSet[]> {
+    return listFeatures(this.root, id);
+  }
+
+  /** Per encoder id: patients, arrays, complete (all 48) patients, symmetries; sorted. */
+  async featureSets(): Promise<FeatureSetSummary[]> {
+    return featureSets(this.root, await this.listPatients());
+  }
+
+  /**
+   * Removes one encoder's features of a patient, or all of them without `encoderId` (one
+   * rename, then deletion). The caller holds the store lock. False if nothing was there.
+   */
+  async removeFeatures(id: string, encoderId?: string): Promise<boolean> {
+    return removeFeatures(this.root, id, encoderId);
+  }
+
+  /**
    * Takes the store's write lock (re-entrant within this PatchStore). Waits up to
    * `timeoutMs` (default 0) for another live holder, then throws `STORE_LOCKED`.
    */
@@ -440,12 +505,16 @@ export class PatchStore {
   /**
    * Cleans up after crashed writers (call with the lock held; `lock`-taking commands do it):
    * a complete staged patient whose target is missing (crash between the two renames of a
-   * replacement) is moved into place; any other staging folder, `.trash` and temporary
-   * files are deleted. Returns what it did.
+   * replacement) is moved into place, and so is a complete staged feature array
+   * (`patients/<id>/features/<enc>/s<k>` in `rolledForward`) when its patient is unchanged;
+   * any other staging folder, `.trash` and temporary files are deleted. Returns what it did.
    */
   async recover(): Promise<{ rolledForward: string[]; removed: string[] }> {
-    const rolledForward: string[] = [];
-    const removed: string[] = [];
+    const feat = await recoverFeatures(this.root, await this.listPatients(), (id) =>
+      this.getPatient(id),
+    );
+    const rolledForward: string[] = feat.rolledForward;
+    const removed: string[] = feat.removed;
     const staging = path.join(this.root, ".staging");
     for (const e of await listDir(staging)) {
       const p = path.join(staging, e.name);
@@ -483,12 +552,16 @@ export class PatchStore {
     return { rolledForward, removed };
   }
 
-  /** Leftovers of crashed writers (`.staging`, `.trash` entries), without touching them. */
+  /**
+   * Leftovers of crashed writers (`.staging`, `.trash` entries, temporary feature folders),
+   * without touching them.
+   */
   async leftovers(): Promise<string[]> {
     const out: string[] = [];
     for (const d of [".staging", ".trash"]) {
       for (const e of await listDir(path.join(this.root, d))) out.push(path.join(d, e.name));
     }
+    out.push(...(await featureTemporaries(this.root, await this.listPatients())));
     return out;
   }
 

@@ -1,14 +1,22 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { isLungflowError } from "@lungflow/volume";
+import { type FeatureVerifyCounts, verifyPatientFeatures } from "./features/verify-features.js";
 import { readJsonFile } from "./fs-util.js";
+import type { PatientAttrs } from "./schema.js";
 import type { ArrayName, PatchStore } from "./store.js";
 
 /** One thing `verify` found wrong. */
 export interface VerifyProblem {
   patientId?: string;
-  /** `PATIENT_CORRUPT`, `ARRAY_INVALID`, `MISSING_CHUNK`, `CHUNK_DECODE`, `MASK_VALUES`, `ROOT_INVALID`. */
+  /**
+   * `PATIENT_CORRUPT`, `ARRAY_INVALID`, `MISSING_CHUNK`, `CHUNK_DECODE`, `MASK_VALUES`,
+   * `ROOT_INVALID`; for encoder features also `FEATURES_INVALID`, `FEATURES_STALE`,
+   * `FEATURES_NOT_FINITE`.
+   */
   code: string;
+  /** The array concerned when it is a feature array: `features/<encoderId>/s<k>`. */
+  array?: string;
   message: string;
   path?: string;
 }
@@ -21,6 +29,8 @@ export interface VerifyReport {
   /** Decoded bytes checked. */
   bytes: number;
   problems: VerifyProblem[];
+  /** Encoder features checked (their chunks are not in `chunks` / `bytes`). */
+  features: FeatureVerifyCounts;
   /** Leftovers of crashed writers (removed by the next ingest); not corruption. */
   leftovers: string[];
   /** Labels or split entries naming patients not in the store (informational). */
@@ -49,6 +59,7 @@ export async function verifyStore(
   let chunks = 0;
   let bytes = 0;
   const ids = await store.listPatients();
+  const readable: PatientAttrs[] = [];
   for (const id of ids) {
     opts.signal?.throwIfAborted();
     opts.onPatient?.(id);
@@ -66,6 +77,7 @@ export async function verifyStore(
       continue;
     }
     if (!attrs) continue;
+    readable.push(attrs);
     let chunkShape: number[] | undefined;
     const arraysOk: ArrayName[] = [];
     for (const name of ["hu", "mask"] as ArrayName[]) {
@@ -150,6 +162,11 @@ export async function verifyStore(
       }
     }
   }
+  const features: FeatureVerifyCounts = { sets: 0, arrays: 0, chunks: 0, bytes: 0 };
+  for (const attrs of readable) {
+    opts.signal?.throwIfAborted();
+    await verifyPatientFeatures(store.root, attrs, problems, features, opts.signal);
+  }
   const idSet = new Set(ids);
   const warnings: string[] = [];
   const { labels, split } = store.rootAttrs;
@@ -174,6 +191,7 @@ export async function verifyStore(
     chunks,
     bytes,
     problems,
+    features,
     leftovers: await store.leftovers(),
     warnings,
   };

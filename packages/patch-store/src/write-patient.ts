@@ -3,6 +3,7 @@ import * as path from "node:path";
 import type { Vec3, Volume } from "@lungflow/volume";
 import FileSystemStore from "@zarrita/storage/fs";
 import * as zarr from "zarrita";
+import { boundedQueue } from "./bounded-queue.js";
 import { StoreError } from "./errors.js";
 import { removeTree, token } from "./fs-util.js";
 import { type Label, omeMetadata, type PatientAttrs, type PatientSource } from "./schema.js";
@@ -14,32 +15,6 @@ export interface WriteOptions {
   /** zstd level, 1 (fast) .. 22 (small) (default 3). */
   zstdLevel?: number;
   signal?: AbortSignal;
-}
-
-/** A queue running at most `limit` chunk writes at once (zarrita's default starts all). */
-function boundedQueue(limit: number) {
-  return () => {
-    let active = 0;
-    const waiting: (() => void)[] = [];
-    const all: Promise<void>[] = [];
-    return {
-      add(fn: () => Promise<void>) {
-        all.push(
-          (async () => {
-            if (active >= limit) await new Promise<void>((r) => waiting.push(r));
-            active++;
-            try {
-              await fn();
-            } finally {
-              active--;
-              waiting.shift()?.();
-            }
-          })(),
-        );
-      },
-      onIdle: () => Promise.all(all),
-    };
-  };
 }
 
 function chunkShapeFor(shape: Vec3, chunk: number | Vec3): Vec3 {

@@ -71,3 +71,18 @@ export function refPatch(
       }
   return out;
 }
+
+/** Deterministic float32 features `[z,y,x,c]` with varied signs and magnitudes. */
+export function featureData(
+  shape: [number, number, number, number],
+  seed = 1,
+): { data: Float32Array; shape: [number, number, number, number] } {
+  const n = shape[0] * shape[1] * shape[2] * shape[3];
+  const data = new Float32Array(n);
+  let s = seed >>> 0;
+  for (let i = 0; i < n; i++) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    data[i] = ((s / 2 ** 32 - 0.5) * 20) ** 3;
+  }
+  return { data, shape };
+}
