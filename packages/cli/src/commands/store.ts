@@ -29,6 +29,18 @@ async function diskBytes(dir: string): Promise<number> {
   return n;
 }
 
+/** Symmetry indices as ranges: `[0,1,2,5,7,8]` -> `0-2,5,7-8`. */
+function symmetryRanges(ks: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < ks.length; ) {
+    let j = i;
+    while (j + 1 < ks.length && ks[j + 1] === ks[j] + 1) j++;
+    parts.push(j > i ? `${ks[i]}-${ks[j]}` : `${ks[i]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}
+
 function splitOf(store: PatchStore, id: string): string {
   const s = store.split;
   if (!s) return "";
@@ -116,6 +128,7 @@ export function registerStore(program: Command): void {
                 createdAt: split.createdAt,
               }
             : null,
+          features: await s.featureSets(),
           diskBytes: await diskBytes(s.root),
           leftovers: await s.leftovers(),
         };
@@ -130,6 +143,12 @@ export function registerStore(program: Command): void {
         console.log(
           `split       ${info.split ? `train ${info.split.train} / validation ${info.split.validation} / test ${info.split.test} (seed ${info.split.seed})` : "none (lungflow store split)"}`,
         );
+        if (!info.features.length) console.log("features    none (lungflow features)");
+        for (const f of info.features) {
+          console.log(
+            `features    ${f.encoderId}: ${f.patients} patient(s), ${f.arrays} array(s), symmetries ${symmetryRanges(f.symmetries)} (${f.complete} patient(s) with all 48)`,
+          );
+        }
         console.log(`on disk     ${(info.diskBytes / 1048576).toFixed(1)} MiB`);
         console.log(`params      ${JSON.stringify(info.params)}`);
         if (info.leftovers.length)
@@ -148,6 +167,7 @@ export function registerStore(program: Command): void {
         const r = await s.verify();
         if (o.json) console.log(JSON.stringify(r));
         else {
+          // A feature problem's message starts with its array (features/<encoder>/s<k>).
           for (const p of r.problems)
             console.log(`CORRUPT ${p.patientId ?? "-"} ${p.code}: ${p.message}`);
           for (const w of r.warnings) console.log(`warning: ${w}`);
@@ -155,8 +175,12 @@ export function registerStore(program: Command): void {
             console.log(
               `note: ${r.leftovers.length} leftover(s) of a crashed write (cleaned by the next ingest)`,
             );
+          const f = r.features;
+          const feat = f.arrays
+            ? `, ${f.arrays} feature array(s) in ${f.sets} patient/encoder set(s) (${f.chunks} chunk(s), ${(f.bytes / 1048576).toFixed(1)} MiB decoded)`
+            : "";
           console.log(
-            `${r.ok ? "OK" : "CORRUPT"}: ${r.patients} patient(s), ${r.chunks} chunk(s), ${(r.bytes / 1048576).toFixed(1)} MiB decoded, ${r.problems.length} problem(s)`,
+            `${r.ok ? "OK" : "CORRUPT"}: ${r.patients} patient(s), ${r.chunks} chunk(s), ${(r.bytes / 1048576).toFixed(1)} MiB decoded${feat}, ${r.problems.length} problem(s)`,
           );
         }
         if (!r.ok) process.exitCode = 2;
