@@ -99,7 +99,7 @@ export function registerStore(program: Command): void {
 
   store
     .command("info")
-    .description("show a store's parameters, counts, labels and split")
+    .description("show a store's parameters, counts, labels, split and encoder feature sets")
     .argument("<store>", "patch store path")
     .option("--json", "print JSON")
     .action((storePath: string, o: { json?: boolean }) =>
