@@ -97,5 +97,21 @@ test("phantom series --preset mini keeps the small test chest; a bad preset is r
     "huge",
   );
   assert.notEqual(bad.code, 0); // commander's "Allowed choices are realistic, mini" goes to stderr
+  // An adult chest does not fit a 67 mm field of view: refused before --out is touched.
+  const small = await lungflow(
+    "phantom",
+    "series",
+    "--out",
+    dir,
+    "--seed",
+    "1",
+    "--matrix",
+    "96",
+    "--pixel-spacing",
+    "0.7",
+  );
+  assert.equal(small.code, 1);
+  assert.match(small.out, /field of view .* at least 300 mm, got 67\.2 mm/);
+  assert.equal(readdirSync(dir).length, 48);
   assert.equal(readdirSync(root).includes("x"), false);
 });

@@ -8,6 +8,7 @@ import {
   GROUND_TRUTH_DIR,
   makePhantom,
   type PhantomPreset,
+  phantomGeometry,
   writeCohort,
   writeSeries,
 } from "@lungflow/phantom";
@@ -253,6 +254,7 @@ export function registerPhantom(program: Command): void {
       ),
   ).action((o: CohortCliOptions) =>
     guarded(async () => {
+      phantomGeometry({ seed: o.seed, ...geometry(o) }); // bad geometry: refused before --out is touched
       await prepareOut(o.out, "cohort");
       const t0 = performance.now();
       const c = await writeCohort({
@@ -311,6 +313,7 @@ export function registerPhantom(program: Command): void {
       .option("--patient-id <id>", "PatientID (default: 32 hex characters from the seed)"),
   ).action((o: SeriesCliOptions) =>
     guarded(async () => {
+      phantomGeometry({ seed: o.seed, ...geometry(o) }); // bad geometry: refused before --out is touched
       await prepareOut(o.out, "series");
       const t0 = performance.now();
       const p = makePhantom({
