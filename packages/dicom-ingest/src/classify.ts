@@ -8,6 +8,8 @@ export interface SkippedFile {
   file: string;
   code: DicomErrorCode;
   reason: string;
+  /** The file's SeriesInstanceUID, when its header could be read and has one. */
+  seriesInstanceUid?: string;
 }
 
 /** `header` is set on skipped files whose header could be read (localizers, MR, ...). */
@@ -19,7 +21,8 @@ export type Classified =
  * Reads a file's header and decides whether it can belong to a CT image series:
  * NOT_DICOM / TRUNCATED / READ_FAILED (unreadable), NO_PIXEL_DATA, SECONDARY_CAPTURE,
  * LOCALIZER (ImageType contains LOCALIZER or SCOUT), NOT_CT (Modality is not CT),
- * MULTI_FRAME, MISSING_TAG (no SeriesInstanceUID). Never throws for a bad file.
+ * MULTI_FRAME, MISSING_TAG (no SeriesInstanceUID); INTERNAL for an unexpected exception (a
+ * bug). Never throws for a bad file.
  */
 export async function classifyFile(file: string, headerBytes?: number): Promise<Classified> {
   let header: SliceHeader;
@@ -28,14 +31,14 @@ export async function classifyFile(file: string, headerBytes?: number): Promise<
   } catch (e) {
     if (isDicomError(e))
       return { ok: false, skipped: { file, code: e.code, reason: e.context.reason } };
-    return {
-      ok: false,
-      skipped: { file, code: "READ_FAILED", reason: e instanceof Error ? e.message : String(e) },
-    };
+    // Not an I/O error (those are DicomErrors): a bug met on this file's bytes. Reported as
+    // such, never as READ_FAILED.
+    const msg = e instanceof Error ? e.message : String(e);
+    return { ok: false, skipped: { file, code: "INTERNAL", reason: `internal error: ${msg}` } };
   }
   const skip = (code: DicomErrorCode, reason: string): Classified => ({
     ok: false,
-    skipped: { file, code, reason },
+    skipped: { file, code, reason, seriesInstanceUid: header.seriesInstanceUid },
     header,
   });
   if (!header.pixelData)

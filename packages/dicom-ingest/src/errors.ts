@@ -16,6 +16,9 @@ export type DicomErrorCode =
   | "UNSUPPORTED_PIXEL_FORMAT"
   | "DECODE_FAILED"
   | "MISSING_TAG"
+  | "INVALID_VALUE"
+  | "DEGENERATE_ORIENTATION"
+  | "TOO_LARGE"
   | "INCONSISTENT_GEOMETRY"
   | "MIXED_ORIENTATION"
   | "NOT_AXIAL"
@@ -26,7 +29,8 @@ export type DicomErrorCode =
   | "TOO_FEW_SLICES"
   | "MULTIPLE_PATIENTS"
   | "NO_SERIES"
-  | "READ_FAILED";
+  | "READ_FAILED"
+  | "INTERNAL";
 
 /** Where a DicomError happened and why. Paths and UIDs only, never patient names. */
 export interface DicomErrorContext {

@@ -50,6 +50,12 @@ export interface SliceHeader {
   pixelData?: { offset: number; length: number; encapsulated: boolean };
   /** True when the Pixel Data element ends past the end of the file. */
   truncated: boolean;
+  /**
+   * Numeric tags that are present but do not hold a valid number (or not the expected count
+   * of them): their field above is `undefined`, and this keeps the raw text so that the
+   * error can name it. An absent tag is not listed.
+   */
+  invalidValues: { tag: string; value: string }[];
 }
 
 function str(ds: DataSet, tag: string): string | undefined {
@@ -59,21 +65,59 @@ function str(ds: DataSet, tag: string): string | undefined {
   return s === undefined || s === "" ? undefined : s.replace(/\0/g, "").trim() || undefined;
 }
 
-function num(ds: DataSet, tag: string, index = 0): number | undefined {
+/** A decimal string (DS) value: optional sign, digits with an optional point, optional exponent. */
+const DS_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Collects the numeric tags whose values are present but malformed (see `invalidValues`). */
+type Invalid = { tag: string; value: string }[];
+
+/** The raw text of a tag, `undefined` when absent; "" for a present but empty value. */
+function raw(ds: DataSet, tag: string): string | undefined {
   const el = ds.elements[tag];
-  if (!el || el.length === 0) return undefined;
-  const v = ds.floatString(tag, index);
-  return v === undefined || Number.isNaN(v) ? undefined : v;
+  if (!el) return undefined;
+  if (el.length === 0) return "";
+  return (ds.string(tag) ?? "").replace(/\0/g, "").trim();
 }
 
-function nums(ds: DataSet, tag: string, n: number): number[] | undefined {
-  const el = ds.elements[tag];
-  if (!el || el.length === 0) return undefined;
-  const s = ds.string(tag);
+/**
+ * Parses the numbers of a DS/IS tag strictly: every part must be a finite decimal number
+ * (`parseFloat` would read "1.0abc" as 1 and "" as NaN, which a header must not turn into a
+ * default). `n` = expected count (undefined: one value, the first of several).
+ */
+function parseNumbers(
+  ds: DataSet,
+  tag: string,
+  name: string,
+  invalid: Invalid,
+  n?: number,
+): number[] | undefined {
+  const s = raw(ds, tag);
   if (s === undefined) return undefined;
-  const parts = s.split("\\").map((p) => Number.parseFloat(p));
-  if (parts.length !== n || parts.some((p) => !Number.isFinite(p))) return undefined;
-  return parts;
+  const parts = s.split("\\").map((p) => p.trim());
+  const nums = parts.map((p) => (DS_NUMBER.test(p) ? Number(p) : Number.NaN));
+  const ok =
+    n === undefined
+      ? Number.isFinite(nums[0])
+      : nums.length === n && nums.every((v) => Number.isFinite(v));
+  if (!ok) {
+    invalid.push({ tag: name, value: s.length > 64 ? `${s.slice(0, 64)}...` : s });
+    return undefined;
+  }
+  return nums;
+}
+
+function num(ds: DataSet, tag: string, name: string, invalid: Invalid): number | undefined {
+  return parseNumbers(ds, tag, name, invalid)?.[0];
+}
+
+function nums(
+  ds: DataSet,
+  tag: string,
+  name: string,
+  n: number,
+  invalid: Invalid,
+): number[] | undefined {
+  return parseNumbers(ds, tag, name, invalid, n);
 }
 
 function us(ds: DataSet, tag: string): number | undefined {
@@ -95,7 +139,9 @@ export function extractHeader(parsed: ParsedDicom): SliceHeader {
     const end = parsed.complete ? ds.byteArray.length : parsed.fileSize;
     if (!encapsulated && px.dataOffset + px.length > end) truncated = true;
   }
-  const frames = num(ds, TAG.numberOfFrames);
+  const invalid: Invalid = [];
+  const n = (tag: string, name: string) => num(ds, tag, name, invalid);
+  const frames = n(TAG.numberOfFrames, "NumberOfFrames");
   return {
     file: parsed.file,
     fileSize: parsed.fileSize,
@@ -111,14 +157,32 @@ export function extractHeader(parsed: ParsedDicom): SliceHeader {
     patientId: str(ds, TAG.patientId),
     studyInstanceUid: str(ds, TAG.studyInstanceUid),
     seriesInstanceUid: str(ds, TAG.seriesInstanceUid),
-    acquisitionNumber: num(ds, TAG.acquisitionNumber),
-    instanceNumber: num(ds, TAG.instanceNumber),
-    imagePosition: nums(ds, TAG.imagePositionPatient, 3) as SliceHeader["imagePosition"],
-    imageOrientation: nums(ds, TAG.imageOrientationPatient, 6) as SliceHeader["imageOrientation"],
-    pixelSpacing: nums(ds, TAG.pixelSpacing, 2) as SliceHeader["pixelSpacing"],
-    sliceThickness: num(ds, TAG.sliceThickness),
-    spacingBetweenSlices: num(ds, TAG.spacingBetweenSlices),
-    gantryDetectorTilt: num(ds, TAG.gantryDetectorTilt),
+    acquisitionNumber: n(TAG.acquisitionNumber, "AcquisitionNumber"),
+    instanceNumber: n(TAG.instanceNumber, "InstanceNumber"),
+    imagePosition: nums(
+      ds,
+      TAG.imagePositionPatient,
+      "ImagePositionPatient",
+      3,
+      invalid,
+    ) as SliceHeader["imagePosition"],
+    imageOrientation: nums(
+      ds,
+      TAG.imageOrientationPatient,
+      "ImageOrientationPatient",
+      6,
+      invalid,
+    ) as SliceHeader["imageOrientation"],
+    pixelSpacing: nums(
+      ds,
+      TAG.pixelSpacing,
+      "PixelSpacing",
+      2,
+      invalid,
+    ) as SliceHeader["pixelSpacing"],
+    sliceThickness: n(TAG.sliceThickness, "SliceThickness"),
+    spacingBetweenSlices: n(TAG.spacingBetweenSlices, "SpacingBetweenSlices"),
+    gantryDetectorTilt: n(TAG.gantryDetectorTilt, "GantryDetectorTilt"),
     rows: us(ds, TAG.rows),
     columns: us(ds, TAG.columns),
     samplesPerPixel: us(ds, TAG.samplesPerPixel),
@@ -130,10 +194,11 @@ export function extractHeader(parsed: ParsedDicom): SliceHeader {
     pixelRepresentation: us(ds, TAG.pixelRepresentation),
     pixelPaddingValue: us(ds, TAG.pixelPaddingValue),
     pixelPaddingRangeLimit: us(ds, TAG.pixelPaddingRangeLimit),
-    rescaleSlope: num(ds, TAG.rescaleSlope),
-    rescaleIntercept: num(ds, TAG.rescaleIntercept),
+    rescaleSlope: n(TAG.rescaleSlope, "RescaleSlope"),
+    rescaleIntercept: n(TAG.rescaleIntercept, "RescaleIntercept"),
     modalityLut: ds.elements[TAG.modalityLutSequence] !== undefined,
     pixelData,
     truncated,
+    invalidValues: invalid,
   };
 }

@@ -53,6 +53,7 @@ export {
   type SeriesRead,
 } from "./read-series.js";
 export { rankSeries, type SeriesCandidate } from "./series.js";
+export { PLAUSIBLE_RANGES } from "./slice-values.js";
 export {
   csvLine,
   readHeader,

@@ -37,9 +37,22 @@ function messageOf(e: unknown): string {
 }
 
 function isOverrun(msg: string): boolean {
-  return /past end|overrun|overread|beyond|end of buffer|invalid value for parameter 'maxP/i.test(
+  return /past end|overrun|overread|beyond|end of buffer|invalid value for parameter 'maxP|cannot be greater than or equal to 'byteArray' length/i.test(
     msg,
   );
+}
+
+/**
+ * True when the buffer ends inside (or right at the end of) the file meta group, whose
+ * length the group length element (0002,0000) at byte 132 declares: the file was cut there
+ * (dicom-parser reports it as a missing meta attribute, which reads like a foreign file).
+ */
+function endsInMetaGroup(buf: Uint8Array): boolean {
+  if (buf.length < 144) return buf.length >= 132;
+  const dv = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const isGroupLength =
+    dv.getUint16(132, true) === 0x0002 && dv.getUint16(134, true) === 0x0000 && buf[136] === 0x55; // "UL"
+  return isGroupLength && buf.length <= 144 + dv.getUint32(140, true);
 }
 
 class InflateError extends Error {}
@@ -96,6 +109,10 @@ export function parseBuffer(
         file,
         reason: `inflate: ${msg}`,
       });
+    }
+    if (complete && endsInMetaGroup(buf)) {
+      const reason = `the file ends inside its file meta group (${buf.length} bytes)`;
+      throw new DicomError("TRUNCATED", `${file}: ${reason}`, { file, reason });
     }
     if (!complete || isOverrun(msg)) {
       throw new DicomError("TRUNCATED", `${file}: the file ends inside a DICOM element (${msg})`, {
@@ -181,6 +198,12 @@ export async function readHeaderDataSet(
     throw ioError(file, e);
   }
   const complete = prefix.buf.length >= prefix.size;
+  if (prefix.size === 0) {
+    // An empty file is a failed copy far more often than a foreign file, and a slice
+    // missing from its series if it lies among one.
+    const reason = "empty file (0 bytes)";
+    throw new DicomError("TRUNCATED", `${file}: ${reason}`, { file, reason });
+  }
   if (!hasPreamble(prefix.buf)) parseBuffer(prefix.buf, file, complete, true);
   if (!complete) {
     try {

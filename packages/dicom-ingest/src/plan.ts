@@ -1,7 +1,8 @@
 import type { Vec3 } from "@lungflow/volume";
-import { dot, norm, sliceNormal, slicePlane } from "./geometry.js";
+import { dot, sliceNormal, slicePlane } from "./geometry.js";
 import type { SliceHeader } from "./header.js";
 import { type Ctx, checkSliceFormat, type DicomWarning, err } from "./slice-format.js";
+import { checkSliceDistance } from "./slice-values.js";
 
 export type { DicomWarning } from "./slice-format.js";
 
@@ -217,6 +218,7 @@ export function planSeries(
     }
   }
   const dz = (slices[slices.length - 1].position - slices[0].position) / (slices.length - 1);
+  checkSliceDistance(dz, slices[1].header.file, ctx);
   for (let i = 0; i < steps.length; i++) {
     if (Math.abs(steps[i] - dz) > tol.spacingMm) {
       throw err(
@@ -234,15 +236,6 @@ export function planSeries(
       message: "MONOCHROME1: HU come from the rescale only (display inversion does not change HU)",
     });
   }
-  if (norm(n) === 0)
-    throw err(
-      "MISSING_TAG",
-      "degenerate ImageOrientationPatient",
-      ctx,
-      "degenerate orientation",
-      ref.file,
-    );
-
   const ps = ref.pixelSpacing!;
   return {
     slices,

@@ -1,3 +1,4 @@
+import path from "node:path";
 import { makeVolume, type Vec3, type Volume } from "@lungflow/volume";
 import { type Classified, classifyFile, type SkippedFile } from "./classify.js";
 import { assemble, type DiscoveredPatient } from "./discover.js";
@@ -6,6 +7,7 @@ import type { SliceHeader } from "./header.js";
 import { huParams, storedToHu } from "./hu.js";
 import { DEFAULT_TOLERANCES, type DicomWarning, planSeries, type Tolerances } from "./plan.js";
 import type { SeriesCandidate } from "./series.js";
+import type { Ctx } from "./slice-format.js";
 import { isNativeSlice, readSliceWords } from "./slice-reader.js";
 import { mapLimit, walkFiles } from "./walk.js";
 
@@ -120,6 +122,29 @@ export async function readPatientSeries(
       reason: truncated.reason,
     });
   }
+  // A file of the chosen series (or one without a SeriesInstanceUID in its folders: cut
+  // before it) that has no Pixel Data is a slice that cannot be read.
+  const chosen = patient?.chosen;
+  const dirs = new Set(chosen?.files.map((f) => path.dirname(f)));
+  const noPixels = skipped.find(
+    (s) =>
+      s.code === "NO_PIXEL_DATA" &&
+      (s.seriesInstanceUid === undefined
+        ? dirs.has(path.dirname(s.file))
+        : s.seriesInstanceUid === chosen?.seriesInstanceUid),
+  );
+  if (noPixels && chosen) {
+    throw new DicomError(
+      "NO_PIXEL_DATA",
+      `${noPixels.file}: a file of series ${chosen.seriesInstanceUid} has no Pixel Data (${noPixels.reason}): a slice cannot be read`,
+      {
+        file: noPixels.file,
+        seriesDir: chosen.seriesDir,
+        seriesInstanceUid: chosen.seriesInstanceUid,
+        reason: `no pixel data in a file of the series`,
+      },
+    );
+  }
   if (!patient?.chosen) {
     const codes = new Set(skipped.map((s) => s.code));
     const only = codes.size === 1 ? [...codes][0] : undefined;
@@ -153,7 +178,28 @@ export async function readPatientSeries(
       files: o.series.files,
     });
   }
-  return readCandidate(patient.chosen, opts, warnings, skipped);
+  try {
+    return await readCandidate(patient.chosen, opts, warnings, skipped);
+  } catch (e) {
+    throw withDroppedFiles(e, patient.chosen, skipped);
+  }
+}
+
+/**
+ * A gap in the slices (MISSING_SLICES, TOO_FEW_SLICES) beside files that were skipped in the
+ * series' own folders is most likely those files: the error names them and why they were
+ * dropped (`context.droppedFiles`), instead of only the position of the gap.
+ */
+function withDroppedFiles(e: unknown, c: SeriesCandidate, skipped: SkippedFile[]): unknown {
+  if (!isDicomError(e, "MISSING_SLICES", "TOO_FEW_SLICES") || skipped.length === 0) return e;
+  const dirs = new Set(c.files.map((f) => path.dirname(f)));
+  const dropped = skipped.filter((s) => dirs.has(path.dirname(s.file)));
+  if (dropped.length === 0) return e;
+  const list = dropped.map((s) => `${s.file} (${s.code}: ${s.reason})`);
+  e.context.droppedFiles = dropped.map((s) => ({ file: s.file, code: s.code, reason: s.reason }));
+  e.context.file ??= dropped[0].file;
+  e.message = `${e.message}; dropped from the series' folder: ${list.slice(0, 5).join("; ")}${list.length > 5 ? "; ..." : ""}`;
+  return e;
 }
 
 async function readCandidate(
@@ -169,7 +215,7 @@ async function readCandidate(
     warnings.push(...plan.warnings);
     const [nz, ny, nx] = plan.shape;
     const sliceSize = ny * nx;
-    const out = new Int16Array(nz * sliceSize);
+    const out = allocateVolume(plan.shape, ctx, plan.slices[0].header.file);
     const scratch = plan.slices.some((s) => s.duplicates.length)
       ? new Int16Array(sliceSize)
       : undefined;
@@ -245,12 +291,28 @@ async function readCandidate(
       e.context.seriesInstanceUid ??= c.seriesInstanceUid;
       throw e;
     }
-    if (e instanceof Error && e.name === "AbortError") throw e;
-    const reason = e instanceof Error ? e.message : String(e);
+    // Anything else is a bug (or an abort), not an I/O error: I/O errors are DicomErrors
+    // (READ_FAILED) where the file is read. Never relabel it.
+    throw e;
+  }
+}
+
+/**
+ * Allocates the HU volume. Each slice was checked against its file and the plausible Rows and
+ * Columns before this, so the size is what the series really holds; a series too big for
+ * this process's memory is TOO_LARGE (not an I/O error).
+ */
+function allocateVolume(shape: readonly number[], ctx: Ctx, file: string): Int16Array {
+  const voxels = shape[0] * shape[1] * shape[2];
+  try {
+    return new Int16Array(voxels);
+  } catch (e) {
+    if (!(e instanceof RangeError)) throw e;
+    const reason = `${shape.join(" x ")} voxels (${((voxels * 2) / 2 ** 30).toFixed(2)} GiB) cannot be allocated`;
     throw new DicomError(
-      "READ_FAILED",
-      `${c.seriesDir}: ${reason}`,
-      { ...ctx, reason },
+      "TOO_LARGE",
+      `${ctx.seriesDir ?? file}: the volume of ${reason}`,
+      { ...ctx, file, reason, shape: [...shape] },
       { cause: e },
     );
   }

@@ -1,5 +1,6 @@
 import { DicomError, type DicomErrorCode } from "./errors.js";
 import type { SliceHeader } from "./header.js";
+import { checkValueRanges, checkValuesParse } from "./slice-values.js";
 import { SUPPORTED_TRANSFER_SYNTAXES, TS } from "./tags.js";
 
 /** A non-fatal finding while reading a series (a recovery that was applied, or an oddity). */
@@ -67,6 +68,7 @@ export function checkSliceFormat(h: SliceHeader, ctx: Ctx = {}): DicomWarning[] 
   }
   const bad = (reason: string) =>
     err("UNSUPPORTED_PIXEL_FORMAT", `${f}: ${reason}`, ctx, reason, f);
+  checkValuesParse(h, ctx);
   for (const [name, v] of [
     ["Rows", h.rows],
     ["Columns", h.columns],
@@ -94,6 +96,19 @@ export function checkSliceFormat(h: SliceHeader, ctx: Ctx = {}): DicomWarning[] 
     throw bad(`PixelRepresentation ${h.pixelRepresentation}`);
   if (h.modalityLut && h.rescaleSlope === undefined)
     throw bad("Modality LUT Sequence instead of RescaleSlope/Intercept");
+  checkValueRanges(h, ctx);
+  // Native pixel data: its length is known from the header, so a file too short for its
+  // Rows x Columns is refused here, before the volume is allocated.
+  const px = h.pixelData;
+  const native =
+    ts === TS.implicitLittle ||
+    ts === TS.explicitLittle ||
+    ts === TS.explicitBig ||
+    ts === TS.deflated;
+  if (native && !px.encapsulated && px.length < h.rows! * h.columns! * 2) {
+    const reason = `pixel data has ${px.length} bytes, ${h.rows}x${h.columns}x2 = ${h.rows! * h.columns! * 2} expected`;
+    throw err("DECODE_FAILED", `${f}: ${reason}`, ctx, reason, f);
+  }
   if ((h.numberOfFrames ?? 1) !== 1) {
     throw err(
       "MULTI_FRAME",

@@ -10,6 +10,7 @@ test("public API surface (changes show in review)", () => {
     "HU_MIN",
     "HU_PADDING",
     "NiftiError",
+    "PLAUSIBLE_RANGES",
     "SUMMARY_COLUMNS",
     "csvLine",
     "decodeNifti",

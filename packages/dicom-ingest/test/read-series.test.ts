@@ -311,12 +311,13 @@ describe("broken series give their error or recovery", () => {
     );
   });
 
-  test("missing ImagePositionPatient -> MISSING_TAG", async () => {
+  test("ImagePositionPatient with 2 values -> INVALID_VALUE naming it", async () => {
     const dir = fresh();
     writeTestSeries(dir, { slice: (z) => (z === 2 ? { ipp: [1, 2] } : {}) });
-    await rejectsWith(readSeries(dir), "MISSING_TAG", (e) =>
-      assert.equal(e.context.tag, "ImagePositionPatient"),
-    );
+    await rejectsWith(readSeries(dir), "INVALID_VALUE", (e) => {
+      assert.equal(e.context.tag, "ImagePositionPatient");
+      assert.equal(e.context.value, "1\\2");
+    });
   });
 
   test("a single slice -> TOO_FEW_SLICES", async () => {
