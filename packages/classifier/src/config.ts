@@ -91,6 +91,7 @@ export function parseClassifierRunConfig(raw: unknown, source: string): Classifi
   };
   const int = (n: number) => Number.isInteger(n);
   const head: ClassifierHeadConfig = {
+    conv: ints(h, "conv", DEFAULT_HEAD.conv, "head"),
     bins: ints(h, "bins", DEFAULT_HEAD.bins, "head"),
     dense: ints(h, "dense", DEFAULT_HEAD.dense, "head"),
     dropout: num(h, "dropout", DEFAULT_HEAD.dropout, "head", (n) => n >= 0 && n < 1, "in [0, 1)"),

@@ -21,6 +21,7 @@ export * from "./metrics.js";
 export type { ClassifierHeadConfig } from "./model.js";
 export {
   buildClassifier,
+  buildFeatureHead,
   chainLayers,
   classifierEncoder,
   DEFAULT_HEAD,
@@ -31,6 +32,12 @@ export type { SpatialPyramidPooling3DArgs } from "./spp.js";
 export { SpatialPyramidPooling3D, spatialPyramidPool3d, sppBin, sppOutputSize } from "./spp.js";
 export type { Evaluation, Prediction } from "./submission.js";
 export { evaluatePredictions, parseSubmissionCsv, writeSubmission } from "./submission.js";
+export {
+  type EncoderGeometry,
+  type FeatureMap,
+  type TiledEncodeOptions,
+  TiledEncoder,
+} from "./tiled-encoder.js";
 export type {
   ClassifierTrainOptions,
   EpochRecord,

@@ -5,6 +5,13 @@ import { SpatialPyramidPooling3D } from "./spp.js";
 
 /** Shape of the classifier head; every field has a kdsb17 default. */
 export interface ClassifierHeadConfig {
+  /**
+   * Filters of 3x3x3 'same' convs (ReLU) applied to the encoder's features before pooling
+   * (default []: kdsb17's head pools the encoder output directly). They let the head learn a
+   * detector whose maximum over the lung is specific to the patient, instead of pooling
+   * feature maps whose maxima are set by structures every chest has.
+   */
+  conv: number[];
   /** SPP bins per axis per level (default [1, 2, 4]). */
   bins: number[];
   /** Units of the dense layers after SPP (default [1024, 1024]). */
@@ -18,6 +25,7 @@ export interface ClassifierHeadConfig {
 }
 
 export const DEFAULT_HEAD: ClassifierHeadConfig = {
+  conv: [],
   bins: [1, 2, 4],
   dense: [1024, 1024],
   dropout: 0.5,
@@ -61,6 +69,43 @@ export function buildClassifier(
     clone.setWeights(layer.getWeights());
     clone.trainable = !cfg.freezeEncoder;
   }
+  return tf.model({ inputs: input, outputs: applyHead(x, cfg), name: "lungflow_classifier" });
+}
+
+/**
+ * The head alone, on encoder features `[null, null, null, channels]` (stored features, see
+ * `lungflow features`): the same layers, names and initial weights as the head of
+ * {@link buildClassifier}, so weights move between the two by layer name.
+ */
+export function buildFeatureHead(
+  channels: number,
+  head: Partial<ClassifierHeadConfig> = {},
+): tf.LayersModel {
+  const cfg = { ...DEFAULT_HEAD, ...head };
+  validateHead(cfg);
+  if (!Number.isInteger(channels) || channels < 1)
+    throw new ClassifierError(
+      "BAD_CONFIG",
+      `feature channels must be a positive integer, got ${channels}`,
+    );
+  const input = tf.input({ shape: [null, null, null, channels], name: "features" });
+  return tf.model({ inputs: input, outputs: applyHead(input, cfg), name: "lungflow_feature_head" });
+}
+
+/** Head layers: optional convs, SPP, dense + dropout, one sigmoid unit. */
+function applyHead(x: tf.SymbolicTensor, cfg: ClassifierHeadConfig): tf.SymbolicTensor {
+  cfg.conv.forEach((filters, i) => {
+    x = tf.layers
+      .conv3d({
+        filters,
+        kernelSize: 3,
+        padding: "same",
+        activation: "relu",
+        name: `head_conv_${i}`,
+        kernelInitializer: tf.initializers.glorotUniform({ seed: cfg.seed + 500 + i }),
+      })
+      .apply(x) as tf.SymbolicTensor;
+  });
   x = new SpatialPyramidPooling3D({ bins: cfg.bins, name: "spp" }).apply(x) as tf.SymbolicTensor;
   cfg.dense.forEach((units, i) => {
     x = tf.layers
@@ -86,7 +131,7 @@ export function buildClassifier(
       kernelInitializer: tf.initializers.glorotUniform({ seed: cfg.seed + 999 }),
     })
     .apply(x) as tf.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: out, name: "lungflow_classifier" });
+  return out;
 }
 
 /** A new, unbuilt layer of the same class and config (the class must be registered for serialization). */
@@ -152,6 +197,8 @@ function validateHead(c: ClassifierHeadConfig): void {
     c.bins.some((b) => !Number.isInteger(b) || b < 1)
   )
     throw bad("bins must be a non-empty list of positive integers");
+  if (!Array.isArray(c.conv) || c.conv.some((u) => !Number.isInteger(u) || u < 1))
+    throw bad("conv must be a list of positive integers");
   if (!Array.isArray(c.dense) || c.dense.some((u) => !Number.isInteger(u) || u < 1))
     throw bad("dense must be a list of positive integers");
   if (!(c.dropout >= 0 && c.dropout < 1)) throw bad("dropout must be in [0, 1)");
