@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -98,4 +106,57 @@ test("dicom convert: NIfTI holds the HU volume; a broken series exits 1 with its
   );
   assert.equal(bad.code, 1);
   assert.match(bad.out.join("\n"), /GANTRY_TILT/);
+});
+
+test("dicom check: a folder whose files are all refused fails with the reason (never '0 patients ... exit 0')", async () => {
+  const good = path.join(cohort, "good");
+  const files = readdirSync(good).map((f) => path.join(good, f));
+  const variants: Record<string, { write: (dir: string) => void; code: RegExp }> = {
+    "mr-only": {
+      // Modality (0008,0060) "CT" -> "MR" in every file of a real series.
+      write: (dir) => {
+        for (const f of files) {
+          const b = readFileSync(f);
+          const at = b.indexOf(Buffer.from([0x08, 0x00, 0x60, 0x00]));
+          const value = b.indexOf("CT", at, "latin1");
+          b.write("MR", value, "latin1");
+          writeFileSync(path.join(dir, path.basename(f)), b);
+        }
+      },
+      code: /NOT_CT/,
+    },
+    "all-truncated": {
+      write: (dir) => {
+        for (const f of files)
+          writeFileSync(path.join(dir, path.basename(f)), readFileSync(f).subarray(0, 300));
+      },
+      code: /TRUNCATED/,
+    },
+    "not-dicom": {
+      write: (dir) => {
+        for (let i = 0; i < 12; i++)
+          writeFileSync(path.join(dir, `n${i}.txt`), "text\n".repeat(40));
+      },
+      code: /NOT_DICOM/,
+    },
+    empty: { write: () => {}, code: /NO_SERIES .*among 0 files/ },
+  };
+  for (const [name, v] of Object.entries(variants)) {
+    // As the root itself (loose files: no patient folder) and as a patient folder.
+    const loose = path.join(root, "refused", name);
+    mkdirSync(loose, { recursive: true });
+    v.write(loose);
+    const asRoot = await run("check", loose);
+    assert.equal(asRoot.code, 2, `${name}: ${asRoot.out.join("\n")}`);
+    assert.match(asRoot.out[0], new RegExp(`^${name} {2}`));
+    assert.match(asRoot.out[0], v.code);
+    assert.match(asRoot.out.at(-1)!, /1 patient\(s\), 0 ok, 1 failed/);
+    const nested = path.join(root, "refused-nested", name);
+    cpSync(loose, path.join(nested, "p1"), { recursive: true });
+    const json = await run("check", nested, "--json");
+    assert.equal(json.code, 2, `${name}: ${json.out.join("\n")}`);
+    const lines = json.out.filter((l) => l.startsWith("{")).map((l) => JSON.parse(l));
+    assert.equal(lines.length, 1);
+    assert.match(`${lines[0].status} ${lines[0].reason}`, v.code);
+  }
 });

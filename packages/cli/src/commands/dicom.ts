@@ -4,6 +4,7 @@ import { mkdir, rename, rm } from "node:fs/promises";
 import path from "node:path";
 import {
   csvLine,
+  type DiscoveredPatient,
   discoverSeries,
   isDicomError,
   readDiscoveredPatient,
@@ -108,7 +109,7 @@ export function registerDicom(program: Command): void {
   dicom
     .command("check")
     .description(
-      "per patient under <root>: the chosen CT series (rule: axial, then most files, then thinnest spacing) read and validated, or the error code",
+      "per patient under <root>: the chosen CT series (rule: axial, then most files, then thinnest spacing) read and validated, or the error code; exit 2 if any patient fails or no patient is found",
     )
     .argument("<root>", "folder of patient folders (or one patient folder)")
     .option("--json", "print one JSON object per patient")
@@ -116,8 +117,20 @@ export function registerDicom(program: Command): void {
     .action((root: string, o: { json?: boolean; concurrency: number }) =>
       guarded("dicom check", async () => {
         const disc = await discoverSeries(root, { concurrency: o.concurrency });
+        // A root without any patient (empty, or every file refused: MR only, all cut, not
+        // DICOM) is one failed patient with its reason, never "0 patient(s) ... exit 0".
+        const patients: DiscoveredPatient[] = disc.patients.length
+          ? disc.patients
+          : [
+              {
+                patientId: path.basename(path.resolve(root)),
+                dir: disc.root,
+                others: [],
+                skipped: disc.skipped,
+              },
+            ];
         let bad = 0;
-        for (const p of disc.patients) {
+        for (const p of patients) {
           const base = {
             patientId: p.patientId,
             otherSeries: p.others.map((x) => ({
@@ -128,35 +141,29 @@ export function registerDicom(program: Command): void {
             skippedFiles: p.skipped.length,
           };
           let line: Record<string, unknown>;
-          if (!p.chosen) {
-            const codes = [...new Set(p.skipped.map((s) => s.code))];
+          try {
+            // Without a chosen series this throws why (the code all files were refused for,
+            // TRUNCATED naming a cut file, or NO_SERIES with the count per code).
+            const { volume, meta } = await readDiscoveredPatient(p);
             line = {
               ...base,
-              status: "NO_SERIES",
-              reason: codes.length ? `no CT series (skipped: ${codes.join(", ")})` : "no files",
+              status: "ok",
+              seriesInstanceUid: meta.seriesInstanceUid,
+              seriesDir: meta.seriesDir,
+              shape: volume.shape,
+              spacing: volume.spacing.map((s) => +s.toFixed(4)),
+              warnings: meta.warnings.map((w) => w.code),
             };
-          } else {
-            try {
-              const { volume, meta } = await readDiscoveredPatient(p);
-              line = {
-                ...base,
-                status: "ok",
-                seriesInstanceUid: meta.seriesInstanceUid,
-                seriesDir: meta.seriesDir,
-                shape: volume.shape,
-                spacing: volume.spacing.map((s) => +s.toFixed(4)),
-                warnings: meta.warnings.map((w) => w.code),
-              };
-            } catch (e) {
-              if (!isDicomError(e)) throw e;
-              line = {
-                ...base,
-                status: e.code,
-                seriesInstanceUid: p.chosen.seriesInstanceUid,
-                seriesDir: p.chosen.seriesDir,
-                reason: e.message,
-              };
-            }
+          } catch (e) {
+            if (!isDicomError(e)) throw e;
+            line = {
+              ...base,
+              status: e.code,
+              seriesInstanceUid: p.chosen?.seriesInstanceUid,
+              seriesDir: p.chosen?.seriesDir ?? p.dir,
+              ...(e.context.file ? { file: e.context.file } : {}),
+              reason: e.message,
+            };
           }
           if (line.status !== "ok") bad++;
           if (o.json) console.log(JSON.stringify(line));
@@ -169,10 +176,10 @@ export function registerDicom(program: Command): void {
             );
           } else console.log(`${p.patientId}  ${line.status}  ${line.reason}`);
         }
-        const summary = `${disc.patients.length} patient(s), ${disc.patients.length - bad} ok, ${bad} failed; ${disc.fileCount} files, ${disc.skipped.length} skipped`;
+        const summary = `${patients.length} patient(s), ${patients.length - bad} ok, ${bad} failed; ${disc.fileCount} files, ${disc.skipped.length} skipped`;
         if (o.json) console.error(summary);
         else console.log(summary);
-        // 2 = some patients failed (the rest were checked).
+        // 2 = some patients failed (the rest were checked), or nothing under root could be read.
         if (bad) process.exitCode = 2;
       }),
     );
