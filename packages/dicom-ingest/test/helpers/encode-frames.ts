@@ -56,7 +56,7 @@ async function encodeWasm(
       .set(new Uint8Array(words.buffer, words.byteOffset, words.byteLength));
     enc.setDecompositions?.(1); // small test frames: few wavelet levels
     enc.encode();
-    return enc.getEncodedBuffer().slice();
+    return Uint8Array.from(enc.getEncodedBuffer());
   } finally {
     enc.delete();
   }

@@ -4,6 +4,7 @@
  * Only what the tests need; the phantom package is the real writer.
  */
 import { writeFileSync } from "node:fs";
+import { deflateRawSync } from "node:zlib";
 
 type Value = string | number | number[] | string[] | Uint8Array;
 export interface El {
@@ -99,6 +100,7 @@ export function writePart10(
   sopClass: string,
   sopInstance: string,
   transferSyntaxUid: string = TS_UID[syntax],
+  opts: { deflate?: boolean; frame?: Uint8Array } = {},
 ): void {
   const meta = [
     { tag: 0x00020001, vr: "OB", value: new Uint8Array([0, 1]) },
@@ -112,9 +114,31 @@ export function writePart10(
   const body = [...elements]
     .sort((a, b) => a.tag - b.tag)
     .map((e) => encodeElement(e, syntax !== "implicit", syntax !== "big"));
+  // Encapsulated Pixel Data (undefined length): an empty offset table item, one fragment, the
+  // sequence delimiter. It is the last element (7FE0,0010), so it follows the sorted body.
+  if (opts.frame) body.push(encapsulated(opts.frame));
   const pre = Buffer.alloc(132);
   pre.write("DICM", 128, "latin1");
-  writeFileSync(file, Buffer.concat([pre, groupLen, ...meta, ...body]));
+  const data = Buffer.concat(body);
+  writeFileSync(
+    file,
+    Buffer.concat([pre, groupLen, ...meta, opts.deflate ? deflateRawSync(data) : data]),
+  );
+}
+
+function encapsulated(frame: Uint8Array): Buffer {
+  const f = frame.length % 2 ? Buffer.concat([frame, Buffer.alloc(1)]) : Buffer.from(frame);
+  const head = Buffer.alloc(12 + 8 + 8);
+  head.writeUInt32LE(0x00107fe0, 0); // (7FE0,0010), group then element, little endian
+  head.write("OB", 4, "latin1");
+  head.writeUInt32LE(0xffffffff, 8);
+  head.writeUInt32LE(0xe000fffe, 12); // item: basic offset table, empty
+  head.writeUInt32LE(0, 16);
+  head.writeUInt32LE(0xe000fffe, 20); // item: the frame
+  head.writeUInt32LE(f.length, 24);
+  const end = Buffer.alloc(8);
+  end.writeUInt32LE(0xe0ddfffe, 0); // sequence delimiter
+  return Buffer.concat([head, f, end]);
 }
 
 export interface CtSliceOptions {
@@ -150,6 +174,13 @@ export interface CtSliceOptions {
   noRescale?: boolean;
   /** More elements. */
   extra?: El[];
+  /**
+   * An encoded frame of `stored` (with `transferSyntaxUid`): written as encapsulated Pixel
+   * Data in an explicit little-endian data set.
+   */
+  frame?: Uint8Array;
+  /** Deflate the data set (with `transferSyntaxUid` 1.2.840.10008.1.2.1.99). */
+  deflate?: boolean;
 }
 
 /** Writes one CT slice. */
@@ -202,7 +233,15 @@ export function writeCtSlice(file: string, o: CtSliceOptions): void {
   const pvr = o.signed ? "SS" : "US";
   if (o.padding !== undefined) els.push({ tag: 0x00280120, vr: pvr, value: o.padding });
   if (o.paddingLimit !== undefined) els.push({ tag: 0x00280121, vr: pvr, value: o.paddingLimit });
-  writePart10(file, els, syntax, sopClass, o.sopUid, o.transferSyntaxUid);
+  if (o.frame)
+    els.splice(
+      els.findIndex((e) => e.tag === 0x7fe00010),
+      1,
+    );
+  writePart10(file, els, syntax, sopClass, o.sopUid, o.transferSyntaxUid, {
+    deflate: o.deflate,
+    frame: o.frame,
+  });
 }
 
 export type Encoding = "int16" | "uint16" | "slope2";
