@@ -15,8 +15,10 @@ export {
   parseClassifierRunConfig,
   resolveClassWeight,
 } from "./config.js";
+export { encoderId } from "./encoder-id.js";
 export type { ClassifierErrorCode } from "./errors.js";
 export { ClassifierError } from "./errors.js";
+export { featureSymmetries } from "./feature-symmetries.js";
 export * from "./metrics.js";
 export type { ClassifierHeadConfig } from "./model.js";
 export {

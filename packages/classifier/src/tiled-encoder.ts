@@ -31,11 +31,13 @@ export interface EncoderGeometry {
 /** Options of {@link encodeTiled}. */
 export interface TiledEncodeOptions {
   /**
-   * Edge of a tile in output (feature) voxels, per axis or one number (default 8: 64 input
-   * voxels for a stride-8 encoder). Peak memory grows with the tile, not with the volume:
+   * Edge of a tile in output (feature) voxels, per axis or one number (default: from
+   * `maxTileMiB`). Peak memory grows with the tile, not with the volume:
    * the largest activation of a tile is about `(tile * stride + receptiveField)^3 * filters`.
    */
   tile?: number | Vec3;
+  /** Without `tile`: the largest cubic tile whose activations fit this many MiB (default 512). */
+  maxTileMiB?: number;
   /** Called after each tile with (done, total). */
   onTile?: (done: number, total: number) => void;
   signal?: AbortSignal;
@@ -112,7 +114,7 @@ export class TiledEncoder {
         "BAD_CONFIG",
         `volume of ${volume.length} voxels does not match shape ${shape.join("x")}`,
       );
-    const tileOpt = opts.tile ?? 8;
+    const tileOpt = opts.tile ?? this.tileFor((opts.maxTileMiB ?? 512) * 2 ** 20);
     const tile = (typeof tileOpt === "number" ? [tileOpt, tileOpt, tileOpt] : tileOpt) as Vec3;
     if (tile.some((t) => !Number.isInteger(t) || t < 1))
       throw new ClassifierError(
@@ -189,41 +191,77 @@ export class TiledEncoder {
       rLo = inLo.map((v) => Math.max(0, v)) as Vec3;
       rHi = inHi.map((v, a) => Math.min(size[a], v)) as Vec3;
     }
-    return tf.tidy(() => {
-      let x: tf.Tensor4D = tf.slice(
-        src,
-        [rLo[0], rLo[1], rLo[2], 0],
-        [rHi[0] - rLo[0], rHi[1] - rLo[1], rHi[2] - rLo[2], 1],
-      );
-      let have = { lo: rLo, hi: rHi };
-      let ci2 = 0;
-      for (const st of this.steps) {
-        if (st.kind === "pointwise") {
-          x = (st.layer.apply(x.expandDims(0)) as tf.Tensor).squeeze([0]) as tf.Tensor4D;
-          continue;
-        }
-        const need = needs[ci2++];
-        const pads = [0, 1, 2].map((a) => [have.lo[a] - need.lo[a], need.hi[a] - have.hi[a]]) as [
-          number,
-          number,
-        ][];
-        if (pads.some(([b, e]) => b !== 0 || e !== 0)) x = tf.pad(x, [...pads, [0, 0]]);
-        let y = tf.conv3d(x.expandDims(0) as tf.Tensor5D, st.kernel, st.s, "valid");
+    // Each step in its own tidy, the previous activation released at once: a tile's memory
+    // is its largest step (input + output), not the sum over the chain.
+    let x: tf.Tensor4D = tf.slice(
+      src,
+      [rLo[0], rLo[1], rLo[2], 0],
+      [rHi[0] - rLo[0], rHi[1] - rLo[1], rHi[2] - rLo[2], 1],
+    );
+    let have = { lo: rLo, hi: rHi };
+    let ci2 = 0;
+    for (const st of this.steps) {
+      const prev = x;
+      if (st.kind === "pointwise") {
+        x = tf.tidy(
+          () => (st.layer.apply(prev.expandDims(0)) as tf.Tensor).squeeze([0]) as tf.Tensor4D,
+        );
+        prev.dispose();
+        continue;
+      }
+      const need = needs[ci2++];
+      const pads = [0, 1, 2].map((a) => [have.lo[a] - need.lo[a], need.hi[a] - have.hi[a]]) as [
+        number,
+        number,
+      ][];
+      if (st.activation !== "relu" && st.activation !== "linear")
+        throw new ClassifierError(
+          "ENCODER_NOT_SEQUENTIAL",
+          `conv ${st.name}: activation ${st.activation} is not supported by the tiler`,
+        );
+      x = tf.tidy(() => {
+        const padded = pads.some(([b, e]) => b !== 0 || e !== 0)
+          ? tf.pad(prev, [...pads, [0, 0]])
+          : prev;
+        let y = tf.conv3d(padded.expandDims(0) as tf.Tensor5D, st.kernel, st.s, "valid");
         if (st.bias) y = tf.add(y, st.bias);
         if (st.activation === "relu") y = tf.relu(y);
-        else if (st.activation !== "linear")
-          throw new ClassifierError(
-            "ENCODER_NOT_SEQUENTIAL",
-            `conv ${st.name}: activation ${st.activation} is not supported by the tiler`,
-          );
-        x = y.squeeze([0]) as tf.Tensor4D;
-        const outLo = [0, 1, 2].map(
-          (a) => (need.lo[a] + convOut(st, a, sizes[ci2 - 1][a]).pad) / st.s[a],
-        ) as Vec3;
-        have = { lo: outLo, hi: outLo.map((v, a) => v + x.shape[a]) as Vec3 };
-      }
-      return x;
-    });
+        return y.squeeze([0]) as tf.Tensor4D;
+      });
+      prev.dispose();
+      const outLo = [0, 1, 2].map(
+        (a) => (need.lo[a] + convOut(st, a, sizes[ci2 - 1][a]).pad) / st.s[a],
+      ) as Vec3;
+      have = { lo: outLo, hi: outLo.map((v, a) => v + x.shape[a]) as Vec3 };
+    }
+    return x;
+  }
+
+  /**
+   * Peak bytes of one interior tile of `t^3` output voxels: the largest step's input (padded)
+   * plus output activation, float32.
+   */
+  tileBytes(t: number): number {
+    let edge = t;
+    let ch = this.geometry.channels;
+    let peak = 0;
+    for (let i = this.steps.length - 1; i >= 0; i--) {
+      const st = this.steps[i];
+      if (st.kind !== "conv") continue;
+      const inEdge = (edge - 1) * st.s[0] + st.k[0];
+      const cin = st.kernel.shape[3];
+      peak = Math.max(peak, 4 * (inEdge ** 3 * cin * 2 + edge ** 3 * ch));
+      edge = inEdge;
+      ch = cin;
+    }
+    return peak;
+  }
+
+  /** The largest cubic tile (output voxels, at most 32) whose {@link tileBytes} fit `maxBytes`. */
+  tileFor(maxBytes: number): number {
+    let t = 1;
+    while (t < 32 && this.tileBytes(t + 1) <= maxBytes) t++;
+    return t;
   }
 
   /** Releases the weight copies. */

@@ -86,6 +86,13 @@ test("encoder geometry: stride and receptive field of the GMCAE encoder", () => 
   // per level 3x3 (stride 1) then 3x3 (stride 2): 1 + 2 + 2 + 4 + 4 + 8 + 8 = 29
   assert.deepEqual(t.geometry.receptiveField, [29, 29, 29]);
   assert.equal(t.geometry.channels, 4);
+  // the chosen tile is the largest that fits the budget
+  for (const budget of [2e5, 3e6, 5e7]) {
+    const tile = t.tileFor(budget);
+    assert.ok(tile === 1 || t.tileBytes(tile) <= budget, `tile ${tile} for ${budget}`);
+    assert.ok(tile === 32 || t.tileBytes(tile + 1) > budget);
+  }
+  assert.ok(t.tileFor(3e6) < t.tileFor(5e7));
   t.dispose();
 });
 

@@ -2,6 +2,7 @@ import { Command, CommanderError } from "commander";
 import { registerClassifierCommands } from "./commands/classifier.js";
 import { registerDemo } from "./commands/demo.js";
 import { registerDicom } from "./commands/dicom.js";
+import { registerFeatures } from "./commands/features.js";
 import { registerGmcaeCommands } from "./commands/gmcae.js";
 import { registerIngest } from "./commands/ingest.js";
 import { registerPhantom } from "./commands/phantom.js";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerIngest(program);
   registerStore(program);
   registerGmcaeCommands(program, train);
+  registerFeatures(program);
   registerClassifierCommands(program, train);
   registerReport(program);
   registerDemo(program);

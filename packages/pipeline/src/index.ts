@@ -9,8 +9,9 @@
  * ```
  */
 
+// Encoder features (frozen encoder in tiles -> store -> classifier head).
+export * from "./features/index.js";
 // Ingest (DICOM folders -> workers -> patch store).
 export * from "./ingest/index.js";
-
 // Patch streaming (samplers -> workers -> tf.data).
 export * from "./patches/index.js";

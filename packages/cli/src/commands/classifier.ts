@@ -1,22 +1,33 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import {
+  buildFeatureHead,
   type ClassifierRunConfig,
   classifierFromGmcae,
   evaluatePredictions,
+  featureSymmetries,
   type LabelledVolume,
   loadClassifier,
   parseClassifierRunConfig,
   parseSubmissionCsv,
   predictSource,
+  resolveCheckpoint,
   resolveClassWeight,
   trainClassifier,
   writeSubmission,
 } from "@lungflow/classifier";
 import { openStore, parseLabelsCsv } from "@lungflow/patch-store";
-import { resolvePatients, type VolumeItem, VolumeStream } from "@lungflow/pipeline";
+import {
+  computeFeatures,
+  type FeatureItem,
+  FeatureStream,
+  resolvePatients,
+  type VolumeItem,
+  VolumeStream,
+} from "@lungflow/pipeline";
 import { rocChartSvg, svgToPng } from "@lungflow/report";
 import { initTf, tf } from "@lungflow/tf-runtime";
+import { applySymmetry, normalizeHu } from "@lungflow/volume";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
 
@@ -30,6 +41,35 @@ async function* asVolumes(items: AsyncIterable<VolumeItem>): AsyncGenerator<Labe
       ys: tf.tensor2d([v.label ?? -1], [1, 1]),
     };
   }
+}
+
+/** Stored feature maps as the head's `{ xs: [1, z, y, x, C], ys: [1, 1] }` elements. */
+async function* asFeatures(items: AsyncIterable<FeatureItem>): AsyncGenerator<LabelledVolume> {
+  for await (const f of items) {
+    yield {
+      id: f.patientId,
+      xs: tf.tensor5d(f.data, [1, ...f.shape]),
+      ys: tf.tensor2d([f.label ?? -1], [1, 1]),
+    };
+  }
+}
+
+/** What a classifier run was trained on (its `config.json`), if the folder has one. */
+interface RunInfo {
+  gmcae?: string;
+  features?: { encoderId: string; symmetries: number };
+}
+
+async function readRunInfo(modelDir: string): Promise<RunInfo> {
+  const ckpt = await resolveCheckpoint(modelDir);
+  for (const d of [modelDir, path.dirname(ckpt)]) {
+    try {
+      return JSON.parse(await fs.readFile(path.join(d, "config.json"), "utf8")) as RunInfo;
+    } catch {
+      // no config here: try the run folder above the checkpoint
+    }
+  }
+  return {};
 }
 
 function numberOpt(
@@ -59,6 +99,9 @@ interface TrainClassifierCli {
   workers?: string;
   resume?: boolean;
   backend?: string;
+  features?: string;
+  endToEnd?: boolean;
+  symmetries?: string;
 }
 
 /** Run configuration from the JSON file (or the run's own config.json on resume) and the flags. */
@@ -128,6 +171,18 @@ export function registerClassifierCommands(program: Command, train: Command): vo
     .option("--dropout <rate>", "dropout after each dense layer (default 0.5)")
     .option("--patience <n>", "early stopping patience in epochs (default 10)")
     .option("--seed <n>", "seed of patient order and augmentation")
+    .option(
+      "--features <encoder-id>",
+      "train the head on these stored features (default: compute the --gmcae encoder's features first, see `lungflow features`)",
+    )
+    .option(
+      "--symmetries <k>",
+      "stored symmetries drawn from per patient and epoch (feature path; default 8)",
+    )
+    .option(
+      "--end-to-end",
+      "train encoder + head on whole volumes (kdsb17's way; slow, needs the memory of a whole-lung activation)",
+    )
     .option("--workers <n>", "volume worker threads (default cores - 1)")
     .option("--resume", "continue the run in --out from its last/ checkpoint")
     .option(
@@ -137,8 +192,12 @@ export function registerClassifierCommands(program: Command, train: Command): vo
     .action(async (o: TrainClassifierCli) => {
       const info = await initTf({ backend: o.backend });
       const cfg = await classifierConfig(o);
-      if (!o.resume && !o.gmcae)
-        throw new Error("--gmcae <dir> is required (the encoder to transfer)");
+      if (!o.resume && !o.gmcae && !o.features)
+        throw new Error(
+          "--gmcae <dir> is required (the encoder whose features the head learns on), or --features <encoder-id>",
+        );
+      if (o.endToEnd && o.features)
+        throw new Error("--end-to-end trains on volumes: it cannot take --features");
       const store = await openStore(o.store);
       if (!store.split)
         throw new Error(
@@ -154,32 +213,96 @@ export function registerClassifierCommands(program: Command, train: Command): vo
         trainIds.map((p) => p.label ?? 0),
       );
       await fs.mkdir(o.out, { recursive: true });
+      const prior: RunInfo = o.resume ? await readRunInfo(o.out) : {};
+      const endToEnd = o.resume ? !prior.features : !!o.endToEnd;
+      const k =
+        prior.features?.symmetries ??
+        numberOpt("symmetries", o.symmetries, (n) => Number.isInteger(n) && n >= 1 && n <= 48) ??
+        (cfg.train.augment ? 8 : 1);
+      let features = prior.features;
+      if (!endToEnd && !features) {
+        let id = o.features;
+        if (!id) {
+          const r = await computeFeatures({
+            store: o.store,
+            gmcae: o.gmcae!,
+            symmetries: k,
+            onEvent: (e) => {
+              if (e.type === "start")
+                console.log(
+                  `features ${e.encoderId}: ${e.patients} patient(s), symmetries ${e.symmetries.join(",")}`,
+                );
+              else if (e.type === "failed")
+                console.error(`  ${e.patientId}: features failed: ${e.error.message}`);
+            },
+          });
+          console.log(
+            `features ${r.encoderId}: ${r.written} array(s) computed, ${r.skipped} reused, ${r.seconds.toFixed(1)} s`,
+          );
+          id = r.encoderId;
+        }
+        features = { encoderId: id, symmetries: k };
+      }
       if (!o.resume)
         await fs.writeFile(
           path.join(o.out, "config.json"),
-          JSON.stringify({ ...cfg, gmcae: o.gmcae }, null, 2),
+          JSON.stringify({ ...cfg, gmcae: o.gmcae, ...(features ? { features } : {}) }, null, 2),
         );
-      const model = o.resume
-        ? await loadClassifier(path.join(o.out, "last"))
-        : await classifierFromGmcae(o.gmcae!, cfg.head);
-      const trainStream = await VolumeStream.open(o.store, {
-        split: "train",
-        seed: cfg.train.seed,
-        augment: cfg.train.augment ? undefined : false,
-        workers,
-        log: false,
-      });
-      const valStream = valIds.length
-        ? await VolumeStream.open(o.store, {
-            split: "validation",
-            shuffle: false,
-            augment: false,
-            workers,
-            log: false,
-          })
-        : undefined;
+      let model: tf.LayersModel;
+      type Src = (epoch: number) => AsyncIterable<LabelledVolume>;
+      let train: Src;
+      let validation: Src | undefined;
+      const closers: (() => Promise<void>)[] = [];
+      if (features) {
+        const { encoderId } = features;
+        const trainStream = await FeatureStream.open(o.store, {
+          encoderId,
+          split: "train",
+          symmetries: features.symmetries,
+          augment: cfg.train.augment,
+          seed: cfg.train.seed,
+        });
+        const valStream = valIds.length
+          ? await FeatureStream.open(o.store, {
+              encoderId,
+              split: "validation",
+              shuffle: false,
+              augment: false,
+            })
+          : undefined;
+        const first = await (await openStore(o.store)).readFeatures(trainIds[0].id, encoderId, 0);
+        model = o.resume
+          ? await loadClassifier(path.join(o.out, "last"))
+          : buildFeatureHead(first!.shape[3], cfg.head);
+        train = (epoch) => asFeatures(trainStream.epoch(epoch));
+        validation = valStream ? () => asFeatures(valStream.epoch(0)) : undefined;
+      } else {
+        model = o.resume
+          ? await loadClassifier(path.join(o.out, "last"))
+          : await classifierFromGmcae(o.gmcae!, cfg.head);
+        const trainStream = await VolumeStream.open(o.store, {
+          split: "train",
+          seed: cfg.train.seed,
+          augment: cfg.train.augment ? undefined : false,
+          workers,
+          log: false,
+        });
+        closers.push(() => trainStream.close());
+        const valStream = valIds.length
+          ? await VolumeStream.open(o.store, {
+              split: "validation",
+              shuffle: false,
+              augment: false,
+              workers,
+              log: false,
+            })
+          : undefined;
+        if (valStream) closers.push(() => valStream.close());
+        train = (epoch) => asVolumes(trainStream.epoch(epoch));
+        validation = valStream ? () => asVolumes(valStream.epoch(0)) : undefined;
+      }
       console.log(
-        `train classifier: ${trainIds.length} training / ${valIds.length} validation patients; class weights ${weights.map((w) => w.toFixed(2)).join(", ")}; dense ${cfg.head.dense.join("-")}, SPP ${cfg.head.bins.join(",")}${cfg.head.freezeEncoder ? ", encoder frozen" : ""}; backend ${info.backend}`,
+        `train classifier: ${trainIds.length} training / ${valIds.length} validation patients; class weights ${weights.map((w) => w.toFixed(2)).join(", ")}; ${cfg.head.conv.length ? `conv ${cfg.head.conv.join("-")}, ` : ""}dense ${cfg.head.dense.join("-")}, SPP ${cfg.head.bins.join(",")}; ${features ? `on stored features ${features.encoderId} (${features.symmetries} symmetries)` : `end to end${cfg.head.freezeEncoder ? ", encoder frozen" : ""}`}; backend ${info.backend}`,
       );
       const bar = process.stderr.isTTY
         ? new cliProgress.SingleBar(
@@ -202,8 +325,8 @@ export function registerClassifierCommands(program: Command, train: Command): vo
           patience: cfg.train.patience,
           resume: o.resume,
           signal: abort.signal,
-          train: (epoch) => asVolumes(trainStream.epoch(epoch)),
-          validation: valStream ? () => asVolumes(valStream.epoch(0)) : undefined,
+          train,
+          validation,
           onStep: (s) => {
             if (!bar) return;
             if (s.epoch !== inEpoch) {
@@ -225,8 +348,7 @@ export function registerClassifierCommands(program: Command, train: Command): vo
       } finally {
         bar?.stop();
         process.off("SIGINT", onSigint);
-        await trainStream.close();
-        await valStream?.close();
+        for (const c of closers) await c();
       }
     });
 
@@ -252,12 +374,18 @@ export function registerClassifierCommands(program: Command, train: Command): vo
       "--fill <p>",
       "probability written for expected patients missing from the store (default: no row)",
     )
+    .option(
+      "--tta <k>",
+      "test-time augmentation: average over the first K of the 48 cube symmetries (identity first)",
+      "1",
+    )
     .option("--workers <n>", "volume worker threads (default cores - 1)")
     .option("--backend <name>", "node-gpu | node | cpu")
     .action(
       async (o: {
         store: string;
         model: string;
+        tta: string;
         out: string;
         split: string;
         ids?: string;
@@ -281,7 +409,55 @@ export function registerClassifierCommands(program: Command, train: Command): vo
           : { split: o.split as "train" | "validation" | "test" };
         const patients = await resolvePatients(o.store, sel);
         const rows: { id: string; cancer: number }[] = [];
-        if (patients.length > 0) {
+        const tta = numberOpt("tta", o.tta, (n) => Number.isInteger(n) && n >= 1 && n <= 48)!;
+        const run = await readRunInfo(o.model);
+        if (patients.length > 0 && run.features) {
+          // a head trained on stored features: the same encoder's features, computed where missing
+          const { encoderId } = run.features;
+          if (run.gmcae) {
+            const r = await computeFeatures({
+              store: o.store,
+              gmcae: run.gmcae,
+              symmetries: tta,
+              ids: patients.map((p) => p.id),
+            });
+            if (r.encoderId !== encoderId)
+              throw new Error(
+                `the GMCAE in ${run.gmcae} (encoder ${r.encoderId}) is not the one this head was trained on (${encoderId})`,
+              );
+          }
+          const stream = await FeatureStream.open(o.store, {
+            encoderId,
+            ...sel,
+            symmetries: tta,
+            shuffle: false,
+            augment: false,
+            requireLabels: false,
+          });
+          const sums = new Map<string, number>();
+          const r = await predictSource(model, asFeatures(stream.all()));
+          for (const [i, id] of r.ids.entries()) sums.set(id, (sums.get(id) ?? 0) + r.probs[i]);
+          for (const [id, sum] of sums) rows.push({ id, cancer: sum / tta });
+        } else if (patients.length > 0 && tta > 1) {
+          // end-to-end model with test-time augmentation: each symmetry of each whole volume
+          const store = await openStore(o.store);
+          for (const p of patients) {
+            const hu = await store.readVolume(p.id, "hu");
+            const vol = normalizeHu(hu.data);
+            let sum = 0;
+            for (const k of featureSymmetries(tta)) {
+              const v = applySymmetry(vol, hu.shape, k);
+              const prob = tf.tidy(
+                () =>
+                  (
+                    model.predict(tf.tensor5d(v.data, [1, ...v.shape, 1])) as tf.Tensor
+                  ).dataSync()[0],
+              );
+              sum += prob;
+            }
+            rows.push({ id: p.id, cancer: sum / tta });
+          }
+        } else if (patients.length > 0) {
           const stream = await VolumeStream.open(o.store, {
             ...sel,
             shuffle: false,

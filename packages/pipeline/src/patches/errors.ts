@@ -14,6 +14,7 @@ export type PatchStreamErrorCode =
   | "NO_PATIENTS"
   | "UNKNOWN_PATIENT"
   | "NO_LABEL"
+  | "NO_FEATURES"
   | "WORKER_FAILED"
   | "ABORTED";
 

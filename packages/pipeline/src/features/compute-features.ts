@@ -1,0 +1,142 @@
+import {
+  encoderId,
+  featureSymmetries,
+  resolveCheckpoint,
+  TiledEncoder,
+} from "@lungflow/classifier";
+import { loadGmcae } from "@lungflow/gmcae";
+import { openStore } from "@lungflow/patch-store";
+import { applySymmetry, normalizeHu } from "@lungflow/volume";
+
+/** Options of {@link computeFeatures}. */
+export interface ComputeFeaturesOptions {
+  /** The store (`lungflow ingest`'s output). */
+  store: string;
+  /** GMCAE run or checkpoint folder whose encoder is run (frozen). */
+  gmcae: string;
+  /** Symmetries per patient: the first K of `featureSymmetries` (default 8; identity first). */
+  symmetries?: number;
+  /** Patients to do (default: every patient in the store). */
+  ids?: string[];
+  /** Tile edge in feature voxels (default: the largest whose activations fit `maxTileMiB`). */
+  tile?: number;
+  /** Memory budget of one tile's activations, MiB (default 512). */
+  maxTileMiB?: number;
+  /** Wait this long for another writer's store lock (default 0: fail at once). */
+  lockTimeoutMs?: number;
+  signal?: AbortSignal;
+  onEvent?: (e: FeaturesEvent) => void;
+}
+
+/** Progress of a features run. */
+export type FeaturesEvent =
+  | { type: "start"; encoderId: string; patients: number; symmetries: number[]; tile: number }
+  | { type: "skip"; patientId: string; symmetries: number[] }
+  | {
+      type: "done";
+      patientId: string;
+      symmetry: number;
+      shape: [number, number, number, number];
+      seconds: number;
+    }
+  | { type: "failed"; patientId: string; error: Error };
+
+export interface FeaturesReport {
+  encoderId: string;
+  symmetries: number[];
+  /** Arrays written in this run. */
+  written: number;
+  /** Arrays already in the store (same encoder id and symmetry), not recomputed. */
+  skipped: number;
+  failed: { patientId: string; error: Error }[];
+  seconds: number;
+}
+
+/**
+ * Runs a trained GMCAE's encoder (frozen) over every patient's whole lung, for the first K
+ * cube symmetries, in tiles (peak memory set by the tile, not the lung), and stores the
+ * feature maps in the store as `patients/<id>/features/<encoder-id>/s<k>`. Incremental:
+ * arrays already stored for this encoder id are skipped, so a re-run after adding patients,
+ * raising K or a crash only computes what is missing. Each array is committed atomically;
+ * a patient re-ingested meanwhile fails with `SOURCE_CHANGED` and the rest go on.
+ */
+export async function computeFeatures(o: ComputeFeaturesOptions): Promise<FeaturesReport> {
+  const t0 = performance.now();
+  const syms = featureSymmetries(o.symmetries ?? 8);
+  const gm = await loadGmcae(await resolveCheckpoint(o.gmcae));
+  const id = encoderId(gm.encoder);
+  const tiler = new TiledEncoder(gm.encoder);
+  const tile = o.tile ?? tiler.tileFor((o.maxTileMiB ?? 512) * 2 ** 20);
+  const store = await openStore(o.store);
+  const lock = await store.lock({ purpose: "features", timeoutMs: o.lockTimeoutMs ?? 0 });
+  const report: FeaturesReport = {
+    encoderId: id,
+    symmetries: syms,
+    written: 0,
+    skipped: 0,
+    failed: [],
+    seconds: 0,
+  };
+  try {
+    await store.recover();
+    const all = await store.listPatients();
+    const ids = o.ids ?? all;
+    o.onEvent?.({ type: "start", encoderId: id, patients: ids.length, symmetries: syms, tile });
+    const meta = {
+      gmcae: gm.config,
+      stride: tiler.geometry.stride,
+      receptiveField: tiler.geometry.receptiveField,
+      normalize: { min: -1000, max: 400, clip: true },
+    };
+    for (const pid of ids) {
+      o.signal?.throwIfAborted();
+      try {
+        const have = new Set(
+          (await store.listFeatures(pid)).find((f) => f.encoderId === id)?.symmetries ?? [],
+        );
+        const todo = syms.filter((k) => !have.has(k));
+        if (todo.length < syms.length) {
+          report.skipped += syms.length - todo.length;
+          o.onEvent?.({
+            type: "skip",
+            patientId: pid,
+            symmetries: syms.filter((k) => have.has(k)),
+          });
+        }
+        if (todo.length === 0) continue;
+        const attrs = await store.getPatient(pid);
+        if (!attrs) throw new Error(`patient ${pid} is not in the store ${o.store}`);
+        const hu = await store.readVolume(pid, "hu", { signal: o.signal });
+        const vol = normalizeHu(hu.data);
+        for (const k of todo) {
+          o.signal?.throwIfAborted();
+          const t1 = performance.now();
+          const s = applySymmetry(vol, hu.shape, k);
+          const f = await tiler.encode(s.data, s.shape, { tile, signal: o.signal });
+          await store.writeFeatures(pid, id, k, f, meta, {
+            expectSourceHash: attrs.sourceHash,
+            signal: o.signal,
+          });
+          report.written++;
+          o.onEvent?.({
+            type: "done",
+            patientId: pid,
+            symmetry: k,
+            shape: f.shape,
+            seconds: (performance.now() - t1) / 1000,
+          });
+        }
+      } catch (err) {
+        if (o.signal?.aborted) throw err;
+        const error = err instanceof Error ? err : new Error(String(err));
+        report.failed.push({ patientId: pid, error });
+        o.onEvent?.({ type: "failed", patientId: pid, error });
+      }
+    }
+  } finally {
+    tiler.dispose();
+    await lock.release();
+  }
+  report.seconds = (performance.now() - t0) / 1000;
+  return report;
+}

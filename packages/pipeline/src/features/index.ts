@@ -1,0 +1,11 @@
+export {
+  type ComputeFeaturesOptions,
+  computeFeatures,
+  type FeaturesEvent,
+  type FeaturesReport,
+} from "./compute-features.js";
+export {
+  type FeatureItem,
+  FeatureStream,
+  type FeatureStreamOptions,
+} from "./feature-stream.js";
