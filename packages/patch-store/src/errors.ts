@@ -18,6 +18,12 @@ import { LungflowError } from "@lungflow/volume";
  * - `FEATURES_CORRUPT`: a stored feature array's metadata is unreadable or inconsistent.
  * - `CHUNK_MISSING`: a chunk file of a stored feature array is missing (every chunk is written,
  *   so this is damage; rewrite the features).
+ * - `DISK_FULL`: a store write failed with ENOSPC or EDQUOT (no space or quota left). Names
+ *   the path, what was being written and the free bytes; nothing of that write is kept.
+ * - `PERMISSION_DENIED`: a store write failed with EACCES or EPERM.
+ * - `READ_ONLY_FS`: a store write failed with EROFS (the store is on a read-only filesystem).
+ * - `WRITE_FAILED`: a store write failed with another operating-system error (EIO, EMFILE...).
+ *   The four write failures leave the store as it was before the write (see `withWriteErrors`).
  */
 export type StoreErrorCode =
   | "STORE_NOT_FOUND"
@@ -33,7 +39,11 @@ export type StoreErrorCode =
   | "FEATURES_NOT_FINITE"
   | "SOURCE_CHANGED"
   | "FEATURES_CORRUPT"
-  | "CHUNK_MISSING";
+  | "CHUNK_MISSING"
+  | "DISK_FULL"
+  | "PERMISSION_DENIED"
+  | "READ_ONLY_FS"
+  | "WRITE_FAILED";
 
 /** Any failure of the patch store other than a chunk that does not decode. */
 export class StoreError extends LungflowError {

@@ -17,7 +17,10 @@ export async function atomicWriteFile(file: string, data: string | Uint8Array): 
     await fs.writeFile(tmp, data);
     await fs.rename(tmp, file);
   } catch (err) {
-    await fs.rm(tmp, { force: true });
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
+    // A failed `write` names no file; the one being replaced is what the caller knows.
+    const e = err as { path?: unknown };
+    if (err instanceof Error && typeof e.path !== "string") e.path = file;
     throw err;
   }
 }

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { StoreError } from "./errors.js";
 import { token } from "./fs-util.js";
+import { toWriteError, withWriteErrors } from "./write-failure.js";
 
 /** Content of a store's `.lock` file. */
 export interface LockInfo {
@@ -60,20 +61,22 @@ export async function acquireLock(
     purpose: opts.purpose ?? "write",
   };
   const tmp = path.join(root, `.lock.${token()}.tmp`);
-  await fs.writeFile(tmp, JSON.stringify(info));
   const deadline = Date.now() + (opts.timeoutMs ?? 0);
+  const step = { store: root, writing: "the store lock", path: file };
   try {
+    // A full disk can fail the write after the file was created: the finally removes it.
+    await withWriteErrors(step, () => fs.writeFile(tmp, JSON.stringify(info)));
     for (;;) {
       opts.signal?.throwIfAborted();
       try {
         await fs.link(tmp, file);
         break;
       } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+        if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw await toWriteError(err, step);
       }
       const holder = await readLock(file);
       if (holder && isStale(holder)) {
-        await breakStaleLock(file, holder);
+        await withWriteErrors(step, () => breakStaleLock(file, holder));
         continue;
       }
       if (Date.now() >= deadline) {
@@ -86,7 +89,7 @@ export async function acquireLock(
       await new Promise((r) => setTimeout(r, 100));
     }
   } finally {
-    await fs.rm(tmp, { force: true });
+    await fs.rm(tmp, { force: true }).catch(() => undefined);
   }
   let released = false;
   return {
@@ -96,7 +99,9 @@ export async function acquireLock(
       released = true;
       const cur = await readLock(file);
       if (cur && cur.pid === info.pid && cur.acquiredAt === info.acquiredAt)
-        await fs.rm(file, { force: true });
+        await withWriteErrors({ ...step, writing: "the release of the store lock" }, () =>
+          fs.rm(file, { force: true }),
+        );
     },
   };
 }

@@ -6,6 +6,7 @@ import * as zarr from "zarrita";
 import { ChunkCache } from "./chunk-cache.js";
 import { copyChunkToPatch } from "./copy-region.js";
 import { registerCrc32c } from "./crc32c.js";
+import { createStore, groupJson } from "./create-store.js";
 import { ChunkDecodeError, StoreError } from "./errors.js";
 import type { FeatureArray, FeatureAttrs, FeatureShape } from "./features/feature-meta.js";
 import {
@@ -34,6 +35,7 @@ import {
 } from "./schema.js";
 import { stratifiedSplit } from "./split.js";
 import { type VerifyReport, verifyStore } from "./verify.js";
+import { withWriteErrors } from "./write-failure.js";
 import { type WriteOptions, writePatientGroup } from "./write-patient.js";
 
 registerCrc32c();
@@ -82,10 +84,6 @@ interface Handles {
 }
 
 const ROOT_META = "zarr.json";
-
-function groupJson(attributes: Record<string, unknown>): string {
-  return JSON.stringify({ zarr_format: 3, node_type: "group", attributes }, null, 2);
-}
 
 /**
  * A patch store: Zarr v3 on a directory. Open with {@link openStore}. Reads are safe from
@@ -390,10 +388,14 @@ export class PatchStore {
       );
     }
     checkParams(this.root, this.#rootAttrs.params, input.params);
-    const attrs = await writePatientGroup(
-      this.root,
-      { ...input, label: this.#rootAttrs.labels[id] },
-      opts,
+    const step = {
+      store: this.root,
+      writing: `patient ${id} (hu, mask, metadata)`,
+      path: path.join(this.root, "patients", id),
+      patientId: id,
+    };
+    const attrs = await withWriteErrors(step, () =>
+      writePatientGroup(this.root, { ...input, label: this.#rootAttrs.labels[id] }, opts),
     );
     this.#handles.delete(id);
     this.#cache.clear(`${id}@`);
@@ -405,14 +407,19 @@ export class PatchStore {
     if (!isValidPatientId(id)) return false;
     const target = path.join(this.root, "patients", id);
     const trash = path.join(this.root, ".trash", `${id}~rm-${process.pid}-${Date.now()}`);
-    await mkdirp(path.dirname(trash));
-    try {
-      await fs.rename(target, trash);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
-      throw err;
-    }
-    await removeTree(trash);
+    const step = { store: this.root, writing: `the removal of patient ${id}`, path: target };
+    const moved = await withWriteErrors(step, async () => {
+      await mkdirp(path.dirname(trash));
+      try {
+        await fs.rename(target, trash);
+        return true;
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === "ENOENT") return false;
+        throw err;
+      }
+    });
+    if (!moved) return false;
+    await removeTree(trash).catch(() => undefined); // out of patients/ already; recover() ends it
     this.#handles.delete(id);
     return true;
   }
@@ -436,7 +443,13 @@ export class PatchStore {
     meta: Record<string, unknown> = {},
     opts: WriteFeaturesOptions = {},
   ): Promise<FeatureAttrs> {
-    return writeFeatures(this, id, encoderId, k, features, meta, opts);
+    const step = {
+      store: this.root,
+      writing: `features ${encoderId}/s${k} of patient ${id}`,
+      path: path.join(this.root, "patients", id, "features", encoderId, `s${k}`),
+      patientId: id,
+    };
+    return withWriteErrors(step, () => writeFeatures(this, id, encoderId, k, features, meta, opts));
   }
 
   /**
@@ -468,7 +481,13 @@ export class PatchStore {
    * rename, then deletion). The caller holds the store lock. False if nothing was there.
    */
   async removeFeatures(id: string, encoderId?: string): Promise<boolean> {
-    return removeFeatures(this.root, id, encoderId);
+    const step = {
+      store: this.root,
+      writing: `the removal of ${encoderId ? `features ${encoderId}` : "all features"} of patient ${id}`,
+      path: path.join(this.root, "patients", id, "features", encoderId ?? ""),
+      patientId: id,
+    };
+    return withWriteErrors(step, () => removeFeatures(this.root, id, encoderId));
   }
 
   /**
@@ -510,6 +529,11 @@ export class PatchStore {
    * any other staging folder, `.trash` and temporary files are deleted. Returns what it did.
    */
   async recover(): Promise<{ rolledForward: string[]; removed: string[] }> {
+    const step = { store: this.root, writing: "the clean-up of leftovers", path: this.root };
+    return withWriteErrors(step, () => this.#recover());
+  }
+
+  async #recover(): Promise<{ rolledForward: string[]; removed: string[] }> {
     const feat = await recoverFeatures(this.root, await this.listPatients(), (id) =>
       this.getPatient(id),
     );
@@ -568,7 +592,13 @@ export class PatchStore {
   async #updateRoot(fn: (a: RootAttrs) => RootAttrs): Promise<RootAttrs> {
     const fresh = await readRootAttrs(this.root);
     const next = fn(fresh);
-    await atomicWriteFile(path.join(this.root, ROOT_META), groupJson({ lungflow: next }));
+    const file = path.join(this.root, ROOT_META);
+    const step = {
+      store: this.root,
+      writing: "the store's root metadata (labels, split)",
+      path: file,
+    };
+    await withWriteErrors(step, () => atomicWriteFile(file, groupJson({ lungflow: next })));
     this.#rootAttrs = next;
     return next;
   }
@@ -620,7 +650,8 @@ export class PatchStore {
       if (meta.attributes.label === want) continue;
       if (want === undefined) delete meta.attributes.label;
       else meta.attributes.label = want;
-      await atomicWriteFile(file, JSON.stringify(meta, null, 2));
+      const step = { store: this.root, writing: `the label of patient ${id}`, path: file };
+      await withWriteErrors(step, () => atomicWriteFile(file, JSON.stringify(meta, null, 2)));
       n++;
     }
     return n;
@@ -802,33 +833,12 @@ export async function openStore(root: string, opts: OpenStoreOptions = {}): Prom
         store: abs,
       });
     }
-    const present = (await listDir(abs)).filter((e) => !e.name.startsWith("."));
-    if (present.length > 0) {
-      const shown = present
-        .slice(0, 3)
-        .map((e) => e.name)
-        .join(", ");
-      throw new StoreError(
-        "STORE_INVALID",
-        `${abs} exists and is not a patch store (no zarr.json; it holds ${shown}${present.length > 3 ? ", ..." : ""}); refusing to write into it`,
-        { store: abs },
-      );
-    }
-    const attrs: RootAttrs = {
+    await createStore(abs, {
       schema: SCHEMA_VERSION,
       params: opts.params,
       createdAt: new Date().toISOString(),
       labels: {},
-    };
-    await mkdirp(path.join(abs, "patients"));
-    await atomicWriteFile(path.join(abs, "patients", ROOT_META), groupJson({}));
-    // Two creators race benignly: the link fails for the second, which then reads the first's.
-    const tmp = path.join(abs, `.zarr.json.${process.pid}.create.tmp`);
-    await fs.writeFile(tmp, groupJson({ lungflow: attrs }));
-    await fs.link(tmp, file).catch((err) => {
-      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
     });
-    await fs.rm(tmp, { force: true });
   }
   const rootAttrs = await readRootAttrs(abs);
   if (opts.params) checkParams(abs, rootAttrs.params, opts.params);

@@ -6,6 +6,7 @@ import * as zarr from "zarrita";
 import { boundedQueue } from "./bounded-queue.js";
 import { StoreError } from "./errors.js";
 import { removeTree, token } from "./fs-util.js";
+import { NamedFileSystemStore } from "./named-fs-store.js";
 import { type Label, omeMetadata, type PatientAttrs, type PatientSource } from "./schema.js";
 
 /** Storage options of one patient's arrays. */
@@ -105,7 +106,7 @@ export async function writePatientGroup(
   const ready = `${work}.ready`;
   await fs.mkdir(work, { recursive: true });
   try {
-    const store = new FileSystemStore(work);
+    const store = new NamedFileSystemStore(work);
     await writeArray(store, "hu", hu, chunk, level, opts.signal);
     await writeArray(store, "mask", mask, chunk, level, opts.signal);
     // The group metadata last: a staging folder with it is complete.
@@ -115,19 +116,19 @@ export async function writePatientGroup(
     opts.signal?.throwIfAborted();
     await fs.rename(work, ready);
   } catch (err) {
-    await removeTree(work);
+    await removeTree(work).catch(() => undefined);
     throw err;
   }
   const target = path.join(root, "patients", id);
   const trash = path.join(root, ".trash", `${id}~${tok}`);
-  await fs.mkdir(path.dirname(trash), { recursive: true });
   let movedOld = false;
   try {
+    await fs.mkdir(path.dirname(trash), { recursive: true });
     await fs.rename(target, trash);
     movedOld = true;
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== "ENOENT") {
-      await removeTree(ready);
+      await removeTree(ready).catch(() => undefined);
       throw err;
     }
   }
@@ -135,9 +136,10 @@ export async function writePatientGroup(
     await fs.rename(ready, target);
   } catch (err) {
     if (movedOld) await fs.rename(trash, target).catch(() => undefined);
-    await removeTree(ready);
+    await removeTree(ready).catch(() => undefined);
     throw err;
   }
-  await removeTree(trash);
+  // The patient is in: a failure to delete the old version must not report it failed.
+  await removeTree(trash).catch(() => undefined);
   return attrs;
 }

@@ -1,10 +1,10 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
-import FileSystemStore from "@zarrita/storage/fs";
 import * as zarr from "zarrita";
 import { boundedQueue } from "../bounded-queue.js";
 import { StoreError } from "../errors.js";
 import { removeTree, token } from "../fs-util.js";
+import { NamedFileSystemStore } from "../named-fs-store.js";
 import type { PatientAttrs } from "../schema.js";
 import { ensureEncoderGroup, narrowGroupMeta } from "./encoder-group.js";
 import type { FeatureAttrs, FeatureShape } from "./feature-meta.js";
@@ -183,7 +183,7 @@ export async function writeFeatures(
   const ready = `${work}.ready`;
   await fs.mkdir(work, { recursive: true });
   try {
-    const arr = await zarr.create(zarr.root(new FileSystemStore(work)), {
+    const arr = await zarr.create(zarr.root(new NamedFileSystemStore(work)), {
       shape,
       chunkShape: chunk,
       dtype: "float32",
