@@ -95,7 +95,12 @@ function fillSlices(m: Uint8Array, [nz, ny, nx]: [number, number, number]): Uint
       out[o + i] = 0;
       const y = (i / nx) | 0;
       const x = i % nx;
-      for (const [dy, dx] of [[1, 0], [-1, 0], [0, 1], [0, -1]]) {
+      for (const [dy, dx] of [
+        [1, 0],
+        [-1, 0],
+        [0, 1],
+        [0, -1],
+      ]) {
         const yy = y + dy;
         const xx = x + dx;
         if (yy < 0 || xx < 0 || yy >= ny || xx >= nx) continue;
@@ -128,6 +133,29 @@ function blockMean(m: Uint8Array, shape: number[], fs: number[]): Float32Array {
   for (let i = 0; i < out.length; i++) out[i] /= Math.max(1, cnt[i]);
   return out;
 }
+if (process.env.STD) {
+  // per-channel standardisation fitted on the training patients' features (all symmetries)
+  const c = 16;
+  const sum = new Float64Array(c);
+  const sq = new Float64Array(c);
+  let cnt = 0;
+  for (const id of split.train)
+    for (const k of SYMS.slice(0, K)) {
+      const f = cache.get(`${id}.${k}`)!;
+      for (let i = 0; i < f.data.length; i++) {
+        sum[i % c] += f.data[i];
+        sq[i % c] += f.data[i] * f.data[i];
+      }
+      cnt += f.data.length / c;
+    }
+  const mu = Array.from(sum, (s) => s / cnt);
+  const sd = Array.from(sq, (s, j) => Math.sqrt(Math.max(s / cnt - mu[j] * mu[j], 0)) + 1e-3);
+  for (const [key, f] of cache) {
+    const d = new Float32Array(f.data.length);
+    for (let i = 0; i < d.length; i++) d[i] = (f.data[i] - mu[i % c]) / sd[i % c];
+    cache.set(key, { data: d, shape: f.shape });
+  }
+}
 console.log(`features: ${ids.length} x ${K} in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 
 function* source(list: string[], epoch: number, augment: boolean, seed: number) {
@@ -153,13 +181,18 @@ function predict(model: tf.LayersModel, list: string[], tta: number) {
     let s = 0;
     for (const k of SYMS.slice(0, tta)) {
       const f = cache.get(`${id}.${k}`)!;
-      s += tf.tidy(() => (model.predict(tf.tensor5d(f.data, [1, ...f.shape])) as tf.Tensor).dataSync()[0]);
+      s += tf.tidy(
+        () => (model.predict(tf.tensor5d(f.data, [1, ...f.shape])) as tf.Tensor).dataSync()[0],
+      );
     }
     return s / tta;
   });
 }
 
-const variants: Record<string, { head: object; lr: number; epochs: number }> = JSON.parse(
+const variants: Record<
+  string,
+  { head: object; lr: number; epochs: number; batch?: number; cw?: [number, number] }
+> = JSON.parse(
   process.env.VARIANTS ?? '{"kdsb":{"head":{"dense":[16],"dropout":0.3},"lr":3e-4,"epochs":20}}',
 );
 const holdIds = [...hold.keys()];
@@ -174,7 +207,8 @@ for (const [name, v] of Object.entries(variants)) {
       outDir: out,
       epochs: v.epochs,
       learningRate: v.lr,
-      classWeight: [1, 1],
+      classWeight: v.cw ?? [1, 1],
+      batchSize: v.batch ?? 1,
       patience: v.epochs,
       train: (e) => source(split.train, e, true, seed),
       validation: () => source(split.validation, 0, false, seed),

@@ -15,6 +15,11 @@ export interface ClassifierTrainConfig {
   patience: number;
   /** Seed of the patient order and augmentation (default 1). */
   seed: number;
+  /**
+   * Patients whose gradients are averaged per optimiser step (default 8). With 1, Adam moves
+   * the logit towards each patient's label in turn and the training loss sits above ln 2.
+   */
+  batchSize: number;
   /** Draw one of the 48 cube symmetries per volume and epoch (default true). */
   augment: boolean;
 }
@@ -31,6 +36,7 @@ export const DEFAULT_CLASSIFIER_TRAIN: ClassifierTrainConfig = {
   classWeight: "balanced",
   patience: 10,
   seed: 1,
+  batchSize: 8,
   augment: true,
 };
 
@@ -90,9 +96,31 @@ export function parseClassifierRunConfig(raw: unknown, source: string): Classifi
     return v;
   };
   const int = (n: number) => Number.isInteger(n);
+  const pooling = h.pooling ?? DEFAULT_HEAD.pooling;
+  if (pooling !== "max" && pooling !== "mean" && pooling !== "lse")
+    throw bad("head.pooling", `must be "max", "mean" or "lse", got ${JSON.stringify(pooling)}`);
   const head: ClassifierHeadConfig = {
+    standardize: bool(h, "standardize", DEFAULT_HEAD.standardize, "head"),
     conv: ints(h, "conv", DEFAULT_HEAD.conv, "head"),
+    detector: num(
+      h,
+      "detector",
+      DEFAULT_HEAD.detector,
+      "head",
+      (n) => int(n) && n >= 0,
+      "a non-negative integer",
+    ),
+    detectorKernel: num(
+      h,
+      "detectorKernel",
+      DEFAULT_HEAD.detectorKernel,
+      "head",
+      (n) => int(n) && n >= 1 && n % 2 === 1,
+      "a positive odd integer",
+    ),
     bins: ints(h, "bins", DEFAULT_HEAD.bins, "head"),
+    pooling,
+    sharpness: num(h, "sharpness", DEFAULT_HEAD.sharpness, "head", (n) => n > 0, "positive"),
     dense: ints(h, "dense", DEFAULT_HEAD.dense, "head"),
     dropout: num(h, "dropout", DEFAULT_HEAD.dropout, "head", (n) => n >= 0 && n < 1, "in [0, 1)"),
     freezeEncoder: bool(h, "freezeEncoder", DEFAULT_HEAD.freezeEncoder, "head"),
@@ -140,6 +168,14 @@ export function parseClassifierRunConfig(raw: unknown, source: string): Classifi
       "a positive integer",
     ),
     seed: num(t, "seed", DEFAULT_CLASSIFIER_TRAIN.seed, "train", int, "an integer"),
+    batchSize: num(
+      t,
+      "batchSize",
+      DEFAULT_CLASSIFIER_TRAIN.batchSize,
+      "train",
+      (n) => int(n) && n >= 1,
+      "a positive integer",
+    ),
     augment: bool(t, "augment", DEFAULT_CLASSIFIER_TRAIN.augment, "train"),
   };
   return { head, train };

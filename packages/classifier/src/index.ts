@@ -18,6 +18,8 @@ export {
 export { encoderId } from "./encoder-id.js";
 export type { ClassifierErrorCode } from "./errors.js";
 export { ClassifierError } from "./errors.js";
+export type { FeatureStandardizationArgs } from "./feature-standardization.js";
+export { FeatureStandardization, fitFeatureStandardization } from "./feature-standardization.js";
 export { featureSymmetries } from "./feature-symmetries.js";
 export * from "./metrics.js";
 export type { ClassifierHeadConfig } from "./model.js";
@@ -30,7 +32,7 @@ export {
   ENCODER_PREFIX,
 } from "./model.js";
 export { SeededDropout } from "./seeded-dropout.js";
-export type { SpatialPyramidPooling3DArgs } from "./spp.js";
+export type { SpatialPyramidPooling3DArgs, SppPooling } from "./spp.js";
 export { SpatialPyramidPooling3D, spatialPyramidPool3d, sppBin, sppOutputSize } from "./spp.js";
 export type { Evaluation, Prediction } from "./submission.js";
 export { evaluatePredictions, parseSubmissionCsv, writeSubmission } from "./submission.js";

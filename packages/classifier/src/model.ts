@@ -1,7 +1,8 @@
 import { tf } from "@lungflow/tf-runtime";
 import { ClassifierError } from "./errors.js";
+import { FeatureStandardization } from "./feature-standardization.js";
 import { SeededDropout } from "./seeded-dropout.js";
-import { SpatialPyramidPooling3D } from "./spp.js";
+import { SpatialPyramidPooling3D, type SppPooling } from "./spp.js";
 
 /** Shape of the classifier head; every field has a kdsb17 default. */
 export interface ClassifierHeadConfig {
@@ -12,8 +13,26 @@ export interface ClassifierHeadConfig {
    * feature maps whose maxima are set by structures every chest has.
    */
   conv: number[];
+  /**
+   * Standardise each feature channel with the mean and standard deviation of the training
+   * features (a `FeatureStandardization` layer, fitted by `trainClassifier` before the first
+   * epoch).
+   */
+  standardize: boolean;
+  /**
+   * Filters of a linear conv (`detectorKernel` wide) after `conv` (default 0: none). With 1 filter and `bins`
+   * [1] the head is a multiple-instance detector: a score per feature voxel, pooled over the
+   * lung, so "one voxel looks like a nodule" can be said, which per-channel maxima cannot.
+   */
+  detector: number;
+  /** Kernel size of the detector conv (default 3: a nodule spans 2-3 feature voxels). */
+  detectorKernel: number;
   /** SPP bins per axis per level (default [1, 2, 4]). */
   bins: number[];
+  /** Reduction of each SPP bin: "max" (kdsb17), "mean" or "lse" (log-mean-exp). */
+  pooling: SppPooling;
+  /** Sharpness of "lse" pooling (default 1). */
+  sharpness: number;
   /** Units of the dense layers after SPP (default [1024, 1024]). */
   dense: number[];
   /** Dropout rate after each dense layer (default 0.5). */
@@ -25,8 +44,13 @@ export interface ClassifierHeadConfig {
 }
 
 export const DEFAULT_HEAD: ClassifierHeadConfig = {
+  standardize: false,
   conv: [],
+  detector: 0,
+  detectorKernel: 3,
   bins: [1, 2, 4],
+  pooling: "max",
+  sharpness: 1,
   dense: [1024, 1024],
   dropout: 0.5,
   freezeEncoder: false,
@@ -94,6 +118,8 @@ export function buildFeatureHead(
 
 /** Head layers: optional convs, SPP, dense + dropout, one sigmoid unit. */
 function applyHead(x: tf.SymbolicTensor, cfg: ClassifierHeadConfig): tf.SymbolicTensor {
+  if (cfg.standardize)
+    x = new FeatureStandardization({ name: "head_standardize" }).apply(x) as tf.SymbolicTensor;
   cfg.conv.forEach((filters, i) => {
     x = tf.layers
       .conv3d({
@@ -106,7 +132,22 @@ function applyHead(x: tf.SymbolicTensor, cfg: ClassifierHeadConfig): tf.Symbolic
       })
       .apply(x) as tf.SymbolicTensor;
   });
-  x = new SpatialPyramidPooling3D({ bins: cfg.bins, name: "spp" }).apply(x) as tf.SymbolicTensor;
+  if (cfg.detector > 0)
+    x = tf.layers
+      .conv3d({
+        filters: cfg.detector,
+        kernelSize: cfg.detectorKernel,
+        padding: "same",
+        name: "head_detector",
+        kernelInitializer: tf.initializers.glorotUniform({ seed: cfg.seed + 700 }),
+      })
+      .apply(x) as tf.SymbolicTensor;
+  x = new SpatialPyramidPooling3D({
+    bins: cfg.bins,
+    pooling: cfg.pooling,
+    sharpness: cfg.sharpness,
+    name: "spp",
+  }).apply(x) as tf.SymbolicTensor;
   cfg.dense.forEach((units, i) => {
     x = tf.layers
       .dense({
@@ -202,5 +243,12 @@ function validateHead(c: ClassifierHeadConfig): void {
   if (!Array.isArray(c.dense) || c.dense.some((u) => !Number.isInteger(u) || u < 1))
     throw bad("dense must be a list of positive integers");
   if (!(c.dropout >= 0 && c.dropout < 1)) throw bad("dropout must be in [0, 1)");
+  if (!Number.isInteger(c.detector) || c.detector < 0)
+    throw bad("detector must be a non-negative integer");
+  if (!Number.isInteger(c.detectorKernel) || c.detectorKernel < 1 || c.detectorKernel % 2 === 0)
+    throw bad("detectorKernel must be a positive odd integer");
+  if (!["max", "mean", "lse"].includes(c.pooling))
+    throw bad('pooling must be "max", "mean" or "lse"');
+  if (!(c.sharpness > 0 && Number.isFinite(c.sharpness))) throw bad("sharpness must be positive");
   if (!Number.isInteger(c.seed)) throw bad("seed must be an integer");
 }

@@ -18,10 +18,25 @@ export function sppOutputSize(channels: number, bins: readonly number[]): number
 }
 
 /**
- * 3D spatial pyramid max pooling of a `[B, D, H, W, C]` tensor into `[B, C * sum(n^3)]`.
- * Features are ordered level by level (in `bins` order), then bin z, y, x, then channel.
+ * How a bin is reduced: `max` (kdsb17), `mean`, or `lse`: the log-mean-exp
+ * `m + log(mean(exp(r (x - m)))) / r` with `m` the bin's maximum and `r` the sharpness. It lies
+ * between the mean (r -> 0) and the maximum (r -> infinity), and unlike the maximum passes a
+ * gradient to every voxel near the top, so a detector map learns from all of a nodule's
+ * voxels and not only from the one that happens to be largest.
  */
-export function spatialPyramidPool3d(x: tf.Tensor5D, bins: readonly number[]): tf.Tensor2D {
+export type SppPooling = "max" | "mean" | "lse";
+
+/**
+ * 3D spatial pyramid pooling of a `[B, D, H, W, C]` tensor into `[B, C * sum(n^3)]` (max
+ * pooling unless `pooling` says otherwise). Features are ordered level by level (in `bins`
+ * order), then bin z, y, x, then channel.
+ */
+export function spatialPyramidPool3d(
+  x: tf.Tensor5D,
+  bins: readonly number[],
+  pooling: SppPooling = "max",
+  sharpness = 1,
+): tf.Tensor2D {
   return tf.tidy(() => {
     const [b, d, h, w, c] = x.shape;
     const parts: tf.Tensor2D[] = [];
@@ -33,7 +48,7 @@ export function spatialPyramidPool3d(x: tf.Tensor5D, bins: readonly number[]): t
           for (let ix = 0; ix < n; ix++) {
             const [x0, x1] = sppBin(w, n, ix);
             const region = tf.slice(x, [0, z0, y0, x0, 0], [b, z1 - z0, y1 - y0, x1 - x0, c]);
-            parts.push(tf.max(region, [1, 2, 3]) as tf.Tensor2D);
+            parts.push(poolRegion(region, pooling, sharpness));
           }
         }
       }
@@ -42,9 +57,22 @@ export function spatialPyramidPool3d(x: tf.Tensor5D, bins: readonly number[]): t
   });
 }
 
+function poolRegion(region: tf.Tensor5D, pooling: SppPooling, r: number): tf.Tensor2D {
+  const axes = [1, 2, 3];
+  if (pooling === "max") return tf.max(region, axes) as tf.Tensor2D;
+  if (pooling === "mean") return tf.mean(region, axes) as tf.Tensor2D;
+  const m = tf.max(region, axes, true);
+  const lme = tf.div(tf.log(tf.mean(tf.exp(tf.mul(tf.sub(region, m), r)), axes)), r);
+  return tf.add(tf.reshape(m, lme.shape), lme) as tf.Tensor2D;
+}
+
 export interface SpatialPyramidPooling3DArgs {
   /** Bins per axis at each pyramid level (default `[1, 2, 4]`). */
   bins?: number[];
+  /** Reduction of each bin (default `max`). */
+  pooling?: SppPooling;
+  /** Sharpness `r` of `lse` pooling (default 1). */
+  sharpness?: number;
   name?: string;
   trainable?: boolean;
 }
@@ -58,6 +86,8 @@ export interface SpatialPyramidPooling3DArgs {
 export class SpatialPyramidPooling3D extends tf.layers.Layer {
   static className = "SpatialPyramidPooling3D";
   readonly bins: number[];
+  readonly pooling: SppPooling;
+  readonly sharpness: number;
 
   constructor(args: SpatialPyramidPooling3DArgs = {}) {
     super({ name: args.name, trainable: args.trainable });
@@ -68,6 +98,14 @@ export class SpatialPyramidPooling3D extends tf.layers.Layer {
       );
     }
     this.bins = [...bins];
+    this.pooling = args.pooling ?? "max";
+    if (!["max", "mean", "lse"].includes(this.pooling))
+      throw new RangeError(`SpatialPyramidPooling3D: unknown pooling ${String(this.pooling)}`);
+    this.sharpness = args.sharpness ?? 1;
+    if (!(this.sharpness > 0 && Number.isFinite(this.sharpness)))
+      throw new RangeError(
+        `SpatialPyramidPooling3D: sharpness must be positive, got ${this.sharpness}`,
+      );
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
@@ -80,11 +118,16 @@ export class SpatialPyramidPooling3D extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     const x = (Array.isArray(inputs) ? inputs[0] : inputs) as tf.Tensor5D;
-    return spatialPyramidPool3d(x, this.bins);
+    return spatialPyramidPool3d(x, this.bins, this.pooling, this.sharpness);
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return { ...super.getConfig(), bins: this.bins };
+    return {
+      ...super.getConfig(),
+      bins: this.bins,
+      pooling: this.pooling,
+      sharpness: this.sharpness,
+    };
   }
 }
 tf.serialization.registerClass(SpatialPyramidPooling3D);

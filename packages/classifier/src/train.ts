@@ -2,6 +2,7 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import { loadModel, loadTensors, saveModel, saveTensors, tf } from "@lungflow/tf-runtime";
 import { ClassifierError } from "./errors.js";
+import { fitFeatureStandardization } from "./feature-standardization.js";
 import { binaryReport, PROBABILITY_EPS } from "./metrics.js";
 import { SeededDropout } from "./seeded-dropout.js";
 
@@ -29,6 +30,14 @@ export interface ClassifierTrainOptions {
   learningRate?: number;
   /** Clip gradients to this global L2 norm (default 1; 0 turns clipping off). */
   clipNorm?: number;
+  /**
+   * Patients per optimiser step (default 1): the gradients of this many volumes are averaged
+   * before Adam applies them (volumes differ in size, so they cannot share one tensor). With
+   * one patient per step Adam's per-weight normalisation moves the logit by about
+   * `lr * sum |x|` towards that patient's label at every step, so the output swings with the
+   * order of the labels instead of converging.
+   */
+  batchSize?: number;
   /** Loss weights of the negative and positive class (default [1, 1]). */
   classWeight?: [number, number];
   /** Stop when validation log loss has not improved for this many epochs (default 10). */
@@ -78,6 +87,12 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
   const clipNorm = o.clipNorm ?? 1;
   const [w0, w1] = o.classWeight ?? [1, 1];
   const patience = o.patience ?? 10;
+  const batchSize = o.batchSize ?? 1;
+  if (!Number.isInteger(batchSize) || batchSize < 1)
+    throw new ClassifierError(
+      "BAD_CONFIG",
+      `batchSize must be a positive integer, got ${batchSize}`,
+    );
   await fs.mkdir(o.outDir, { recursive: true });
   const lastDir = path.join(o.outDir, "last");
   const bestDir = path.join(o.outDir, "best");
@@ -99,12 +114,40 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     // logs may run ahead of the checkpoint if a crash came between the two: cut them back
     history.push(...(await truncateLogs(o.outDir, state.epoch)));
   } else {
+    // standardisation statistics come from the training features, before any weight moves
+    await fitFeatureStandardization(model, o.train(0));
     await fs.writeFile(path.join(o.outDir, "log.csv"), "epoch,step,loss\n");
     await fs.writeFile(path.join(o.outDir, "epochs.csv"), EPOCHS_HEADER);
   }
   const dropouts = model.layers.filter((l): l is SeededDropout => l instanceof SeededDropout);
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
   let stoppedEarly = false;
+  // Gradient sums of the patients since the last optimiser step.
+  let sums: tf.NamedTensorMap | undefined;
+  let pending = 0;
+  const accumulate = (grads: tf.NamedTensorMap) => {
+    const prev = sums;
+    sums = {};
+    for (const k of Object.keys(grads))
+      sums[k] = tf.keep(prev ? tf.add(prev[k], grads[k]) : tf.clone(grads[k]));
+    if (prev) tf.dispose(Object.values(prev));
+    pending++;
+  };
+  const applyPending = () => {
+    const g = sums as tf.NamedTensorMap;
+    tf.tidy(() => {
+      const mean: tf.NamedTensorMap = {};
+      for (const k of Object.keys(g)) mean[k] = tf.div(g[k], pending);
+      optimizer.applyGradients(
+        (clipNorm > 0 ? clipByGlobalNorm(mean, clipNorm) : mean) as Parameters<
+          typeof optimizer.applyGradients
+        >[0],
+      );
+    });
+    tf.dispose(Object.values(g));
+    sums = undefined;
+    pending = 0;
+  };
 
   for (let epoch = state.epoch; epoch < o.epochs; epoch++) {
     const t0 = performance.now();
@@ -119,13 +162,10 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
           () => weightedBce(model, el.xs, el.ys, w0, w1),
           vars,
         );
-        optimizer.applyGradients(
-          (clipNorm > 0 ? clipByGlobalNorm(grads, clipNorm) : grads) as Parameters<
-            typeof optimizer.applyGradients
-          >[0],
-        );
+        accumulate(grads);
         return value;
       });
+      if (pending === batchSize) applyPending();
       const v = (await loss.data())[0];
       loss.dispose();
       el.xs.dispose();
@@ -147,6 +187,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
       o.onStep?.({ epoch, step: state.step, loss: v });
       state.step++;
     }
+    if (pending > 0) applyPending();
     if (n === 0) throw new ClassifierError("NO_DATA", `no training volumes in epoch ${epoch + 1}`);
     const val = o.validation ? await evaluateSource(model, o.validation(epoch)) : undefined;
     const valLoss = val?.logLoss ?? lossSum / n;

@@ -113,3 +113,117 @@ test("the layer accepts variable spatial sizes, passes gradients to the max voxe
   assert.deepEqual(config.bins, [1, 2]);
   assert.throws(() => new SpatialPyramidPooling3D({ bins: [0] }), /positive integers/);
 });
+
+/** Brute force of one pooled value per bin and channel for "mean" and "lse" (log-mean-exp). */
+function brutePool(
+  data: Float32Array,
+  shape: number[],
+  bins: number[],
+  pooling: "mean" | "lse",
+  r: number,
+): Float64Array {
+  const [b, d, h, w, c] = shape;
+  const out: number[] = [];
+  for (let ib = 0; ib < b; ib++)
+    for (const n of bins)
+      for (let bz = 0; bz < n; bz++)
+        for (let by = 0; by < n; by++)
+          for (let bx = 0; bx < n; bx++)
+            for (let ch = 0; ch < c; ch++) {
+              const vals: number[] = [];
+              const [z0, z1] = sppBin(d, n, bz);
+              const [y0, y1] = sppBin(h, n, by);
+              const [x0, x1] = sppBin(w, n, bx);
+              for (let z = z0; z < z1; z++)
+                for (let y = y0; y < y1; y++)
+                  for (let x = x0; x < x1; x++)
+                    vals.push(data[(((ib * d + z) * h + y) * w + x) * c + ch]);
+              const mean = (a: number[]) => a.reduce((s, v) => s + v, 0) / a.length;
+              out.push(
+                pooling === "mean"
+                  ? mean(vals)
+                  : Math.log(mean(vals.map((v) => Math.exp(r * v)))) / r,
+              );
+            }
+  return Float64Array.from(out);
+}
+
+test("mean and lse pooling equal brute force; lse lies between mean and max and tends to the max", () => {
+  const r = rng(11);
+  for (const shape of [
+    [1, 5, 7, 3, 2],
+    [2, 3, 4, 5, 1],
+  ]) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = Float32Array.from({ length: n }, () => r() * 6 - 3);
+    const x = tf.tensor5d(data, shape as [number, number, number, number, number]);
+    for (const [pooling, sharp] of [
+      ["mean", 1],
+      ["lse", 1],
+      ["lse", 8],
+    ] as const) {
+      const got = spatialPyramidPool3d(x, [1, 2], pooling, sharp).dataSync();
+      const want = brutePool(data, shape, [1, 2], pooling, sharp);
+      for (let i = 0; i < want.length; i++)
+        assert.ok(
+          Math.abs(got[i] - want[i]) < 1e-4,
+          `${pooling} r=${sharp} [${i}] ${got[i]} vs ${want[i]}`,
+        );
+    }
+    const mx = spatialPyramidPool3d(x, [1, 2]).dataSync();
+    const mean = spatialPyramidPool3d(x, [1, 2], "mean").dataSync();
+    const lse = spatialPyramidPool3d(x, [1, 2], "lse", 2).dataSync();
+    const sharp = spatialPyramidPool3d(x, [1, 2], "lse", 1000).dataSync();
+    for (let i = 0; i < mx.length; i++) {
+      assert.ok(lse[i] >= mean[i] - 1e-5 && lse[i] <= mx[i] + 1e-5);
+      assert.ok(Math.abs(sharp[i] - mx[i]) < 0.02, `r=1000: ${sharp[i]} vs max ${mx[i]}`);
+    }
+    x.dispose();
+  }
+});
+
+test("lse and mean pooling gradients match finite differences", () => {
+  const r = rng(5);
+  const shape = [1, 3, 4, 3, 2] as [number, number, number, number, number];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const data = Float32Array.from({ length: n }, () => r() * 2 - 1);
+  // a fixed random projection of the pooled vector, so every output's gradient counts
+  const proj = tf.tensor1d(Float32Array.from({ length: 2 * 9 }, () => r() * 2 - 1));
+  for (const [pooling, sharp] of [
+    ["lse", 3],
+    ["mean", 1],
+  ] as const) {
+    const f = (t: tf.Tensor) =>
+      tf.sum(tf.mul(spatialPyramidPool3d(t as tf.Tensor5D, [1, 2], pooling, sharp), proj));
+    const g = tf.grad(f)(tf.tensor5d(data, shape)).dataSync();
+    const h = 1e-2;
+    for (let i = 0; i < n; i++) {
+      const plus = Float32Array.from(data);
+      const minus = Float32Array.from(data);
+      plus[i] += h;
+      minus[i] -= h;
+      const fd =
+        (f(tf.tensor5d(plus, shape)).dataSync()[0] - f(tf.tensor5d(minus, shape)).dataSync()[0]) /
+        (2 * h);
+      assert.ok(Math.abs(fd - g[i]) < 2e-3, `${pooling} voxel ${i}: grad ${g[i]} vs fd ${fd}`);
+    }
+  }
+});
+
+test("pooling and sharpness serialise and are validated", () => {
+  const spp = new SpatialPyramidPooling3D({ bins: [1], pooling: "lse", sharpness: 4 });
+  const cfg = spp.getConfig();
+  assert.equal(cfg.pooling, "lse");
+  assert.equal(cfg.sharpness, 4);
+  const back = SpatialPyramidPooling3D.fromConfig(
+    SpatialPyramidPooling3D,
+    cfg,
+  ) as SpatialPyramidPooling3D;
+  assert.equal(back.pooling, "lse");
+  assert.equal(back.sharpness, 4);
+  assert.throws(() => new SpatialPyramidPooling3D({ sharpness: 0 }), /sharpness/);
+  assert.throws(
+    () => new SpatialPyramidPooling3D({ pooling: "median" as unknown as "max" }),
+    /unknown pooling/,
+  );
+});

@@ -178,3 +178,37 @@ test("a non-finite loss stops the run with NON_FINITE_LOSS and keeps the last go
   assert.equal(state.epoch, 1, "checkpoint of epoch 1 is intact");
   assert.equal((await readEpochs(dir)).length, 1);
 });
+
+test("batchSize averages the gradients of several patients per Adam step (the last step takes the rest)", async () => {
+  const { loadTensors } = await import("@lungflow/tf-runtime");
+  for (const [batchSize, steps] of [
+    [1, 7],
+    [3, 3],
+    [7, 1],
+  ] as const) {
+    const dir = await tmp();
+    const model = buildClassifier(encoder(1), { dense: [4], dropout: 0, seed: 2 });
+    await trainClassifier({
+      model,
+      train: source(cohort(7, 5)),
+      outDir: dir,
+      epochs: 1,
+      batchSize,
+    });
+    const opt = await loadTensors(path.join(dir, "last"), "optimizer");
+    const iter = opt.find((t) => t.name === "iter");
+    assert.ok(iter, "Adam state has an iteration count");
+    assert.equal(iter.tensor.dataSync()[0], steps, `batchSize ${batchSize}`);
+    await fs.rm(dir, { recursive: true, force: true });
+  }
+  await assert.rejects(
+    trainClassifier({
+      model: buildClassifier(encoder(1), { dense: [4] }),
+      train: source(cohort(2, 5)),
+      outDir: await tmp(),
+      epochs: 1,
+      batchSize: 0,
+    }),
+    /batchSize/,
+  );
+});
