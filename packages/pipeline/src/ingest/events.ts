@@ -29,6 +29,12 @@ export type IngestEvent =
   | { type: "failed"; id: string; dir: string; stage: string; error: SerializedError }
   /** In flight when the run was aborted: nothing of it was written. */
   | { type: "discarded"; id: string }
+  /**
+   * The store cannot be written (`DISK_FULL`, `READ_ONLY_FS`, `PERMISSION_DENIED`, first met
+   * by patient `id`): no further patient starts, those in flight finish (or fail with the
+   * same code), labels are not imported. Re-run once the cause is fixed.
+   */
+  | { type: "halted"; id: string; code: string; message: string }
   /** Labels imported after the patients (`labels` option). */
   | { type: "labels"; count: number; changed: number; ignored: string[] }
   /** The last event. */
@@ -47,8 +53,12 @@ export interface IngestSummary {
   discarded: number;
   /** Patients never started because the run was stopped. */
   notStarted: number;
-  /** True if the run was stopped (drain or abort) before every patient was seen. */
+  /** Their ids, in folder order. */
+  notStartedIds: string[];
+  /** True if the run was stopped (drain, abort or halt) before every patient was seen. */
   stopped: boolean;
+  /** Why the run halted: the store write failure that stopped it (see the `halted` event). */
+  halted?: { id: string; code: string; message: string };
   durationMs: number;
   /** DICOM bytes of the ingested patients. */
   dicomBytes: number;

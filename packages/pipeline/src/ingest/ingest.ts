@@ -54,6 +54,12 @@ export interface IngestOptions {
 
 const STAGES: (keyof StageTimings)[] = ["hash", "read", "resample", "segment", "write", "total"];
 
+/**
+ * Store write failures that every later patient would meet too: the first one halts the
+ * run (writing on would only fail again, or fill what space the user frees meanwhile).
+ */
+const STORE_UNWRITABLE = new Set(["DISK_FULL", "READ_ONLY_FS", "PERMISSION_DENIED"]);
+
 function validate(o: IngestOptions): void {
   const bad = (m: string) =>
     new IngestError("BAD_OPTIONS", m, {
@@ -130,6 +136,7 @@ async function run(
     failed: 0,
     discarded: 0,
     notStarted: 0,
+    notStartedIds: [],
     stopped: false,
     durationMs: 0,
     dicomBytes: 0,
@@ -149,12 +156,14 @@ async function run(
     if (workers > 0) pool = createIngestPool(workers);
     const runTask = (task: IngestTask): Promise<IngestTaskResult> =>
       pool ? (pool.run(task, { signal }) as Promise<IngestTaskResult>) : runIngestTask(task);
-    const stopped = () => signal.aborted || opts.drain?.aborted === true;
+    const stopped = () =>
+      signal.aborted || opts.drain?.aborted === true || summary.halted !== undefined;
 
     const one = (f: PatientFolder): Observable<IngestEvent> =>
       defer(() => {
         if (stopped()) {
           summary.notStarted++;
+          summary.notStartedIds.push(f.id);
           return EMPTY;
         }
         const task: IngestTask = {
@@ -197,11 +206,20 @@ async function run(
         tap((e) => {
           account(summary, e);
           emit(e);
+          if (
+            e.type === "failed" &&
+            e.error.tag === "StoreError" &&
+            STORE_UNWRITABLE.has(e.error.code) &&
+            summary.halted === undefined
+          ) {
+            summary.halted = { id: e.id, code: e.error.code, message: e.error.message };
+            emit({ type: "halted", ...summary.halted });
+          }
         }),
       ),
       { defaultValue: undefined },
     );
-    if (labelsText !== undefined && !signal.aborted) {
+    if (labelsText !== undefined && !signal.aborted && summary.halted === undefined) {
       const r = await store.importLabels(labelsText, { file: opts.labels, unknown: "ignore" });
       emit({ type: "labels", ...r });
     }
@@ -209,9 +227,11 @@ async function run(
     await pool?.destroy().catch(() => undefined);
     // Workers killed by an abort may leave staging folders: clean them while we hold the lock.
     await store.recover().catch(() => undefined);
-    await lock.release();
+    // A lock that cannot be removed (the filesystem went read-only) is stale once this
+    // process ends and the next run breaks it; it must not hide this run's result.
+    await lock.release().catch(() => undefined);
   }
-  summary.stopped = summary.notStarted > 0 || summary.discarded > 0;
+  summary.stopped = summary.notStarted > 0 || summary.discarded > 0 || summary.halted !== undefined;
   summary.durationMs = Math.round(performance.now() - t0);
   const min = summary.durationMs / 60000;
   summary.patientsPerMin = min > 0 ? round2(summary.ingested / min) : 0;
