@@ -35,6 +35,8 @@ function line(e: IngestEvent): string | undefined {
       return `FAILED    ${e.id} at ${e.stage}: ${e.error.code}: ${e.error.message}`;
     case "discarded":
       return `discarded ${e.id} (interrupted, nothing written)`;
+    case "halted":
+      return `stopping: ${e.code}: the store cannot be written; patients in flight finish, no other starts`;
     case "labels":
       return `labels: ${e.count} imported, ${e.changed} changed${e.ignored.length ? `, ${e.ignored.length} for patients not in the store` : ""}`;
     case "finished":
@@ -48,6 +50,15 @@ function summaryText(s: IngestSummary): string {
   ];
   if (s.ingested) lines.push(`${s.patientsPerMin} patients/min, ${s.dicomMBps} MB/s of DICOM`);
   for (const f of s.failures) lines.push(`  ${f.id}: ${f.code} (${f.stage}) ${f.message}`);
+  if (s.halted) {
+    const ids = s.notStartedIds;
+    const shown =
+      ids.length > 10 ? `${ids.slice(0, 10).join(", ")}, ... (${ids.length})` : ids.join(", ");
+    lines.push(
+      `stopped by ${s.halted.code} at patient ${s.halted.id}; not started: ${shown || "none"}`,
+      "patients not reported ingested are as they were before this run; fix the cause and run the same command again (unchanged patients are skipped)",
+    );
+  }
   return lines.join("\n");
 }
 
@@ -157,8 +168,18 @@ export function registerIngest(program: Command): void {
       process.off("SIGINT", onSigint);
       if (!summary) throw new Error("ingest finished without a summary");
       console.log(summaryText(summary));
-      if (o.report)
-        await fs.writeFile(o.report, `${JSON.stringify({ summary, events }, null, 2)}\n`);
-      process.exitCode = summary.failed > 0 ? 2 : summary.stopped ? 130 : 0;
+      if (summary.halted && o.labels) console.log(`labels from ${o.labels} not imported`);
+      if (o.report) {
+        try {
+          await fs.writeFile(o.report, `${JSON.stringify({ summary, events }, null, 2)}\n`);
+        } catch (err) {
+          const e = err as NodeJS.ErrnoException;
+          console.error(`lungflow ingest: cannot write the report ${o.report}: ${e.message}`);
+          process.exitCode = 1;
+          return;
+        }
+      }
+      // A store that cannot be written stops the run: that is a fatal error, not a bad patient.
+      process.exitCode = summary.halted ? 1 : summary.failed > 0 ? 2 : summary.stopped ? 130 : 0;
     });
 }
