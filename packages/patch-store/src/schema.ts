@@ -115,7 +115,12 @@ export function paramsDiff(a: PreprocessingParams, b: PreprocessingParams): stri
  * `hu` array at its physical size and position (axes z, y, x in millimetres; the
  * translation is the crop origin, valid for axial series).
  */
-export function omeMetadata(id: string, spacing: Vec3, origin: Vec3): Record<string, unknown> {
+export function omeMetadata(
+  id: string,
+  spacing: Vec3,
+  origin: Vec3,
+  path = "hu",
+): Record<string, unknown> {
   return {
     version: "0.5",
     multiscales: [
@@ -128,7 +133,7 @@ export function omeMetadata(id: string, spacing: Vec3, origin: Vec3): Record<str
         ],
         datasets: [
           {
-            path: "hu",
+            path,
             coordinateTransformations: [
               { type: "scale", scale: [...spacing] },
               { type: "translation", translation: [origin[2], origin[1], origin[0]] },
@@ -137,5 +142,32 @@ export function omeMetadata(id: string, spacing: Vec3, origin: Vec3): Record<str
         ],
       },
     ],
+  };
+}
+
+/** Name of the lung mask in the patient's OME-NGFF `labels` group. */
+export const OME_LABEL_NAME = "mask";
+
+/**
+ * OME-NGFF 0.5 metadata of the lung mask as a label image: `labels/` lists it and
+ * `labels/mask/` is a one-level multiscale image (dataset `0`, the same grid as `hu`)
+ * whose `image-label` says value 1 is lung and points back at the image (`../../`).
+ * Viewers (napari-ome-zarr, neuroglancer, vizarr) then draw it as a label layer.
+ */
+export function omeLabelsMetadata(
+  spacing: Vec3,
+  origin: Vec3,
+): { labels: Record<string, unknown>; label: Record<string, unknown> } {
+  return {
+    labels: { version: "0.5", labels: [OME_LABEL_NAME] },
+    label: {
+      ...omeMetadata(OME_LABEL_NAME, spacing, origin, "0"),
+      "image-label": {
+        version: "0.5",
+        colors: [{ "label-value": 1, rgba: [255, 80, 80, 255] }],
+        properties: [{ "label-value": 1, name: "lung" }],
+        source: { image: "../../" },
+      },
+    },
   };
 }

@@ -7,7 +7,14 @@ import { boundedQueue } from "./bounded-queue.js";
 import { StoreError } from "./errors.js";
 import { removeTree, token } from "./fs-util.js";
 import { NamedFileSystemStore } from "./named-fs-store.js";
-import { type Label, omeMetadata, type PatientAttrs, type PatientSource } from "./schema.js";
+import {
+  type Label,
+  OME_LABEL_NAME,
+  omeLabelsMetadata,
+  omeMetadata,
+  type PatientAttrs,
+  type PatientSource,
+} from "./schema.js";
 
 /** Storage options of one patient's arrays. */
 export interface WriteOptions {
@@ -54,6 +61,35 @@ async function writeArray(
     { data: vol.data, shape: [...vol.shape], stride: [ny * nx, nx, 1] },
     { createQueue: boundedQueue(4), signal },
   );
+}
+
+/**
+ * Exposes the written `mask` as the OME-NGFF label image `labels/mask` (dataset `0`): the
+ * groups' metadata, the array's `zarr.json`, and its chunk files as hard links to the
+ * mask's (a copy where the file system refuses links), so the label costs no extra space
+ * and always holds the mask's bytes. Our readers keep using `mask`.
+ */
+async function writeOmeLabels(
+  work: string,
+  store: FileSystemStore,
+  attrs: PatientAttrs,
+): Promise<void> {
+  const meta = omeLabelsMetadata(attrs.spacing, attrs.origin);
+  await zarr.create(zarr.root(store).resolve("labels"), { attributes: { ome: meta.labels } });
+  await zarr.create(zarr.root(store).resolve(`labels/${OME_LABEL_NAME}`), {
+    attributes: { ome: meta.label },
+  });
+  const from = path.join(work, "mask");
+  const to = path.join(work, "labels", OME_LABEL_NAME, "0");
+  await fs.mkdir(to, { recursive: true });
+  for (const f of await fs.readdir(from, { recursive: true, withFileTypes: true })) {
+    if (!f.isFile()) continue;
+    const src = path.join(f.parentPath, f.name);
+    const dst = path.join(to, path.relative(from, src));
+    await fs.mkdir(path.dirname(dst), { recursive: true });
+    if (f.name === "zarr.json") await fs.copyFile(src, dst);
+    else await fs.link(src, dst).catch(() => fs.copyFile(src, dst));
+  }
 }
 
 /**
@@ -109,6 +145,7 @@ export async function writePatientGroup(
     const store = new NamedFileSystemStore(work);
     await writeArray(store, "hu", hu, chunk, level, opts.signal);
     await writeArray(store, "mask", mask, chunk, level, opts.signal);
+    await writeOmeLabels(work, store, attrs);
     // The group metadata last: a staging folder with it is complete.
     await zarr.create(zarr.root(store), {
       attributes: { ...attrs, ome: omeMetadata(id, attrs.spacing, attrs.origin) },
