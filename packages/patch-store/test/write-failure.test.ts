@@ -8,7 +8,8 @@ import { test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { isLungflowError, type LungflowError, type Vec3 } from "@lungflow/volume";
 import { boundedQueue } from "../src/bounded-queue.ts";
-import { openStore } from "../src/index.ts";
+import { openStore, StoreError } from "../src/index.ts";
+import { toWriteError } from "../src/write-failure.ts";
 import { featureData, PARAMS, source, tmpDir, volumes } from "./helpers.ts";
 import { fill, leftovers, mountTmpfs, type Tmpfs } from "./tmpfs.ts";
 
@@ -248,4 +249,46 @@ test("chunk write queue: after a failure no write starts, and it rejects once th
   // 0 and 1 ran at once; 0 failed, so 2 (which took 0's slot) and the rest never started.
   assert.deepEqual(started, [0, 1]);
   assert.ok(settledBeforeReject, "rejected while a write was still running");
+});
+
+test("toWriteError: each errno to its code, naming the path; anything not an I/O error passes unchanged", async () => {
+  const errno = (code: string, syscall = "write", p?: string) =>
+    Object.assign(new Error(`${code}: test`), { code, syscall, ...(p ? { path: p } : {}) });
+  const step = {
+    store: "/s.zarr",
+    writing: "patient p",
+    path: "/s.zarr/patients/p",
+    patientId: "p",
+  };
+  const codes: Record<string, string> = {
+    ENOSPC: "DISK_FULL",
+    EDQUOT: "DISK_FULL",
+    EACCES: "PERMISSION_DENIED",
+    EPERM: "PERMISSION_DENIED",
+    EROFS: "READ_ONLY_FS",
+    EIO: "WRITE_FAILED",
+    EMFILE: "WRITE_FAILED",
+  };
+  for (const [from, to] of Object.entries(codes)) {
+    const e = await toWriteError(errno(from, "open", "/s.zarr/x"), step);
+    assert.ok(isLungflowError(e, "StoreError"), from);
+    assert.equal(e.code, to, from);
+    assert.equal(e.context.path, "/s.zarr/x");
+    assert.equal(e.context.errno, from);
+    assert.equal(e.context.patientId, "p");
+    assert.ok(e.message.includes("patient p") && e.message.includes("/s.zarr"), e.message);
+  }
+  // A failed `write` names no file: the step's path stands in.
+  const noPath = await toWriteError(errno("EIO"), step);
+  assert.ok(isLungflowError(noPath) && noPath.context.path === "/s.zarr/patients/p");
+  assert.match(
+    ((await toWriteError(errno("EDQUOT"), step)) as Error).message,
+    /^disk quota exceeded/,
+  );
+  // A bug, a typed error or a non-Error value are not relabelled as I/O failures.
+  const bug = new RangeError("Invalid typed array length");
+  assert.equal(await toWriteError(bug, step), bug);
+  const typed = new StoreError("INVALID_ARGUMENT", "bad");
+  assert.equal(await toWriteError(typed, step), typed);
+  assert.equal(await toWriteError("boom", step), "boom");
 });
