@@ -8,6 +8,7 @@ import { registerIngest } from "./commands/ingest.js";
 import { registerPhantom } from "./commands/phantom.js";
 import { registerReport } from "./commands/report.js";
 import { registerStore } from "./commands/store.js";
+import { registerView } from "./commands/view.js";
 
 /** Version printed by `lungflow --version` and stored in the patch store's metadata. */
 export const LUNGFLOW_VERSION = "0.1.0";
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerFeatures(program);
   registerClassifierCommands(program, train);
   registerReport(program);
+  registerView(program);
   registerDemo(program);
   return program;
 }
