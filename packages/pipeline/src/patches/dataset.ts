@@ -81,17 +81,28 @@ export async function patchDataset(
     sharedBuffers: opts.sharedBuffers ?? (recycle ? buffers : 0),
   });
   const handed: Handed[] = [];
-  return epochDataset(stream, opts, 2, (b: PatchBatch) => {
-    const [n, d, h, w] = b.shape;
-    // Both tensors view the transferred buffer: no copy on the cpu backend.
-    const xs = tf.tensor5d(b.data, [n, d, h, w, 1]);
-    const ys = tf.tensor2d(b.data, [n, d * h * w]);
-    if (recycle) {
-      reclaim(stream, handed);
-      handed.push({ xs, ys, buffer: b.data.buffer });
-    }
-    return { xs, ys };
-  });
+  return epochDataset(
+    stream,
+    opts,
+    2,
+    (b: PatchBatch) => {
+      const [n, d, h, w] = b.shape;
+      // Both tensors view the transferred buffer: no copy on the cpu backend.
+      const xs = tf.tensor5d(b.data, [n, d, h, w, 1]);
+      const ys = tf.tensor2d(b.data, [n, d * h * w]);
+      if (recycle) {
+        reclaim(stream, handed);
+        handed.push({ xs, ys, buffer: b.data.buffer });
+      }
+      return { xs, ys };
+    },
+    (b) => {
+      if (recycle) stream.recycle(b.data.buffer);
+    },
+    () => {
+      if (recycle) reclaim(stream, handed);
+    },
+  );
 }
 
 /**
@@ -114,30 +125,61 @@ export async function volumeDataset(
 
 /**
  * A tf.data dataset over a stream's epochs: each iteration of the dataset streams the next
- * epoch (from `opts.startEpoch`), an epoch left unfinished (steps per epoch < batches per
- * epoch) is stopped when the next starts, and `close()` stops the workers.
+ * epoch (from `opts.startEpoch`). An epoch left unfinished (steps per epoch < batches per
+ * epoch, early stopping, an error in the step) is stopped when the next starts or at
+ * `close()`: its tasks in flight are cancelled, and the elements tf.data prefetched that
+ * the consumer never took are disposed. `dropped` receives items that arrive after their
+ * epoch was stopped, `released` runs after each such clean-up (buffers back to the stream).
  */
 function epochDataset<S extends PatchStream | VolumeStream, I, T extends tf.TensorContainer>(
   stream: S,
   opts: DatasetOptions,
   defaultPrefetch: number,
   toElement: (item: I) => T,
+  dropped: (item: I) => void = () => {},
+  released: () => void = () => {},
 ): StreamDataset<T> & { stream: S } {
   let epoch = opts.startEpoch ?? 0;
-  let current: AsyncIterator<unknown> | undefined;
+  let current: { it: AsyncIterableIterator<I>; live: boolean } | undefined;
+  // Elements made and not yet taken by the consumer: in tf.data's prefetch buffer.
+  const waiting = new Set<T>();
+  const retire = async () => {
+    const run = current;
+    current = undefined;
+    if (run) {
+      run.live = false;
+      await run.it.return?.();
+    }
+    for (const el of waiting) tf.dispose(el);
+    waiting.clear();
+    released();
+  };
   const ds = tf.data
     .generator(async function* () {
-      await current?.return?.();
-      const it = stream.epoch(epoch++) as AsyncIterableIterator<I>;
-      current = it;
-      for await (const item of it) yield toElement(item);
+      await retire();
+      const run = { it: stream.epoch(epoch++) as AsyncIterableIterator<I>, live: true };
+      current = run;
+      for await (const item of run.it) {
+        if (!run.live) {
+          dropped(item);
+          return;
+        }
+        const el = toElement(item);
+        waiting.add(el);
+        yield el;
+      }
     } as unknown as () => Generator<T>)
-    .prefetch(opts.prefetch ?? defaultPrefetch);
+    .prefetch(opts.prefetch ?? defaultPrefetch)
+    // Runs as the consumer takes an element from the prefetch buffer.
+    .map((el) => {
+      waiting.delete(el as T);
+      return el;
+    }) as tf.data.Dataset<T>;
   return {
     dataset: ds,
     stream,
     close: async () => {
-      await current?.return?.();
+      await retire();
       await stream.close();
     },
     get stats() {

@@ -561,8 +561,13 @@ export class PatchStream {
       signal,
       { epoch, batch: plan.index, patients: plan.patients },
       out ? [out] : undefined,
-      // A shared buffer whose task failed or was dropped is free once its worker is done.
-      slot === undefined ? undefined : () => this.recycle(this.#slots[slot]),
+      // The buffer of a task that failed or was dropped is free once its worker is done
+      // (a moved one only comes back if the task finished anyway).
+      slot === undefined
+        ? (r) => {
+            if (r instanceof Float32Array) this.recycle(r.buffer);
+          }
+        : () => this.recycle(this.#slots[slot]),
     );
     const data =
       typeof reply === "number"

@@ -1,5 +1,6 @@
 import { availableParallelism } from "node:os";
 import { Piscina } from "piscina";
+import { CancelRing } from "./cancel-ring.js";
 import { PatchStreamError } from "./errors.js";
 import type { WorkerTask } from "./worker.js";
 
@@ -35,17 +36,37 @@ function abortedPromise(signal: AbortSignal): Promise<never> {
   return p;
 }
 
-/** A Piscina pool running the patch worker, with errors re-wrapped as PatchStreamError. */
+/** How long {@link PatchPool.destroy} waits for the replies of tasks still in the workers. */
+const REPLY_GRACE_MS = 10_000;
+
+/**
+ * A Piscina pool running the patch worker, with errors re-wrapped as PatchStreamError.
+ *
+ * Stopping: a task whose caller stopped waiting (an aborted signal, a closed pool) is
+ * cancelled in its worker through a {@link CancelRing} and its reply is awaited, never left
+ * behind: Piscina forgets the tasks of the workers it terminates, but a reply already posted
+ * is still delivered, and Piscina then reports it as an "Unexpected message from Worker"
+ * pool error. So {@link PatchPool.destroy} cancels what is outstanding, waits for the
+ * replies (a cancelled task stops at its next check: a patch, a volume load) and only then
+ * terminates the threads.
+ */
 export class PatchPool {
   readonly workers: number;
   readonly #pool: Piscina;
-  #destroyed = false;
+  readonly #cancel = new CancelRing();
+  /** Tasks handed to Piscina and not settled, by id: each a promise that settles with the task. */
+  readonly #outstanding = new Map<number, Promise<void>>();
+  #nextId = 0;
+  #closing = false;
+  /** Set when destroy() stopped waiting for replies: late ones are then expected. */
+  #forced = false;
+  #destroyed: Promise<void> | undefined;
 
   /**
    * `workerData` reaches every worker once, at its start (the patch stream's shared batch
-   * buffers).
+   * buffers); the pool adds its cancellation ring as `cancel`.
    */
-  constructor(workers: number, workerData?: unknown) {
+  constructor(workers: number, workerData?: Record<string, unknown>) {
     if (!(Number.isInteger(workers) && workers >= 1)) {
       throw new PatchStreamError("BAD_OPTION", `workers must be an integer >= 1, got ${workers}`, {
         workers,
@@ -63,12 +84,16 @@ export class PatchPool {
       concurrentTasksPerWorker: 2,
       // No run/wait-time histograms: per-task bookkeeping on the main thread nobody reads.
       recordTiming: false,
-      workerData,
+      workerData: { ...workerData, cancel: this.#cancel.ids },
     });
-    // Pool-level errors would be uncaught exceptions without a listener. (Tasks are no longer
-    // aborted inside Piscina, see run(); its "Unexpected message from Worker" for late replies
-    // to aborted tasks is still dropped should it ever come.)
-    this.#pool.on("error", onPoolError);
+    // Pool-level errors (a worker dying between tasks) would be uncaught exceptions without
+    // a listener.
+    this.#pool.on("error", (err: unknown) => {
+      const msg = err instanceof Error ? err.message : String(err);
+      // Only after destroy() gave up waiting (a task ran past the grace period).
+      if (this.#forced && /Unexpected message from Worker/.test(msg)) return;
+      process.stderr.write(`lungflow: worker pool error: ${msg}\n`);
+    });
   }
 
   /** Worker threads alive (for leak tests). */
@@ -76,32 +101,49 @@ export class PatchPool {
     return this.#pool.threads.length;
   }
 
+  /** Tasks handed to the workers whose replies have not come back yet. */
+  get outstanding(): number {
+    return this.#outstanding.size;
+  }
+
   /**
-   * Runs `task`; rejects with `ABORTED` as soon as `signal` aborts. The signal is not handed
-   * to Piscina: Piscina aborts a running task by terminating its worker, which would throw
-   * away the worker's decoded volumes (and costs event listeners per task). A task already
-   * sent finishes in its worker and its result is dropped. `onDropped` runs when a task
-   * that failed or was dropped is done in its worker (from then on nothing writes into the
-   * shared memory it was given).
+   * Runs `task`; rejects with `ABORTED` as soon as `signal` aborts or the pool is being
+   * destroyed. The signal is not handed to Piscina: Piscina aborts a running task by
+   * terminating its worker, which would throw away the worker's decoded volumes (and costs
+   * event listeners per task). A task dropped that way is cancelled in its worker instead
+   * (see {@link CancelRing}). `onDropped` runs when a task that failed or was dropped is
+   * done in its worker (from then on nothing writes into the shared memory it was given),
+   * with its result if it finished anyway.
    */
   async run<R>(
     task: WorkerTask,
     signal?: AbortSignal,
     context: Record<string, unknown> = {},
     transferList?: ArrayBuffer[],
-    onDropped?: () => void,
+    onDropped?: (result: R | undefined) => void,
   ): Promise<R> {
-    if (signal?.aborted) {
-      onDropped?.();
+    if (signal?.aborted || this.#closing) {
+      onDropped?.(undefined);
       throw new PatchStreamError("ABORTED", "patch stream aborted", context);
     }
-    const result = this.#pool.run(task, { transferList }) as Promise<R>;
+    this.#nextId = (this.#nextId % 0x7ffffffe) + 1;
+    const id = this.#nextId;
+    const result = this.#pool.run({ ...task, id }, { transferList }) as Promise<R>;
+    this.#outstanding.set(
+      id,
+      result.then(
+        () => void this.#outstanding.delete(id),
+        () => void this.#outstanding.delete(id),
+      ),
+    );
     try {
       return await (signal ? Promise.race([result, abortedPromise(signal)]) : result);
     } catch (err) {
-      if (onDropped) result.then(onDropped, onDropped);
-      if (signal?.aborted)
+      if (onDropped) result.then(onDropped, () => onDropped(undefined));
+      if (signal?.aborted || this.#closing) {
+        this.#cancel.cancel(id);
         throw new PatchStreamError("ABORTED", "patch stream aborted", context, { cause: err });
+      }
       const msg = err instanceof Error ? err.message : String(err);
       throw new PatchStreamError("WORKER_FAILED", `${task.kind} task failed: ${msg}`, context, {
         cause: err,
@@ -109,10 +151,27 @@ export class PatchPool {
     }
   }
 
-  async destroy(): Promise<void> {
-    if (this.#destroyed) return;
-    this.#destroyed = true;
-    await this.#pool.destroy();
+  /**
+   * Cancels the tasks still in the workers, waits for their replies (at most 10 s: a worker
+   * stuck in one task is terminated anyway) and stops the threads. Safe to call more than
+   * once; every call resolves when the threads are gone.
+   */
+  destroy(): Promise<void> {
+    this.#destroyed ??= (async () => {
+      this.#closing = true;
+      for (const id of this.#outstanding.keys()) this.#cancel.cancel(id);
+      let timer: NodeJS.Timeout | undefined;
+      const replied = await Promise.race([
+        Promise.all(this.#outstanding.values()).then(() => true),
+        new Promise<boolean>((resolve) => {
+          timer = setTimeout(resolve, REPLY_GRACE_MS, false);
+        }),
+      ]);
+      clearTimeout(timer);
+      if (!replied) this.#forced = true;
+      await this.#pool.destroy();
+    })();
+    return this.#destroyed;
   }
 }
 

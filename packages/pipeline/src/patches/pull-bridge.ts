@@ -146,7 +146,8 @@ export function pullBridge<T, R>(
           opts.signal?.removeEventListener("abort", onAbort);
           throw failure;
         }
-        if (finished && stats.inFlight === 0) {
+        // Stopped by return() (or finished): nothing more will come.
+        if (stopped || (finished && stats.inFlight === 0)) {
           stop();
           opts.signal?.removeEventListener("abort", onAbort);
           return { value: undefined, done: true };
@@ -159,6 +160,7 @@ export function pullBridge<T, R>(
     async return(): Promise<IteratorResult<R>> {
       stop();
       opts.signal?.removeEventListener("abort", onAbort);
+      wake();
       return { value: undefined, done: true };
     },
     [Symbol.asyncIterator]() {

@@ -9,6 +9,8 @@ import { makeSampler, type SamplerSpec } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
 import { Piscina } from "piscina";
 import { drawParams, type ResolvedAugment } from "./augment.js";
+import { CancelRing } from "./cancel-ring.js";
+import { PatchStreamError } from "./errors.js";
 import {
   augmentInto,
   augmentIntoWasm,
@@ -20,7 +22,13 @@ import {
 import type { SourceSpec } from "./source.js";
 import { type LoadedPatient, loadPatient } from "./worker-cache.js";
 
-export interface SampleTask {
+/** What every task carries besides its kind. */
+export interface TaskBase {
+  /** Set by `PatchPool.run`: the task's id in the pool's cancellation ring. */
+  id?: number;
+}
+
+export interface SampleTask extends TaskBase {
   kind: "sample";
   source: SourceSpec;
   patientId: string;
@@ -31,7 +39,7 @@ export interface SampleTask {
   cacheBytes: number;
 }
 
-export interface PatchesTask {
+export interface PatchesTask extends TaskBase {
   kind: "patches";
   source: SourceSpec;
   size: Vec3;
@@ -56,7 +64,7 @@ export interface PatchesTask {
   kernel: "native" | "wasm" | "js";
 }
 
-export interface VolumeTask {
+export interface VolumeTask extends TaskBase {
   kind: "volume";
   source: SourceSpec;
   patientId: string;
@@ -81,11 +89,26 @@ function moved<T>(value: T, buffers: ArrayBuffer[]): T {
 
 let scratch: Int16Array | undefined;
 
+const workerData = Piscina.workerData as
+  | { slots?: SharedArrayBuffer[]; cancel?: Int32Array }
+  | undefined;
 /** The patch stream's shared batch buffers, handed to every worker at its start. */
-const slots: SharedArrayBuffer[] =
-  (Piscina.workerData as { slots?: SharedArrayBuffer[] } | undefined)?.slots ?? [];
+const slots: SharedArrayBuffer[] = workerData?.slots ?? [];
+/** The pool's cancellation ring (see CancelRing). */
+const cancelRing = workerData?.cancel ? new CancelRing(workerData.cancel) : undefined;
+
+/**
+ * Stops a task whose caller dropped it (an epoch stopped early, a pool closing): called
+ * between steps, so that the pool gets its reply soon and nothing more is written into
+ * the batch buffer it was given.
+ */
+function checkCancelled(t: WorkerTask): void {
+  if (t.id !== undefined && cancelRing?.cancelled(t.id))
+    throw new PatchStreamError("ABORTED", `${t.kind} task cancelled`, { taskId: t.id });
+}
 
 async function runPatches(t: PatchesTask) {
+  checkCancelled(t);
   const [d, h, w] = t.size;
   const per = d * h * w;
   const n = t.patientIndex.length;
@@ -111,6 +134,7 @@ async function runPatches(t: PatchesTask) {
         t.cacheBytes,
       ),
     );
+    checkCancelled(t);
   }
   const native = t.kernel === "native" ? nativeKernel() : null;
   let done: Uint8Array | undefined;
@@ -119,6 +143,7 @@ async function runPatches(t: PatchesTask) {
     // border) goes through the loop below.
     done = new Uint8Array(n);
     for (let k = 0; k < loaded.length; k++) {
+      checkCancelled(t);
       const w = loaded[k].wasm;
       if (!w) continue;
       const jobs: (PatchJob & { i: number })[] = [];
@@ -135,6 +160,7 @@ async function runPatches(t: PatchesTask) {
   }
   for (let i = 0; i < n; i++) {
     if (done?.[i]) continue;
+    checkCancelled(t);
     const p = loaded[t.patientIndex[i]];
     const origin: Vec3 = [t.origins[3 * i], t.origins[3 * i + 1], t.origins[3 * i + 2]];
     const { symmetry, offset } = drawParams(t.seeds[i], t.augment);
@@ -145,8 +171,10 @@ async function runPatches(t: PatchesTask) {
 }
 
 async function runSample(t: SampleTask) {
+  checkCancelled(t);
   const sampler = makeSampler(t.sampler);
   const p = await loadPatient(t.source, t.patientId, sampler.needs, t.cacheBytes);
+  checkCancelled(t);
   const origins: number[] = [];
   for (const loc of sampler.sample({ ...p, id: t.patientId }, { seed: t.seed, count: t.count }))
     origins.push(...loc.origin);
@@ -155,7 +183,9 @@ async function runSample(t: SampleTask) {
 }
 
 async function runVolume(t: VolumeTask) {
+  checkCancelled(t);
   const p = await loadPatient(t.source, t.patientId, { hu: true, mask: false }, t.cacheBytes);
+  checkCancelled(t);
   const { symmetry, offset } = drawParams(t.seed, t.augment);
   const out = new Float32Array(p.hu!.length);
   augmentInto(
