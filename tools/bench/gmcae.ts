@@ -10,10 +10,22 @@
  * ms and as CPU ms (process.cpuUsage: all threads; on a shared, loaded machine the CPU time
  * is the stable number, wall time depends on what else runs).
  * (`fast` = tfjs's conv3d + the fast kernels, when the addon is missing.)
+ * (cls-full) the same classifier step on a full-size 1 mm lung, 300x250x330 (full runs).
+ * PyTorch side by side: the same networks in PyTorch (tools/bench/torch_gmcae.py, Debian's
+ * /usr/bin/python3 with python3-torch, threads = cores) run in the same process tree right
+ * after ours, on the same shapes; metric `torch_ms_per_step` and `ratio_vs_torch` (ours /
+ * PyTorch wall ms, first kernel set; <= 1 is the target). PyTorch runs before and after ours
+ * and its better run counts (the machine is shared), with OMP_WAIT_POLICY=PASSIVE unless set
+ * (spinning OpenMP threads collapse when other jobs share the cores); `cpu_ratio_vs_torch`
+ * compares CPU ms per step. `--no-torch` skips it; LUNGFLOW_TORCH_PYTHON picks the python.
+ * `--profile`: per-kernel time of one step of (a) and (d) (tf.profile) on stderr.
  * `--quick`: conv3d, (a) with native+fast (2 steps) and native (1 step), cls with
- * native+fast. `--only a,d,cls,conv` picks cases, `--sets native+fast,native,tfjs` kernel sets.
- * `pnpm bench gmcae [--quick] [--only ...] [--sets ...]`.
+ * native+fast. `--only a,d,cls,cls-full,conv` picks cases, `--sets native+fast,native,tfjs`
+ * kernel sets. `pnpm bench gmcae [--quick] [--only ...] [--sets ...] [--no-torch] [--profile]`.
  */
+import { spawnSync } from "node:child_process";
+import os from "node:os";
+import path from "node:path";
 import { buildClassifier } from "@lungflow/classifier";
 import { buildGmcae, gmmNll } from "@lungflow/gmcae";
 import {
@@ -31,7 +43,14 @@ function arg(name: string): string[] | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1].split(",") : undefined;
 }
-const only = arg("--only") ?? ["a", "d", "cls", "conv"];
+const only = arg("--only") ?? ["a", "d", "cls", "cls-full", "conv"];
+const withTorch = !process.argv.includes("--no-torch");
+const profile = process.argv.includes("--profile");
+const threads = os.availableParallelism();
+/** Step counts per case of the first kernel set (PyTorch runs the same counts). */
+const STEPS = { a: quick ? 2 : 3, d: 2, cls: quick ? 2 : 3, clsFull: 1 };
+const CLS_SHAPE = [70, 55, 90];
+const CLS_FULL_SHAPE = [300, 250, 330];
 const info = await initTf();
 const fastOn = process.env.LUNGFLOW_FAST_KERNELS !== "0";
 const allSets: KernelSet[] = info.nativeConv3d
@@ -115,12 +134,12 @@ function timeSteps(
   );
 }
 
-function gmcaeSteps(
+async function gmcaeSteps(
   name: string,
   cfg: { filters: number[]; m: number; batch: number },
   steps: number,
   set: KernelSet,
-): void {
+): Promise<void> {
   const g = buildGmcae({ patchSize: 32, filters: cfg.filters, m: cfg.m });
   const vars = g.model.trainableWeights.map((w) => w.read() as tf.Variable);
   const opt = tf.train.adam(1e-4);
@@ -141,14 +160,43 @@ function gmcaeSteps(
     m: cfg.m,
     batch: cfg.batch,
   });
+  if (profile && set === allSets[0]) await profileStep(name, step);
   tf.dispose([xs, ys]);
   g.model.dispose();
   opt.dispose();
 }
 
+/**
+ * Per-kernel time of one step (tf.profile: the cpu backend times each kernel call), summed
+ * by kernel name and input shapes, largest first, on stderr.
+ */
+async function profileStep(name: string, step: () => void): Promise<void> {
+  const t0 = performance.now();
+  const info = await tf.profile(step);
+  const wall = performance.now() - t0;
+  const by = new Map<string, { ms: number; calls: number }>();
+  const byName = new Map<string, number>();
+  for (const k of info.kernels) {
+    const ms = typeof k.kernelTimeMs === "number" ? k.kernelTimeMs : 0;
+    const key = `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join(" ")}`;
+    const e = by.get(key) ?? { ms: 0, calls: 0 };
+    e.ms += ms;
+    e.calls++;
+    by.set(key, e);
+    byName.set(k.name, (byName.get(k.name) ?? 0) + ms);
+  }
+  const total = [...by.values()].reduce((a, e) => a + e.ms, 0);
+  console.error(
+    `profile ${name}: ${info.kernels.length} kernel calls, ${total.toFixed(0)} ms in kernels, ${wall.toFixed(0)} ms wall (profiled)`,
+  );
+  for (const [k, ms] of [...byName].sort((a, b) => b[1] - a[1]).slice(0, 15))
+    console.error(`  ${ms.toFixed(1).padStart(8)} ms  ${k}`);
+  for (const [k, e] of [...by].sort((a, b) => b[1].ms - a[1].ms).slice(0, 25))
+    console.error(`  ${e.ms.toFixed(1).padStart(8)} ms ${String(e.calls).padStart(4)}x  ${k}`);
+}
+
 /** A classifier training step (as @lungflow/classifier's loop: weighted BCE, Adam). */
-function classifierSteps(steps: number, set: KernelSet): void {
-  const shape = [70, 55, 90];
+function classifierSteps(name: string, shape: number[], steps: number, set: KernelSet): void {
   const g = buildGmcae({ patchSize: 16, filters: [4, 8], m: 2 });
   const model = buildClassifier(g.encoder, { dense: [32, 32], bins: [1, 2, 4] });
   const vars = model.trainableWeights.map((w) => w.read() as tf.Variable);
@@ -165,7 +213,7 @@ function classifierSteps(steps: number, set: KernelSet): void {
     opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
     tf.dispose([value, grads]);
   };
-  timeSteps("cls", set, step, steps, 1, {
+  timeSteps(name, set, step, steps, 1, {
     volume: shape.join("x"),
     filters: "4-8",
     bins: "1-2-4",
@@ -190,7 +238,7 @@ function convGflops(set: KernelSet): void {
     for (let i = 0; i < (quick ? 2 : 5); i++) {
       const s = performance.now();
       const r = f();
-      (Array.isArray(r) ? r : [r]).forEach((t) => t.dataSync());
+      for (const t of Array.isArray(r) ? r : [r]) t.dataSync();
       ts.push(performance.now() - s);
       tf.dispose(r);
     }
@@ -224,23 +272,150 @@ function convGflops(set: KernelSet): void {
   tf.dispose([x, w, dy]);
 }
 
+const first = sets[0];
+// PyTorch runs before and after ours (the better of the two counts): the machine is shared.
+const torchRuns: TorchRun[] = [];
+if (withTorch) torchRuns.push(...runTorch());
 for (const set of sets) {
   useSet(set);
   // conv3d speed does not depend on the fast kernels: native vs tfjs.
   if (only.includes("conv") && (set === allSets[0] || set === "tfjs")) convGflops(set);
   // A tfjs-kernel step of (a) takes ~10-60 s: full runs only.
   if (only.includes("a") && (!quick || set !== "tfjs")) {
-    const steps = quick ? (set === allSets[0] ? 2 : 1) : set === "tfjs" ? 1 : 3;
-    gmcaeSteps("a", { filters: [8, 16, 32], m: 4, batch: 4 }, steps, set);
+    const steps = set === first ? STEPS.a : set === "tfjs" || quick ? 1 : 3;
+    await gmcaeSteps("a", { filters: [8, 16, 32], m: 4, batch: 4 }, steps, set);
   }
-  if (only.includes("cls") && (!quick || set === allSets[0])) {
-    classifierSteps(quick ? 2 : set === "tfjs" ? 1 : 3, set);
+  if (only.includes("cls") && (!quick || set === first)) {
+    classifierSteps("cls", CLS_SHAPE, set === first ? STEPS.cls : set === "tfjs" ? 1 : 3, set);
+  }
+  // A whole 1 mm lung: the first kernel set only (tfjs's kernels would take hours).
+  if (only.includes("cls-full") && !quick && set === first) {
+    classifierSteps("cls-full", CLS_FULL_SHAPE, STEPS.clsFull, set);
   }
   // (d) takes minutes per step with tfjs's JS kernels: full runs only.
   if (only.includes("d") && !quick) {
-    gmcaeSteps("d", { filters: [64, 128, 256], m: 8, batch: 1 }, set === "tfjs" ? 0 : 2, set);
+    const steps = set === first ? STEPS.d : set === "tfjs" ? 0 : 2;
+    await gmcaeSteps("d", { filters: [64, 128, 256], m: 8, batch: 1 }, steps, set);
   }
 }
+if (withTorch) torchRuns.push(...runTorch());
+if (withTorch) torchSideBySide(torchRuns);
+
+interface TorchRun {
+  case: string;
+  ms: number;
+  cpu_ms: number;
+  steps: number;
+  torch: string;
+  threads: number;
+  blas: string;
+}
+
+/** Runs tools/bench/torch_gmcae.py on the cases selected (same shapes and step counts). */
+function runTorch(): TorchRun[] {
+  const args = ["--threads", String(threads)];
+  if (only.includes("a")) args.push("--case", `a:8-16-32:4:4:${STEPS.a}`);
+  if (only.includes("d") && !quick) args.push("--case", `d:64-128-256:8:1:${STEPS.d}`);
+  if (only.includes("cls")) args.push("--cls", `cls:${CLS_SHAPE.join("x")}:4-8:32-32:${STEPS.cls}`);
+  if (only.includes("cls-full") && !quick)
+    args.push("--cls", `cls-full:${CLS_FULL_SHAPE.join("x")}:4-8:32-32:${STEPS.clsFull}`);
+  if (args.length === 2) return [];
+  const script = path.join(path.dirname(new URL(import.meta.url).pathname), "torch_gmcae.py");
+  const py = process.env.LUNGFLOW_TORCH_PYTHON ?? "/usr/bin/python3";
+  // Passive OpenMP waits: spinning threads lose most of their time to the other jobs of a
+  // shared 2-core machine (measured 2.1 s CPU a step of (a) against 0.14 s when passive).
+  const env = { OMP_WAIT_POLICY: "PASSIVE", ...process.env };
+  const r = spawnSync(py, [script, ...args], {
+    env,
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = r.stdout?.trim().split("\n").pop() ?? "";
+  try {
+    const out = JSON.parse(line) as {
+      torch: string;
+      threads: number;
+      blas: string;
+      results: { case: string; ms: number; cpu_ms: number | null; steps: number }[];
+    };
+    return out.results.map((t) => ({
+      case: t.case,
+      ms: t.ms,
+      cpu_ms: t.cpu_ms ?? t.ms,
+      steps: t.steps,
+      torch: out.torch,
+      threads: out.threads,
+      blas: out.blas,
+    }));
+  } catch {
+    console.error(
+      `PyTorch reference did not run (${py} ${script}: status ${r.status}); apt-get install python3-torch`,
+    );
+    return [];
+  }
+}
+
+/** PyTorch's better run per case, and our ratio to it for the first kernel set. */
+function torchSideBySide(runs: TorchRun[]): void {
+  if (runs.length === 0) {
+    results.push({ case: "torch", metric: "available", value: 0, unit: "bool" });
+    return;
+  }
+  const best = new Map<string, TorchRun>();
+  for (const t of runs) {
+    const b = best.get(t.case);
+    if (!b || t.ms < b.ms) best.set(t.case, t);
+  }
+  for (const t of best.values()) {
+    const runsOf = runs.filter((r) => r.case === t.case).length;
+    const conf = { torch: t.torch, threads: t.threads, blas: t.blas, steps: t.steps, runs: runsOf };
+    results.push({
+      case: t.case,
+      metric: "torch_ms_per_step",
+      value: Math.round(t.ms),
+      unit: "ms",
+      ...conf,
+    });
+    results.push({
+      case: t.case,
+      metric: "torch_cpu_ms_per_step",
+      value: Math.round(t.cpu_ms),
+      unit: "ms",
+      ...conf,
+    });
+    const ours = results.find(
+      (r) => r.case === t.case && r.metric === "ms_per_step" && r.kernels === first,
+    );
+    if (!ours) continue;
+    const ratio = ours.value / t.ms;
+    results.push({
+      case: t.case,
+      metric: "ratio_vs_torch",
+      value: +ratio.toFixed(2),
+      unit: "x",
+      kernels: first,
+      ours_ms: ours.value,
+      torch_ms: Math.round(t.ms),
+    });
+    const oursCpu = results.find(
+      (r) => r.case === t.case && r.metric === "cpu_ms_per_step" && r.kernels === first,
+    );
+    if (oursCpu)
+      results.push({
+        case: t.case,
+        metric: "cpu_ratio_vs_torch",
+        value: +(oursCpu.value / t.cpu_ms).toFixed(2),
+        unit: "x",
+        kernels: first,
+        ours_cpu_ms: oursCpu.value,
+        torch_cpu_ms: Math.round(t.cpu_ms),
+      });
+    console.error(
+      `${t.case}: ours ${ours.value} ms/step, PyTorch ${t.ms.toFixed(0)} ms/step (better of ${runsOf}): ${ratio.toFixed(2)}x`,
+    );
+  }
+}
+
 useSet(allSets[0]);
 results.push({
   case: "process",
