@@ -56,9 +56,7 @@ type StreamBatch = { data: Float32Array; shape: [number, number, number, number]
 
 /**
  * Patch batches of one stream epoch as the trainer's `{ xs, ys }` tensors. Closing it early
- * drains the epoch instead of cancelling it: cancelling tasks in flight made Piscina throw
- * "Unexpected message from Worker" (pipeline 5b73604); the epoch is sized to the steps, so
- * the drained remainder is at most about one batch.
+ * stops the epoch (the pipeline cancels the tasks in flight).
  */
 function asBatches(
   src: AsyncIterator<StreamBatch>,
@@ -77,7 +75,7 @@ function asBatches(
           };
         },
         async return() {
-          for (let r = await src.next(); !r.done; r = await src.next()) {}
+          await src.return?.();
           return { done: true, value: undefined };
         },
       };
@@ -323,8 +321,7 @@ export function registerGmcaeCommands(program: Command, train: Command): void {
         });
         const it = stream.epoch(0);
         const first = await it.next();
-        // Drain rather than cancel (see asBatches).
-        for (let r = await it.next(); !r.done; r = await it.next()) {}
+        await it.return?.();
         if (first.done)
           throw new CliUsageError("the store gave no patches for the chosen patients");
         const b = first.value;
