@@ -361,8 +361,12 @@ static int backprop_input_impl(const Runtime* rt, const Geom& g, const float* dy
 
 // ---------------------------------------------------------------------------------------
 // Backprop filter: dw[(tap, ci)][co] = sum_p xpad[p + toff[tap] + ci] * dy[p][co].
-// Tasks own groups of output rows (n, od, oh) and accumulate into a per-thread partial dw,
-// summed at the end. Tiles are MR weight rows x NR output channels.
+// The output rows (n, od, oh) are split into `nparts` fixed parts, each summed into its own
+// partial dw (or straight into dw when there is one part and no padded columns), then the
+// parts are added in order. nparts depends on the geometry only (at least 2048 output voxels
+// a part, at most 8), so dw is bitwise the same for any thread count. Within a part, tasks
+// own blocks of (weight-row tiles x channel panels): splitting the output does not change
+// any sum's order. Tiles are MR weight rows x NR output channels.
 // ---------------------------------------------------------------------------------------
 struct FilterJob {
   const float* xp;
@@ -371,12 +375,14 @@ struct FilterJob {
   long OD, OH, OW, COp;
   int sd, sh, sw;
   long R;          // output rows N * OD * OH
-  long G;          // output rows per task
+  long G;          // output rows per group
   int ntiles;
   const long* tile_off;   // [ntiles][MR] x offsets of the tile rows (relative to the voxel)
   const long* tile_row;   // [ntiles][MR] dw row of each tile row, -1 = discard
   int npanels;
-  float* partials;        // [part][K][COp]
+  int ntblocks;           // tile blocks per (part, panel)
+  float* partials;        // [part][K][ldo]
+  long ldo;               // row stride of partials
   long K;
   long rows_per_part;
 };
@@ -388,10 +394,16 @@ struct FilterKernel {
   typedef typename V::T T;
 
   static inline void tile(const float* xp, const long* xrow, const float* const* dyrow, long G,
-                          long OW, long xstep, long dystep, const long* off, float* const* out) {
+                          long OW, long xstep, long dystep, const long* off, float* const* out,
+                          bool accum) {
     T acc[MR][NV];
-    C3D_UNROLL for (int r = 0; r < MR; ++r) C3D_UNROLL for (int v = 0; v < NV; ++v)
-        acc[r][v] = V::load(out[r] + v * L);
+    if (accum) {
+      C3D_UNROLL for (int r = 0; r < MR; ++r) C3D_UNROLL for (int v = 0; v < NV; ++v)
+          acc[r][v] = V::load(out[r] + v * L);
+    } else {
+      C3D_UNROLL for (int r = 0; r < MR; ++r) C3D_UNROLL for (int v = 0; v < NV; ++v)
+          acc[r][v] = V::zero();
+    }
     long o[MR];
     C3D_UNROLL for (int r = 0; r < MR; ++r) o[r] = off[r];
     for (long gi = 0; gi < G; ++gi) {
@@ -412,34 +424,33 @@ struct FilterKernel {
         V::store(out[r] + v * L, acc[r][v]);
   }
 
-  // Task t owns part t: a fixed range of output rows, processed in groups of G rows, summed
-  // into its own partial dw. Fixed parts (not per-thread sums) keep dw bitwise reproducible.
+  // Task t = ((part * npanels + panel) * ntblocks + block): the tiles of `block` for the
+  // channels of `panel`, summed over the output rows of `part` in order, group by group.
   static void task(void* vjob, int t, int /*thread*/) {
     const FilterJob& j = *static_cast<const FilterJob*>(vjob);
-    float* part = j.partials + (long)t * j.K * j.COp;
-    memset(part, 0, sizeof(float) * j.K * j.COp);
+    const int blk = t % j.ntblocks;
+    const int p = (t / j.ntblocks) % j.npanels;
+    const long partix = t / ((long)j.ntblocks * j.npanels);
+    float* part = j.partials + partix * j.K * j.ldo;
+    const int ti0 = (int)((long)j.ntiles * blk / j.ntblocks);
+    const int ti1 = (int)((long)j.ntiles * (blk + 1) / j.ntblocks);
     alignas(64) float dummy[MR * NR];
-    memset(dummy, 0, sizeof dummy);  // discarded rows: keep them finite (no NaN/denormal stalls)
-    const long pr0 = t * j.rows_per_part, pr1 = lmin(j.R, pr0 + j.rows_per_part);
+    const long pr0 = partix * j.rows_per_part, pr1 = lmin(j.R, pr0 + j.rows_per_part);
     for (long r0 = pr0; r0 < pr1; r0 += j.G) {
       const long r1 = lmin(pr1, r0 + j.G);
       const long G = r1 - r0;
       long xrow[kMaxChunk];
-      const float* dyrow[kMaxChunk];
+      const float* dyr[kMaxChunk];
       for (long r = r0; r < r1; ++r) {
         const long oh = r % j.OH, od = (r / j.OH) % j.OD, n = r / (j.OH * j.OD);
         xrow[r - r0] = (((n * j.Dp + od * j.sd) * j.Hp + oh * j.sh) * j.Wp) * j.C;
-        dyrow[r - r0] = j.dyp + r * j.OW * j.COp;
+        dyr[r - r0] = j.dyp + r * j.OW * j.COp + p * NR;
       }
-      for (int p = 0; p < j.npanels; ++p) {
-        const float* dyr[kMaxChunk];
-        for (long gi = 0; gi < G; ++gi) dyr[gi] = dyrow[gi] + p * NR;
-        for (int ti = 0; ti < j.ntiles; ++ti) {
-          const long* rows = j.tile_row + (long)ti * MR;
-          float* out[MR];
-          for (int r = 0; r < MR; ++r) out[r] = rows[r] >= 0 ? part + rows[r] * j.COp + p * NR : dummy + r * NR;
-          tile(j.xp, xrow, dyr, G, j.OW, (long)j.sw * j.C, j.COp, j.tile_off + (long)ti * MR, out);
-        }
+      for (int ti = ti0; ti < ti1; ++ti) {
+        const long* rows = j.tile_row + (long)ti * MR;
+        float* out[MR];
+        for (int r = 0; r < MR; ++r) out[r] = rows[r] >= 0 ? part + rows[r] * j.ldo + p * NR : dummy + r * NR;
+        tile(j.xp, xrow, dyr, G, j.OW, (long)j.sw * j.C, j.COp, j.tile_off + (long)ti * MR, out, r0 > pr0);
       }
     }
   }
@@ -492,15 +503,18 @@ static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x
   const long ntiles = contig ? (long)nseg * ceil_div(seg, MR) : ceil_div(K, MR);
   long* tile_off = static_cast<long*>(malloc(sizeof(long) * ntiles * MR));
   long* tile_row = static_cast<long*>(malloc(sizeof(long) * ntiles * MR));
-  // Parts: at least one per thread, 8 when the threads are fewer (load balance), fewer when
-  // the partial buffers would exceed ~64 MB. Results do not depend on the thread count <= 8.
+  // Parts: from the geometry only (>= 2048 output voxels a part, <= 8 parts, partial buffers
+  // <= ~64 MB), so the summation order, hence dw, does not depend on the thread count.
   const long R = (long)g.N * g.OD * g.OH;
-  long nparts = lmax(8, rt->nthreads);
-  nparts = lmin(nparts, lmax((long)rt->nthreads, (64L << 20) / (long)(sizeof(float) * K * COp)));
+  long nparts = lmin(8, P / 2048);
+  nparts = lmin(nparts, (64L << 20) / (long)(sizeof(float) * K * COp));
   nparts = lmax(1, lmin(nparts, R));
-  float* partials = falloc((size_t)nparts * K * COp);
+  // One part and no padded columns: the tiles write dw itself (no partials, no reduction).
+  const bool direct = nparts == 1 && COp == CO;
+  float* partials = direct ? dw : falloc((size_t)nparts * K * COp);
   if (!xp || (COp != CO && !dyp) || !tile_off || !tile_row || !partials) {
-    free(xp), free(dyp), free(tile_off), free(tile_row), free(partials);
+    free(xp), free(dyp), free(tile_off), free(tile_row);
+    if (!direct) free(partials);
     return 1;
   }
   pad_copy(rt, x, xp, g.N, g.D, g.H, g.W, C, Dp, Hp, Wp, g.pd, g.ph, g.pw);
@@ -550,16 +564,26 @@ static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x
   j.tile_row = tile_row;
   j.npanels = (int)(COp / NR);
   j.partials = partials;
+  j.ldo = direct ? CO : COp;
   j.K = K;
+  const long nparts_used = ceil_div(R, j.rows_per_part);
+  // Enough tasks for load balance (>= 8 per thread), tile blocks of >= 4 tiles.
+  const long units = nparts_used * j.npanels;
+  j.ntblocks = (int)lmax(1, lmin(ceil_div(8L * rt->nthreads, units), ntiles / 4));
+  const int ntasks = (int)(units * j.ntblocks);
   if (contig)
-    rt->parallel_for(rt, (int)ceil_div(R, j.rows_per_part), &FilterKernel<V, MR, NV, true>::task, &j);
+    rt->parallel_for(rt, ntasks, &FilterKernel<V, MR, NV, true>::task, &j);
   else
-    rt->parallel_for(rt, (int)ceil_div(R, j.rows_per_part), &FilterKernel<V, MR, NV, false>::task, &j);
+    rt->parallel_for(rt, ntasks, &FilterKernel<V, MR, NV, false>::task, &j);
+  if (direct) {
+    free(xp), free(dyp), free(tile_off), free(tile_row);
+    return 0;
+  }
   ReduceJob rj;
   rj.partials = partials;
   rj.dw = dw;
   rj.K = K, rj.CO = CO, rj.COp = COp;
-  rj.nparts = (int)ceil_div(R, j.rows_per_part);
+  rj.nparts = (int)nparts_used;
   rj.rows_per_task = lmax(1, ceil_div(K, 4L * rt->nthreads));
   rt->parallel_for(rt, (int)ceil_div(K, rj.rows_per_task), &reduce_task, &rj);
   free(xp), free(dyp), free(tile_off), free(tile_row), free(partials);

@@ -75,17 +75,43 @@ for (const isa of isas) {
   });
 }
 
-test("results are bitwise identical with 1 and 2 threads (reproducible training)", () => {
-  const c: Case = { x: [2, 9, 8, 7, 8], k: [3, 3, 3, 8, 16], s: [1, 1, 1], pad: "same" };
-  assert.ok(registerNativeConv3d(tf, { threads: 1 }).ok);
-  const one = runOps(c, 7);
-  assert.equal(registerNativeConv3d(tf, { threads: 2 }).threads, 2);
-  const two = runOps(c, 7);
-  const again = runOps(c, 7);
+// Backprop-filter splits the output voxels into parts by geometry (>= 2048 voxels a part):
+// one part (dw written directly), 2 parts, and 8 parts with padded channel columns (CO 5).
+const REPRO: Case[] = [
+  { x: [2, 9, 8, 7, 8], k: [3, 3, 3, 8, 16], s: [1, 1, 1], pad: "same" },
+  { x: [1, 16, 16, 16, 4], k: [3, 3, 3, 4, 8], s: [1, 1, 1], pad: "same" },
+  { x: [2, 24, 20, 18, 3], k: [3, 3, 3, 3, 5], s: [1, 1, 1], pad: "same" },
+];
+
+test("results are bitwise identical with 1, 2, 3 and 8 threads (reproducible training)", () => {
+  for (const [i, c] of REPRO.entries()) {
+    assert.ok(registerNativeConv3d(tf, { threads: 1 }).ok);
+    const one = runOps(c, 7 + i);
+    for (const threads of [2, 3, 8]) {
+      assert.equal(registerNativeConv3d(tf, { threads }).threads, threads);
+      const other = runOps(c, 7 + i);
+      for (const k of ["y", "dx", "dw"] as const)
+        assert.deepEqual(
+          other[k],
+          one[k],
+          `case ${i}: ${k} differs between 1 and ${threads} threads`,
+        );
+    }
+    const again = runOps(c, 7 + i);
+    for (const k of ["y", "dx", "dw"] as const)
+      assert.deepEqual(again[k], one[k], `case ${i}: ${k} differs between two runs`);
+  }
   unregisterNativeConv3d(tf);
-  for (const k of ["y", "dx", "dw"] as const) {
-    assert.deepEqual(two[k], one[k], `${k} differs between 1 and 2 threads`);
-    assert.deepEqual(again[k], two[k], `${k} differs between two runs`);
+});
+
+test("multi-part backprop-filter (4096 and 17280 output voxels) matches tfjs", () => {
+  for (const [i, c] of REPRO.slice(1).entries()) {
+    const ref = runOps(c, 20 + i);
+    assert.ok(registerNativeConv3d(tf, { threads: 2 }).ok);
+    const got = runOps(c, 20 + i);
+    unregisterNativeConv3d(tf);
+    for (const k of ["y", "dx", "dw"] as const)
+      assert.ok(relErr(got[k], ref[k]) <= TOL, `case ${i + 1} ${k}: ${relErr(got[k], ref[k])}`);
   }
 });
 
