@@ -10,6 +10,7 @@
 //   setThreads(n) -> number          (threads actually used)
 //   elementwise(op, a, b, out, plan) float32 a OP b with a broadcast plan (see Elementwise)
 //   unary(op, x, out, alpha)         relu / step / sqrt / neg / square (see Unary)
+//   adam(p, m, v, g, consts)         one fused Adam step in place (see Adam)
 #include <node_api.h>
 
 #include <atomic>
@@ -491,6 +492,63 @@ napi_value Unary(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// adam(p, m, v, g, c): one Adam step in place, c = Float32Array [b1, 1 - b1, b2, 1 - b2,
+// 1 - b1^t, 1 - b2^t, eps, -lr] (each already rounded to float32, as tfjs's scalars are):
+//   m = m*b1 + g*(1-b1);  v = v*b2 + (g*g)*(1-b2);
+//   p = ((m / (1-b1^t)) / (sqrt(v / (1-b2^t)) + eps)) * -lr + p
+// tfjs's AdamOptimizer.applyGradients, one float32 operation at a time in its order (no FMA:
+// addon.cc is compiled without FMA flags), so the same bits as its ten tensor ops, with one
+// pass over memory instead of ten freshly allocated tensors. ~16K-element tasks on the pool.
+struct AdamCtx {
+  float* p;
+  float* m;
+  float* v;
+  const float* g;
+  float c[8];
+  long n;
+};
+
+void AdamTask(void* ctx, int t, int) {
+  const AdamCtx& a = *static_cast<const AdamCtx*>(ctx);
+  const long chunk = 16384;
+  const long i0 = static_cast<long>(t) * chunk, i1 = i0 + chunk < a.n ? i0 + chunk : a.n;
+  const float b1 = a.c[0], omb1 = a.c[1], b2 = a.c[2], omb2 = a.c[3];
+  const float acc1 = a.c[4], acc2 = a.c[5], eps = a.c[6], nlr = a.c[7];
+  for (long i = i0; i < i1; ++i) {
+    const float g = a.g[i];
+    const float m1 = a.m[i] * b1 + g * omb1;
+    const float gg = g * g;
+    const float v1 = a.v[i] * b2 + gg * omb2;
+    a.m[i] = m1;
+    a.v[i] = v1;
+    const float mh = m1 / acc1;
+    const float vh = v1 / acc2;
+    const float den = std::sqrt(vh) + eps;
+    const float step = (mh / den) * nlr;
+    a.p[i] = step + a.p[i];
+  }
+}
+
+napi_value Adam(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  State* st = GetState(env, info, &argc, argv);
+  if (argc < 5) return Throw(env, "expected (p, m, v, g, consts)");
+  float *p = nullptr, *m = nullptr, *v = nullptr, *g = nullptr, *c = nullptr;
+  size_t lp = 0, lm = 0, lv = 0, lg = 0, lc = 0;
+  if (!GetF32(env, argv[0], &p, &lp) || !GetF32(env, argv[1], &m, &lm) || !GetF32(env, argv[2], &v, &lv) ||
+      !GetF32(env, argv[3], &g, &lg) || !GetF32(env, argv[4], &c, &lc))
+    return Throw(env, "arguments must be Float32Arrays");
+  if (lm != lp || lv != lp || lg != lp) return Throw(env, "p, m, v and g differ in length");
+  if (lc < 8) return Throw(env, "consts must hold 8 floats");
+  if (lp == 0) return nullptr;
+  AdamCtx a{p, m, v, g, {c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]}, static_cast<long>(lp)};
+  const long ntasks = (a.n + 16383) / 16384;
+  if (ntasks > 1 << 30) return Throw(env, "tensor too large");
+  st->pool.ParallelFor(static_cast<int>(ntasks), &AdamTask, &a);
+  return nullptr;
+}
+
 // streamCopy(src, dst, dstOffset): dst[dstOffset + i] = src[i] for every element of src,
 // written with non-temporal stores where the CPU has them: the destination lines are not
 // read first (no write-allocate) and do not evict the caller's working set. For filling large
@@ -579,6 +637,7 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"elementwise", nullptr, Elementwise, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"streamCopy", nullptr, StreamCopy, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"cutPatches", nullptr, CutPatches, nullptr, nullptr, nullptr, napi_enumerable, st},
   };

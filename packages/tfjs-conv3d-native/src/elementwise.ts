@@ -22,14 +22,40 @@ export type NativeElementwise = (
  */
 export type NativeUnary = (op: number, x: Float32Array, out: Float32Array, alpha: number) => void;
 
-/** The addon's element-wise arithmetic (for `@lungflow/tf-runtime`'s fast kernels), or undefined when the addon is not built or lacks it. */
-export function nativeElementwise(): { binary: NativeElementwise; unary: NativeUnary } | undefined {
+/**
+ * `fn(p, m, v, g, consts)`: one Adam step in place on float32 arrays of one length, consts =
+ * Float32Array [b1, 1 - b1, b2, 1 - b2, 1 - b1^t, 1 - b2^t, eps, -lr]:
+ * `m = m*b1 + g*(1-b1); v = v*b2 + (g*g)*(1-b2); p = ((m/(1-b1^t)) / (sqrt(v/(1-b2^t)) + eps)) * -lr + p`,
+ * each operation rounded to float32 in that order: the bits of tfjs's `AdamOptimizer`
+ * (whose ten tensor ops compute exactly this), in one pass over memory. Split across the
+ * thread pool. Throws on arrays of different lengths.
+ */
+export type NativeAdam = (
+  p: Float32Array,
+  m: Float32Array,
+  v: Float32Array,
+  g: Float32Array,
+  consts: Float32Array,
+) => void;
+
+/**
+ * The addon's element-wise arithmetic (for `@lungflow/tf-runtime`'s fast kernels and its
+ * fused Adam update; `adam` is absent from older builds), or undefined when the addon is not
+ * built or lacks it.
+ */
+export function nativeElementwise():
+  | { binary: NativeElementwise; unary: NativeUnary; adam?: NativeAdam }
+  | undefined {
   const r = loadAddon();
   if (!("addon" in r)) return undefined;
   const { addon } = r;
   if (typeof addon.elementwise !== "function" || typeof addon.unary !== "function")
     return undefined;
-  return { binary: addon.elementwise.bind(addon), unary: addon.unary.bind(addon) };
+  return {
+    binary: addon.elementwise.bind(addon),
+    unary: addon.unary.bind(addon),
+    ...(typeof addon.adam === "function" ? { adam: addon.adam.bind(addon) } : {}),
+  };
 }
 
 /**

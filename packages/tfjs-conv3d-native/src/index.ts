@@ -18,6 +18,7 @@
  * ```
  */
 export {
+  type NativeAdam,
   type NativeElementwise,
   type NativeStreamCopy,
   type NativeUnary,

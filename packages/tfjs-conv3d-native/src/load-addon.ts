@@ -22,6 +22,14 @@ export interface NativeAddon {
   ): void;
   /** float32 `out = f(x)` (op 0 relu, 1 step with `alpha`, 2 sqrt, 3 neg, 4 square). */
   unary?(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** One fused Adam step in place (see `NativeAdam`). */
+  adam?(
+    p: Float32Array,
+    m: Float32Array,
+    v: Float32Array,
+    g: Float32Array,
+    consts: Float32Array,
+  ): void;
   /** `dst[dstOffset + i] = src[i]` with non-temporal stores (no write-allocate). */
   streamCopy?(src: Float32Array, dst: Float32Array, dstOffset: number): void;
   /** The patch workers' kernel (native/patches.h); see `nativePatchKernel`. */

@@ -12,13 +12,19 @@
  *
  * Large Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg/Square run in the native addon's threads when it is loaded
  * (`setNativeElementwise`, called by `loadNativeConv3d`).
+ *
+ * With the kernels, `tf.train.adam`'s update is fused (`fast-adam.ts`: one native pass per
+ * variable, the same bits) when the addon is loaded.
  */
 import * as tf from "@tensorflow/tfjs";
 import type { FastKernel, KernelArgs } from "./common.js";
 import { copyKernels } from "./copy.js";
 import { elementwiseKernels } from "./elementwise.js";
+import { patchAdam, unpatchAdam } from "./fast-adam.js";
 
+export { fusedAdam } from "./fast-adam.js";
 export {
+  type NativeAdam,
   type NativeElementwise,
   type NativeOps,
   type NativeUnary,
@@ -50,6 +56,7 @@ export function fastCpuKernelNames(): string[] {
  * `initTf` calls it on `cpu` unless `LUNGFLOW_FAST_KERNELS=0`.
  */
 export function registerFastCpuKernels(): void {
+  patchAdam();
   if (originals.size > 0) return;
   for (const [name, fast] of Object.entries(fastKernels())) {
     const orig = tf.getKernel(name, "cpu");
@@ -63,6 +70,7 @@ export function registerFastCpuKernels(): void {
 
 /** Puts tfjs's own kernels back (for comparisons and benchmarks). */
 export function unregisterFastCpuKernels(): void {
+  unpatchAdam();
   for (const [name, orig] of originals) {
     tf.unregisterKernel(name, "cpu");
     tf.registerKernel(orig);

@@ -5,13 +5,15 @@
  * + - * / and sqrt are correctly rounded, as JS's double result rounded to float32 is); used for
  * tensors of at least 32768 elements (binary ops: whose broadcast plan has at most two loops).
  */
-import type { NativeElementwise, NativeUnary } from "@lungflow/tfjs-conv3d-native";
+import type { NativeAdam, NativeElementwise, NativeUnary } from "@lungflow/tfjs-conv3d-native";
 
-export type { NativeElementwise, NativeUnary };
+export type { NativeAdam, NativeElementwise, NativeUnary };
 
 export interface NativeOps {
   binary: NativeElementwise;
   unary: NativeUnary;
+  /** The fused Adam step (`fast-adam.ts`); absent from older addon builds. */
+  adam?: NativeAdam;
 }
 
 let fn: NativeOps | undefined;
