@@ -1,0 +1,13 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as api from "../src/index.ts";
+
+test("public API of the report (exact: a change here is a change of the surface)", () => {
+  assert.deepEqual(Object.keys(api).sort(), [
+    "lineChartSvg",
+    "rocChartSvg",
+    "slicePng",
+    "svgToPng",
+    "writeReport",
+  ]);
+});
