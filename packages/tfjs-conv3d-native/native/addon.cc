@@ -11,6 +11,7 @@
 //   elementwise(op, a, b, out, plan) float32 a OP b with a broadcast plan (see Elementwise)
 //   unary(op, x, out, alpha)         relu / step / sqrt / neg / square (see Unary)
 //   adam(p, m, v, g, consts)         one fused Adam step in place (see Adam)
+//   reduce(op, x, acc, plan, scale)  Sum / Mean in double accumulators (see Reduce)
 #include <node_api.h>
 
 #include <atomic>
@@ -549,6 +550,70 @@ napi_value Adam(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// reduce(op, x, acc, plan): tf-runtime's Sum (op 0) and Mean (op 1) loop nest (its
+// reduce.ts), plan = Int32Array [k, dims[k], reduced[k], os[k]] (outermost loop first, os =
+// output stride of a kept loop, 0 for a reduced one), scale = the Mean count (float32).
+// Every input element in memory order is added to its output's double accumulator (Mean:
+// x / scale rounded to float32 first), exactly as the JS loop and tfjs's kernels do, so the
+// sums are the same bits. One thread: splitting a sum would change its order.
+napi_value Reduce(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  GetState(env, info, &argc, argv);
+  if (argc < 5) return Throw(env, "expected (op, x, acc, plan, scale)");
+  int32_t op = -1;
+  if (napi_get_value_int32(env, argv[0], &op) != napi_ok || op < 0 || op > 1) return Throw(env, "op must be 0 or 1");
+  float* x = nullptr;
+  size_t lx = 0, la = 0, lp = 0;
+  void* accp = nullptr;
+  if (!GetF32(env, argv[1], &x, &lx)) return Throw(env, "x must be a Float32Array");
+  if (!GetTyped(env, argv[2], napi_float64_array, &accp, &la)) return Throw(env, "acc must be a Float64Array");
+  double* acc = static_cast<double*>(accp);
+  const int32_t* p = nullptr;
+  if (!GetI32(env, argv[3], &p, &lp) || lp < 1) return Throw(env, "plan must be an Int32Array");
+  const long k = p[0];
+  if (k < 1 || k > 16 || lp < static_cast<size_t>(1 + 3 * k)) return Throw(env, "bad plan");
+  double scaled = 1;
+  if (napi_get_value_double(env, argv[4], &scaled) != napi_ok) return Throw(env, "scale must be a number");
+  const float scale = static_cast<float>(scaled);
+  const int32_t *dims = p + 1, *red = p + 1 + k, *os = p + 1 + 2 * k;
+  long total = 1, last = 0;
+  for (long d = 0; d < k; ++d) {
+    if (dims[d] < 1 || os[d] < 0) return Throw(env, "bad plan");
+    total *= dims[d];
+    if (!red[d]) last += static_cast<long>(os[d]) * (dims[d] - 1);
+  }
+  if (static_cast<size_t>(total) != lx || static_cast<size_t>(last) >= la) return Throw(env, "plan does not match the arrays");
+  const long n = dims[k - 1];
+  const bool inner_reduced = red[k - 1] != 0;
+  long idx[16] = {0};
+  long oo = 0;
+  for (long i = 0; i < total; i += n) {
+    const float* xi = x + i;
+    if (inner_reduced) {
+      double s = acc[oo];
+      if (op == 0)
+        for (long j = 0; j < n; ++j) s += xi[j];
+      else
+        for (long j = 0; j < n; ++j) s += static_cast<float>(xi[j] / scale);
+      acc[oo] = s;
+    } else {
+      double* a = acc + oo;
+      if (op == 0)
+        for (long j = 0; j < n; ++j) a[j] += xi[j];
+      else
+        for (long j = 0; j < n; ++j) a[j] += static_cast<float>(xi[j] / scale);
+    }
+    for (long d = k - 2; d >= 0; --d) {
+      oo += os[d];
+      if (++idx[d] < dims[d]) break;
+      oo -= static_cast<long>(os[d]) * dims[d];
+      idx[d] = 0;
+    }
+  }
+  return nullptr;
+}
+
 // streamCopy(src, dst, dstOffset): dst[dstOffset + i] = src[i] for every element of src,
 // written with non-temporal stores where the CPU has them: the destination lines are not
 // read first (no write-allocate) and do not evict the caller's working set. For filling large
@@ -637,6 +702,7 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"elementwise", nullptr, Elementwise, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"streamCopy", nullptr, StreamCopy, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"cutPatches", nullptr, CutPatches, nullptr, nullptr, nullptr, napi_enumerable, st},

@@ -39,12 +39,27 @@ export type NativeAdam = (
 ) => void;
 
 /**
- * The addon's element-wise arithmetic (for `@lungflow/tf-runtime`'s fast kernels and its
- * fused Adam update; `adam` is absent from older builds), or undefined when the addon is not
+ * `fn(op, x, acc, plan, scale)`: adds every element of `x`, in memory order, to its output's
+ * double accumulator in `acc` (op 0 Sum; op 1 Mean: `x / scale` rounded to float32 first),
+ * over the loop nest `plan` = Int32Array [k, dims[k], reduced[k] (0/1), os[k]] (outermost loop
+ * first; os = output stride of a kept loop, 0 for a reduced one): `@lungflow/tf-runtime`'s
+ * reduce plan, the same sums bit for bit. One thread. Throws on a plan that does not match.
+ */
+export type NativeReduce = (
+  op: number,
+  x: Float32Array,
+  acc: Float64Array,
+  plan: Int32Array,
+  scale: number,
+) => void;
+
+/**
+ * The addon's element-wise arithmetic (for `@lungflow/tf-runtime`'s fast kernels, its Sum/Mean
+ * and fused Adam update; `adam` and `reduce` are absent from older builds), or undefined when the addon is not
  * built or lacks it.
  */
 export function nativeElementwise():
-  | { binary: NativeElementwise; unary: NativeUnary; adam?: NativeAdam }
+  | { binary: NativeElementwise; unary: NativeUnary; adam?: NativeAdam; reduce?: NativeReduce }
   | undefined {
   const r = loadAddon();
   if (!("addon" in r)) return undefined;
@@ -55,6 +70,7 @@ export function nativeElementwise():
     binary: addon.elementwise.bind(addon),
     unary: addon.unary.bind(addon),
     ...(typeof addon.adam === "function" ? { adam: addon.adam.bind(addon) } : {}),
+    ...(typeof addon.reduce === "function" ? { reduce: addon.reduce.bind(addon) } : {}),
   };
 }
 

@@ -20,6 +20,7 @@
 export {
   type NativeAdam,
   type NativeElementwise,
+  type NativeReduce,
   type NativeStreamCopy,
   type NativeUnary,
   nativeElementwise,

@@ -22,6 +22,8 @@ export interface NativeAddon {
   ): void;
   /** float32 `out = f(x)` (op 0 relu, 1 step with `alpha`, 2 sqrt, 3 neg, 4 square). */
   unary?(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
+  /** Sum / Mean over a reduce plan in double accumulators (see `NativeReduce`). */
+  reduce?(op: number, x: Float32Array, acc: Float64Array, plan: Int32Array, scale: number): void;
   /** One fused Adam step in place (see `NativeAdam`). */
   adam?(
     p: Float32Array,

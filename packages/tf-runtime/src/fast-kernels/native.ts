@@ -5,15 +5,22 @@
  * + - * / and sqrt are correctly rounded, as JS's double result rounded to float32 is); used for
  * tensors of at least 32768 elements (binary ops: whose broadcast plan has at most two loops).
  */
-import type { NativeAdam, NativeElementwise, NativeUnary } from "@lungflow/tfjs-conv3d-native";
+import type {
+  NativeAdam,
+  NativeElementwise,
+  NativeReduce,
+  NativeUnary,
+} from "@lungflow/tfjs-conv3d-native";
 
-export type { NativeAdam, NativeElementwise, NativeUnary };
+export type { NativeAdam, NativeElementwise, NativeReduce, NativeUnary };
 
 export interface NativeOps {
   binary: NativeElementwise;
   unary: NativeUnary;
   /** The fused Adam step (`fast-adam.ts`); absent from older addon builds. */
   adam?: NativeAdam;
+  /** Sum / Mean over a reduce plan (`reduce.ts`); absent from older addon builds. */
+  reduce?: NativeReduce;
 }
 
 let fn: NativeOps | undefined;

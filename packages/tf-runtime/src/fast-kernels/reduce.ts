@@ -8,7 +8,8 @@
  *
  * Numbers are identical to tfjs's: every output combines its inputs in the same order
  * (increasing flat index) in double precision (Sum, Mean) and is stored once as float32.
- * Mean divides each element by the count in float32 first, as tfjs's does.
+ * Mean divides each element by the count in float32 first, as tfjs's does. Large Sum and Mean
+ * run the same loop in the native addon when it is loaded (`NativeOps.reduce`).
  */
 import {
   compile,
@@ -18,6 +19,7 @@ import {
   parseAxes,
   type TensorInfo,
 } from "./common.js";
+import { nativeFor } from "./native.js";
 
 /** A reduction as nested loops `dims` (outermost first), `reduced[k]` per loop. */
 export interface ReducePlan {
@@ -114,7 +116,19 @@ function reduceKernel(
     if (init !== 0) acc.fill(init);
     // Mean: tfjs divides by the count as a float32 scalar.
     const count = Math.fround(axes.reduce((p, a) => p * x.shape[a], 1));
-    loop(xv, acc, plan.dims, plan.reduced, plan.os, mean ? count : 1);
+    // Sum and Mean of large tensors: the same loop in the addon (same order, same bits).
+    const native = init === 0 ? nativeFor(xv.length)?.reduce : undefined;
+    if (native !== undefined && plan.dims.length <= 16) {
+      const k = plan.dims.length;
+      const p = new Int32Array(1 + 3 * k);
+      p[0] = k;
+      for (let d = 0; d < k; d++) {
+        p[1 + d] = plan.dims[d];
+        p[1 + k + d] = plan.reduced[d] ? 1 : 0;
+        p[1 + 2 * k + d] = plan.os[d];
+      }
+      native(mean ? 1 : 0, xv, acc, p, mean ? count : 1);
+    } else loop(xv, acc, plan.dims, plan.reduced, plan.os, mean ? count : 1);
     const shape = attrs?.keepDims
       ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d))
       : x.shape.filter((_, i) => !axes.includes(i));
