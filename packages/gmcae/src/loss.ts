@@ -1,4 +1,5 @@
 import { tf } from "@lungflow/tf-runtime";
+import { GmcaeError } from "./errors.js";
 
 /** Options of {@link gmmNll}. */
 export interface GmmNllOptions {
@@ -34,8 +35,10 @@ export function gmmNllPerPatch(
   return tf.tidy(() => {
     const [b, c] = yTrue.shape as [number, number];
     if (yPred.shape[1] !== m * (c + 2)) {
-      throw new Error(
+      throw new GmcaeError(
+        "BAD_MODEL",
         `gmmNll: yPred has ${yPred.shape[1]} columns, expected m*(c+2) = ${m * (c + 2)} (m=${m}, c=${c})`,
+        { columns: yPred.shape[1], expected: m * (c + 2), m, c },
       );
     }
     const logPrior = tf.slice(yPred, [0, 0], [b, m]);

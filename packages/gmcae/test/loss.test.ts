@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import { initTf, tf } from "@lungflow/tf-runtime";
+import { isLungflowError } from "@lungflow/volume";
 import { gmmNll, gmmNllPerPatch, RunRng } from "../src/index.ts";
 
 before(async () => {
@@ -124,4 +125,18 @@ test("a component with the data as its mean and a small variance dominates (sani
   const nll = gmmNllPerPatch(t, p, 2).dataSync()[0];
   const expected = -(Math.log(0.5) - Math.log(2 * Math.PI * 0.01));
   assert.ok(Math.abs(nll - expected) < 1e-4, `${nll} vs ${expected}`);
+});
+
+test("predictions whose columns do not fit m components are a GmcaeError BAD_MODEL naming the sizes", () => {
+  const t = tf.tensor2d([[0.5, -0.5]]);
+  const p = tf.zeros([1, 7]); // m = 2, c = 2 needs 8
+  assert.throws(
+    () => gmmNllPerPatch(t, p, 2),
+    (e) =>
+      isLungflowError(e, "GmcaeError") &&
+      e.code === "BAD_MODEL" &&
+      e.context.columns === 7 &&
+      e.context.expected === 8,
+  );
+  tf.dispose([t, p]);
 });

@@ -3,6 +3,7 @@ import * as os from "node:os";
 import { fileURLToPath } from "node:url";
 import { Piscina } from "piscina";
 import { onPoolError } from "../patches/pool.js";
+import { IngestError } from "./errors.js";
 
 /**
  * The compiled worker script. Next to this module in `dist/`; when this module runs from
@@ -14,8 +15,10 @@ export function ingestWorkerUrl(): URL {
   if (fs.existsSync(fileURLToPath(here))) return here;
   const dist = new URL("../../dist/ingest/worker.js", import.meta.url);
   if (fs.existsSync(fileURLToPath(dist))) return dist;
-  throw new Error(
+  throw new IngestError(
+    "WORKER_FAILED",
     `ingest worker not built: ${fileURLToPath(dist)} is missing (run the pipeline build)`,
+    { workerPath: fileURLToPath(dist) },
   );
 }
 

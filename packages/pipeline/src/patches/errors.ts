@@ -6,8 +6,11 @@ import { LungflowError } from "@lungflow/volume";
  * - `NO_PATIENTS`: the selection (ids or split) holds no patient.
  * - `UNKNOWN_PATIENT`: an id that is not in the source.
  * - `NO_LABEL`: a classifier volume without a label (train on labelled patients).
+ * - `BAD_ARRAY`: a patient's array (stored or in memory) is missing or does not match its
+ *   shape (thrown in a worker, so it reaches the stream as the message of `WORKER_FAILED`).
  * - `WORKER_FAILED`: a worker task failed (read, decode, sampling); `cause` holds why.
- * - `ABORTED`: the stream was aborted through its signal.
+ * - `ABORTED`: the stream was aborted through its signal (or a task was cancelled).
+ * - `INTERNAL`: a broken invariant of the stream itself (a bug: report it).
  */
 export type PatchStreamErrorCode =
   | "BAD_OPTION"
@@ -15,8 +18,10 @@ export type PatchStreamErrorCode =
   | "UNKNOWN_PATIENT"
   | "NO_LABEL"
   | "NO_FEATURES"
+  | "BAD_ARRAY"
   | "WORKER_FAILED"
-  | "ABORTED";
+  | "ABORTED"
+  | "INTERNAL";
 
 /** A failure of the patch stream; context names the source, patient and task where known. */
 export class PatchStreamError extends LungflowError {

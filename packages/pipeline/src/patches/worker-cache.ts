@@ -1,5 +1,6 @@
 import { openStore, type PatchStore } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
+import { PatchStreamError } from "./errors.js";
 import type { SourceSpec } from "./source.js";
 import { type WasmVolume, wasmVolume } from "./wasm-kernel.js";
 
@@ -78,6 +79,13 @@ async function cached(key: string, budget: number, load: () => Promise<Entry>): 
   return entry;
 }
 
+/** A memory patient missing from the task's source spec (the main thread sends the batch's patients). */
+function notSent(id: string): PatchStreamError {
+  return new PatchStreamError("UNKNOWN_PATIENT", `patient ${id} was not sent to the worker`, {
+    patientId: id,
+  });
+}
+
 function checkShape(
   id: string,
   shape: Vec3,
@@ -86,8 +94,10 @@ function checkShape(
 ): void {
   const n = shape[0] * shape[1] * shape[2];
   if (a && a.length !== n)
-    throw new Error(
+    throw new PatchStreamError(
+      "BAD_ARRAY",
       `patient ${id}: ${what} has ${a.length} voxels, shape ${shape.join("x")} needs ${n}`,
+      { patientId: id, array: what, voxels: a.length, shape },
     );
 }
 
@@ -98,9 +108,13 @@ async function readArray(
 ): Promise<{ shape: Vec3; data: Int16Array | Uint8Array }> {
   if (source.kind === "memory") {
     const p = source.patients.find((q) => q.id === id);
-    if (!p) throw new Error(`patient ${id} was not sent to the worker`);
+    if (!p) throw notSent(id);
     const data = array === "hu" ? p.hu : p.mask;
-    if (!data) throw new Error(`patient ${id} has no ${array} array`);
+    if (!data)
+      throw new PatchStreamError("BAD_ARRAY", `patient ${id} has no ${array} array`, {
+        patientId: id,
+        array,
+      });
     checkShape(id, p.shape, data, array);
     // Every task brings new views of the same shared memory; keep the first, so that what
     // is cached on the array (the samplers' voxel indices) is found again.
@@ -174,11 +188,15 @@ export async function loadPatient(
   if (!needs.hu && !needs.mask) {
     if (source.kind === "memory") {
       const p = source.patients.find((q) => q.id === id);
-      if (!p) throw new Error(`patient ${id} was not sent to the worker`);
+      if (!p) throw notSent(id);
       out.shape = p.shape;
     } else {
       const attrs = await (await store(source.path)).getPatient(id);
-      if (!attrs) throw new Error(`patient ${id} is not in ${source.path}`);
+      if (!attrs)
+        throw new PatchStreamError("UNKNOWN_PATIENT", `patient ${id} is not in ${source.path}`, {
+          patientId: id,
+          store: source.path,
+        });
       out.shape = attrs.shape;
     }
   }

@@ -115,7 +115,11 @@ async function runPatches(t: PatchesTask) {
   // Every element is written below, so a recycled buffer needs no clearing.
   const shared = t.slot === undefined ? undefined : slots[t.slot];
   if (t.slot !== undefined && !(shared && shared.byteLength >= n * per * 4))
-    throw new Error(`shared batch buffer ${t.slot} is missing or too small`);
+    throw new PatchStreamError(
+      "INTERNAL",
+      `shared batch buffer ${t.slot} is missing or too small`,
+      { slot: t.slot, bytes: shared?.byteLength, needed: n * per * 4 },
+    );
   const out = shared
     ? new Float32Array(shared, 0, n * per)
     : t.out && t.out.byteLength >= n * per * 4
