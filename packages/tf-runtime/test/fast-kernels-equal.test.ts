@@ -515,6 +515,40 @@ test("native (threaded) Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg/Square equal
   }
 });
 
+test("BatchMatMul and _FusedMatMul (native) equal tfjs's: transposes, batch broadcasting, k past the block size", () => {
+  // [a shape, b shape, transposeA, transposeB]; k = 1, 47, 48, 49, 130, 1024 (blocks of 48).
+  const cases: Array<[number[], number[], boolean, boolean]> = [
+    [[4, 1024], [1024, 128], false, false],
+    [[4, 128], [1024, 128], false, true],
+    [[4, 1024], [4, 128], true, false],
+    [[3, 49], [17, 49], false, true],
+    [[2, 5, 130], [2, 130, 7], false, false],
+    [[2, 5, 130], [130, 7], false, false],
+    [[1, 48, 5], [3, 48, 300], true, false],
+    [[6, 1], [1, 9], false, false],
+    [[2, 47, 3], [2, 5, 47], true, true],
+  ];
+  for (const [sa, sb, transposeA, transposeB] of cases) {
+    const a = T(sa);
+    const b = T(sb);
+    same("BatchMatMul", { a, b }, { transposeA, transposeB });
+    if (sa.length === 2 && sb.length === 2) {
+      const n = transposeB ? sb[0] : sb[1];
+      const bias = T([n]);
+      for (const activation of ["linear", "relu"])
+        same("_FusedMatMul", { a, b, bias }, { transposeA, transposeB, activation });
+      same("_FusedMatMul", { a, b }, { transposeA, transposeB, activation: "relu" });
+      same("_FusedMatMul", { a, b }, { transposeA, transposeB });
+      bias.dispose();
+    }
+    tf.dispose([a, b]);
+  }
+  const a = T([3, 4]);
+  const b = T([5, 6]);
+  same("BatchMatMul", { a, b }, { transposeA: false, transposeB: false }); // inner sizes differ
+  tf.dispose([a, b]);
+});
+
 test("every registered fast kernel was compared here", () => {
   for (const name of fastCpuKernelNames()) {
     assert.ok(seen.has(name), `${name} not tested`);

@@ -12,11 +12,13 @@
 //   unary(op, x, out, alpha)         relu / step / sqrt / neg / square (see Unary)
 //   adam(p, m, v, g, consts)         one fused Adam step in place (see Adam)
 //   reduce(op, x, acc, plan, scale)  Sum / Mean in double accumulators (see Reduce)
+//   matmul(a, b, out, dims)          tfjs's BatchMatMul, the same bits (see MatMul)
 #include <node_api.h>
 
 #include <atomic>
 #include <cmath>
 #include <condition_variable>
+#include <cstdlib>
 #include <cstring>
 #include <initializer_list>
 #include <mutex>
@@ -614,6 +616,87 @@ napi_value Reduce(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// matmul(a, b, out, dims): tfjs's cpu BatchMatMul, dims = Int32Array [batch, batchA, batchB,
+// M, N, K, aBatch, aOuter, aInner, bInner, bOuter, bBatch, blockSize] (tfjs's strides of the
+// rank-3 views). out (zero-filled, [batch, M, N]) gets, per k-block of blockSize, the double
+// sum of the block's products (exact in double) added and rounded to float32: tfjs's loop,
+// so the same bits, vectorised over N (B packed row-major when transposed). Row tasks.
+struct MmCtx {
+  const float* a;
+  const float* b;  // [batchB][K][N] rows (packed when B is transposed)
+  float* o;
+  long batch, batchA, batchB, M, N, K, aBatch, aOuter, aInner, bRow, bBatch, block;
+};
+
+void MmTask(void* ctx, int t, int) {
+  const MmCtx& c = *static_cast<const MmCtx*>(ctx);
+  const long bi = t / c.M, i = t % c.M;
+  const float* arow = c.a + (bi % c.batchA) * c.aBatch + i * c.aOuter;
+  const float* bmat = c.b + (bi % c.batchB) * c.bBatch;
+  float* orow = c.o + (bi * c.M + i) * c.N;
+  double s[256];
+  for (long j0 = 0; j0 < c.N; j0 += 256) {
+    const long nj = c.N - j0 < 256 ? c.N - j0 : 256;
+    for (long k0 = 0; k0 < c.K; k0 += c.block) {
+      const long k1 = k0 + c.block < c.K ? k0 + c.block : c.K;
+      for (long j = 0; j < nj; ++j) s[j] = 0.0;
+      for (long k = k0; k < k1; ++k) {
+        const double av = arow[k * c.aInner];
+        const float* br = bmat + k * c.bRow + j0;
+        for (long j = 0; j < nj; ++j) s[j] += av * static_cast<double>(br[j]);
+      }
+      for (long j = 0; j < nj; ++j) orow[j0 + j] = static_cast<float>(static_cast<double>(orow[j0 + j]) + s[j]);
+    }
+  }
+}
+
+napi_value MatMul(napi_env env, napi_callback_info info) {
+  size_t argc = 4;
+  napi_value argv[4];
+  State* st = GetState(env, info, &argc, argv);
+  if (argc < 4) return Throw(env, "expected (a, b, out, dims)");
+  float *a = nullptr, *b = nullptr, *o = nullptr;
+  size_t la = 0, lb = 0, lo = 0, ld = 0;
+  if (!GetF32(env, argv[0], &a, &la) || !GetF32(env, argv[1], &b, &lb) || !GetF32(env, argv[2], &o, &lo))
+    return Throw(env, "a, b and out must be Float32Arrays");
+  const int32_t* d = nullptr;
+  if (!GetI32(env, argv[3], &d, &ld) || ld < 13) return Throw(env, "dims must be an Int32Array of 13");
+  for (int i = 0; i < 13; ++i)
+    if (d[i] < 0) return Throw(env, "dims must be >= 0");
+  const long batch = d[0], batchA = d[1], batchB = d[2], M = d[3], N = d[4], K = d[5];
+  const long aBatch = d[6], aOuter = d[7], aInner = d[8], bInner = d[9], bOuter = d[10], bBatch = d[11];
+  const long block = d[12];
+  if (batchA < 1 || batchB < 1 || block < 1) return Throw(env, "bad dims");
+  if (static_cast<size_t>(batch * M * N) != lo) return Throw(env, "out does not match the dims");
+  if (batch == 0 || M == 0 || N == 0) return nullptr;
+  if (K > 0) {
+    const long lastA = (batchA - 1) * aBatch + (M - 1) * aOuter + (K - 1) * aInner;
+    const long lastB = (batchB - 1) * bBatch + (K - 1) * bInner + (N - 1) * bOuter;
+    if (static_cast<size_t>(lastA) >= la || static_cast<size_t>(lastB) >= lb) return Throw(env, "dims read outside a or b");
+  }
+  float* packed = nullptr;
+  MmCtx c{a, b, o, batch, batchA, batchB, M, N, K, aBatch, aOuter, aInner, bInner, bBatch, block};
+  if (bOuter != 1 && K > 0) {
+    packed = static_cast<float*>(malloc(sizeof(float) * batchB * K * N));
+    if (!packed) return Throw(env, "out of memory");
+    for (long bb = 0; bb < batchB; ++bb)
+      for (long k = 0; k < K; ++k)
+        for (long j = 0; j < N; ++j) packed[(bb * K + k) * N + j] = b[bb * bBatch + k * bInner + j * bOuter];
+    c.b = packed;
+    c.bRow = N;
+    c.bBatch = K * N;
+  }
+  if (K > 0) {
+    if (batch * M > 1 << 30) {
+      free(packed);
+      return Throw(env, "tensor too large");
+    }
+    st->pool.ParallelFor(static_cast<int>(batch * M), &MmTask, &c);
+  }
+  free(packed);
+  return nullptr;
+}
+
 // streamCopy(src, dst, dstOffset): dst[dstOffset + i] = src[i] for every element of src,
 // written with non-temporal stores where the CPU has them: the destination lines are not
 // read first (no write-allocate) and do not evict the caller's working set. For filling large
@@ -702,6 +785,7 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"elementwise", nullptr, Elementwise, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"streamCopy", nullptr, StreamCopy, nullptr, nullptr, nullptr, napi_enumerable, st},

@@ -54,12 +54,32 @@ export type NativeReduce = (
 ) => void;
 
 /**
- * The addon's element-wise arithmetic (for `@lungflow/tf-runtime`'s fast kernels, its Sum/Mean
- * and fused Adam update; `adam` and `reduce` are absent from older builds), or undefined when the addon is not
+ * `fn(a, b, out, dims)`: tfjs's cpu BatchMatMul on float32, dims = Int32Array [batch, batchA,
+ * batchB, M, N, K, aBatch, aOuter, aInner, bInner, bOuter, bBatch, blockSize] (tfjs's strides
+ * of the rank-3 views); `out` ([batch, M, N], zero-filled) gets tfjs's bits: per k-block the
+ * double sum of the products, added to the float32 result. Rows split across the pool.
+ * Throws when the dims read outside the arrays.
+ */
+export type NativeMatMul = (
+  a: Float32Array,
+  b: Float32Array,
+  out: Float32Array,
+  dims: Int32Array,
+) => void;
+
+/**
+ * The addon's element-wise arithmetic (for `@lungflow/tf-runtime`'s fast kernels, its Sum/Mean,
+ * BatchMatMul and fused Adam update; `adam`, `reduce`, `matmul` are absent from older builds), or undefined when the addon is not
  * built or lacks it.
  */
 export function nativeElementwise():
-  | { binary: NativeElementwise; unary: NativeUnary; adam?: NativeAdam; reduce?: NativeReduce }
+  | {
+      binary: NativeElementwise;
+      unary: NativeUnary;
+      adam?: NativeAdam;
+      reduce?: NativeReduce;
+      matmul?: NativeMatMul;
+    }
   | undefined {
   const r = loadAddon();
   if (!("addon" in r)) return undefined;
@@ -71,6 +91,7 @@ export function nativeElementwise():
     unary: addon.unary.bind(addon),
     ...(typeof addon.adam === "function" ? { adam: addon.adam.bind(addon) } : {}),
     ...(typeof addon.reduce === "function" ? { reduce: addon.reduce.bind(addon) } : {}),
+    ...(typeof addon.matmul === "function" ? { matmul: addon.matmul.bind(addon) } : {}),
   };
 }
 

@@ -20,6 +20,7 @@
 export {
   type NativeAdam,
   type NativeElementwise,
+  type NativeMatMul,
   type NativeReduce,
   type NativeStreamCopy,
   type NativeUnary,

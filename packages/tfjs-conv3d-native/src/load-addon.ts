@@ -24,6 +24,8 @@ export interface NativeAddon {
   unary?(op: number, x: Float32Array, out: Float32Array, alpha: number): void;
   /** Sum / Mean over a reduce plan in double accumulators (see `NativeReduce`). */
   reduce?(op: number, x: Float32Array, acc: Float64Array, plan: Int32Array, scale: number): void;
+  /** tfjs's BatchMatMul, the same bits (see `NativeMatMul`). */
+  matmul?(a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
   /** One fused Adam step in place (see `NativeAdam`). */
   adam?(
     p: Float32Array,

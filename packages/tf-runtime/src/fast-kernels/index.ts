@@ -9,6 +9,8 @@
  *   Rsqrt, Reciprocal, Sigmoid, Tanh, Elu, Square (float32)
  * - reductions over any axes: Sum, Mean, Max, Min (float32)
  * - data movement: Slice, SplitV, PadV2, Concat (float32, int32, bool)
+ * - BatchMatMul, _FusedMatMul (float32; linear or relu, with or without bias): in the native
+ *   addon when it is loaded, else tfjs's
  *
  * Large Add/Sub/Multiply/RealDiv/Relu/Step/Sqrt/Neg/Square run in the native addon's threads when it is loaded
  * (`setNativeElementwise`, called by `loadNativeConv3d`).
@@ -32,6 +34,7 @@ export {
   setNativeMinSize,
 } from "./native.js";
 
+import { matMulKernels } from "./matmul.js";
 import { reduceKernels } from "./reduce.js";
 
 type KernelConfig = NonNullable<ReturnType<typeof tf.getKernel>>;
@@ -41,7 +44,12 @@ const originals = new Map<string, KernelConfig>();
 
 /** The fast kernel functions by name (tests call them directly to see which cases they take). */
 export function fastKernels(): Record<string, FastKernel> {
-  table ??= { ...elementwiseKernels(), ...reduceKernels(), ...copyKernels() };
+  table ??= {
+    ...elementwiseKernels(),
+    ...reduceKernels(),
+    ...copyKernels(),
+    ...matMulKernels(fastKernels),
+  };
   return table;
 }
 

@@ -8,11 +8,12 @@
 import type {
   NativeAdam,
   NativeElementwise,
+  NativeMatMul,
   NativeReduce,
   NativeUnary,
 } from "@lungflow/tfjs-conv3d-native";
 
-export type { NativeAdam, NativeElementwise, NativeReduce, NativeUnary };
+export type { NativeAdam, NativeElementwise, NativeMatMul, NativeReduce, NativeUnary };
 
 export interface NativeOps {
   binary: NativeElementwise;
@@ -21,6 +22,8 @@ export interface NativeOps {
   adam?: NativeAdam;
   /** Sum / Mean over a reduce plan (`reduce.ts`); absent from older addon builds. */
   reduce?: NativeReduce;
+  /** tfjs's BatchMatMul (`matmul.ts`); absent from older addon builds. */
+  matmul?: NativeMatMul;
 }
 
 let fn: NativeOps | undefined;
