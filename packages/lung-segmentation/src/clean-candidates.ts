@@ -1,6 +1,12 @@
 import { fillBits, morphBlocks, morphRowsX, packBelow, rowRuns, wordsPerRow } from "./bit-rows.js";
 import type { Shape3 } from "./box-morphology.js";
 import { labelRunList, RunList } from "./label-runs.js";
+import { KDSB17_KERNELS, kernelReach } from "./segmentation-params.js";
+
+const { kernel: OPEN, iterations: OPEN_TIMES } = KDSB17_KERNELS.opening;
+/** The opening's reach along y and x (4 and 4: a 5x5 square twice is a 9x9 box). */
+const OPEN_Y = kernelReach(OPEN[0], OPEN_TIMES);
+const OPEN_X = kernelReach(OPEN[1], OPEN_TIMES);
 
 /** What {@link cleanCandidates} kept. */
 export interface CleanStats {
@@ -42,10 +48,10 @@ export function cleanCandidates(
       c += packBelow(hu, (z * ny + y) * nx, nx, threshold, out, base + y * W);
     candidates += c;
     if (c === 0) continue;
-    morphRowsX(out, base, ny, nx, 4, true);
-    morphBlocks(out, base, ny, W, 4, true);
-    morphRowsX(out, base, ny, nx, 4, false);
-    morphBlocks(out, base, ny, W, 4, false);
+    morphRowsX(out, base, ny, nx, OPEN_X, true);
+    morphBlocks(out, base, ny, W, OPEN_Y, true);
+    morphRowsX(out, base, ny, nx, OPEN_X, false);
+    morphBlocks(out, base, ny, W, OPEN_Y, false);
     const runs = new RunList(ny);
     for (let y = 0; y < ny; y++) {
       runs.beginRow(y);

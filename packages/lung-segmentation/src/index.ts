@@ -21,3 +21,8 @@ export { histogramInt16, otsuFromHistogram, otsuThreshold } from "./otsu-thresho
 export { type LungSegmentation, type SegmentationStats, segmentLungs } from "./segment-lungs.js";
 export type { SegmentLungsOptions } from "./segment-options.js";
 export { SegmentationError, type SegmentationErrorCode } from "./segmentation-error.js";
+export {
+  KDSB17_KERNELS,
+  type SegmentationParams,
+  segmentationParams,
+} from "./segmentation-params.js";

@@ -8,6 +8,7 @@ import { labelBitRuns, labelRuns } from "./label-runs.js";
 import { otsuThreshold } from "./otsu-threshold.js";
 import { resolveOptions, type SegmentLungsOptions } from "./segment-options.js";
 import { SegmentationError } from "./segmentation-error.js";
+import { KDSB17_KERNELS, kernelReach } from "./segmentation-params.js";
 import {
   borderContact,
   boxMaskOf,
@@ -17,6 +18,15 @@ import {
   cropTightBits,
   unpackTight,
 } from "./tight-mask.js";
+
+const JOIN = KDSB17_KERNELS.dilateJoin;
+/** Reaches of the joining dilation along z and x (8 each) and of the crop's along y (8). */
+const JOIN_Z = kernelReach(JOIN.kernel[0], JOIN.iterations);
+const JOIN_X = kernelReach(JOIN.kernel[2], JOIN.iterations);
+const CROP_Y = kernelReach(
+  KDSB17_KERNELS.dilateCrop.kernel[1],
+  KDSB17_KERNELS.dilateCrop.iterations,
+);
 
 /** Result of {@link segmentLungs}. */
 export interface LungSegmentation {
@@ -109,8 +119,8 @@ export function segmentLungs(
     );
   // 5x1x5 dilation 4 times (a 17-voxel window in x and z), 26-connected components.
   const dilated = bits.slice();
-  morphRowsX(dilated, 0, nz * ny, nx, 8, false);
-  morphBlocks(dilated, 0, nz, ny * wordsPerRow(nx), 8, false);
+  morphRowsX(dilated, 0, nz * ny, nx, JOIN_X, false);
+  morphBlocks(dilated, 0, nz, ny * wordsPerRow(nx), JOIN_Z, false);
   lap("dilate");
   let rl = labelBitRuns(dilated, shape, 26);
   const components = rl.count;
@@ -127,14 +137,14 @@ export function segmentLungs(
     tight = unpackTight(bits, rl, keep);
     applyFixes(hu, tight, threshold, o, fixes, timingsMs);
     // The crop box follows the fixed mask: redo the dilation on it.
-    const d = binaryDilate(tight, shape, [5, 1, 5], 4);
+    const d = binaryDilate(tight, shape, [...JOIN.kernel], JOIN.iterations);
     rl = labelRuns(d, shape, 26);
     keep = new Uint8Array(rl.count + 1).fill(1);
     keep[0] = 0;
     t = performance.now();
   }
   // Step 4: box mask (1x5x1 dilation 4 times), tail drop, bounding box.
-  const box = cropBox(rl, keep, 8, o.tailFraction);
+  const box = cropBox(rl, keep, CROP_Y, o.tailFraction);
   lap("box");
   if (!box.bbox) throw fail("NO_LUNG_FOUND", "the tail drop left no slice");
   const count = tight ? countInBytes(tight, nx) : countInBits(bits, nx);
@@ -197,6 +207,6 @@ export function segmentLungs(
       timingsMs,
     },
   };
-  if (o.boxMask) res.boxMask = boxMaskOf(hu, rl, keep, bbox, 8);
+  if (o.boxMask) res.boxMask = boxMaskOf(hu, rl, keep, bbox, CROP_Y);
   return res;
 }

@@ -1,4 +1,5 @@
 import { SegmentationError } from "./segmentation-error.js";
+import { DEFAULT_TAIL_FRACTION } from "./segmentation-params.js";
 
 /** Options of `segmentLungs`. Lengths in voxels of the (1 mm) input unless named otherwise. */
 export interface SegmentLungsOptions {
@@ -79,7 +80,7 @@ export function resolveOptions(
   const imp = mode === "improved";
   const r: ResolvedOptions = {
     mode,
-    tailFraction: o.tailFraction ?? 0.005,
+    tailFraction: o.tailFraction ?? DEFAULT_TAIL_FRACTION,
     borderComponents: o.borderComponents ?? imp,
     limitComponents: o.limitComponents ?? imp,
     minComponentFraction: o.minComponentFraction ?? 0.05,

@@ -5,6 +5,7 @@ import * as api from "../src/index.ts";
 // Changes to the public surface show up here in review.
 test("public API surface", () => {
   assert.deepEqual(Object.keys(api).sort(), [
+    "KDSB17_KERNELS",
     "SegmentationError",
     "binaryDilate",
     "binaryErode",
@@ -15,6 +16,7 @@ test("public API surface", () => {
     "otsuFromHistogram",
     "otsuThreshold",
     "segmentLungs",
+    "segmentationParams",
   ]);
   const e = new api.SegmentationError("NO_LUNG_FOUND", "x", { source: "p1" });
   assert.equal(e._tag, "SegmentationError");
