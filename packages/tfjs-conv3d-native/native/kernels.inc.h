@@ -192,19 +192,33 @@ struct Gemm {
   }
 };
 
-// Packs B (k rows x ncols, row stride ldb, column stride 1) into [panel][k][NR].
-static void pack_panels(const float* b, long k, int ncols, long ldb, int NR, float* out) {
-  const int np = (int)ceil_div(ncols, NR);
-  for (int p = 0; p < np; ++p) {
-    float* o = out + (long)p * k * NR;
-    const int c0 = p * NR;
-    const int cv = (int)lmin(NR, ncols - c0);
-    for (long r = 0; r < k; ++r) {
-      const float* s = b + r * ldb + c0;
-      for (int c = 0; c < cv; ++c) o[r * NR + c] = s[c];
-      for (int c = cv; c < NR; ++c) o[r * NR + c] = 0.f;
-    }
+// Packs B (k rows x ncols, row stride ldb, column stride 1) into [panel][k][NR], zero past
+// ncols. Tasks of 1024 rows of one panel on the pool (the seed's 256-channel layers pack 7 MB).
+struct PackJob {
+  const float* b;
+  long k, ldb;
+  int ncols, NR, nchunks;
+  float* out;
+};
+
+static void pack_task(void* vjob, int t, int) {
+  const PackJob& j = *static_cast<const PackJob*>(vjob);
+  const int p = t / j.nchunks;
+  const long r0 = (long)(t % j.nchunks) * 1024, r1 = lmin(j.k, r0 + 1024);
+  float* o = j.out + (long)p * j.k * j.NR;
+  const int c0 = p * j.NR;
+  const int cv = (int)lmin(j.NR, j.ncols - c0);
+  for (long r = r0; r < r1; ++r) {
+    const float* s = j.b + r * j.ldb + c0;
+    for (int c = 0; c < cv; ++c) o[r * j.NR + c] = s[c];
+    for (int c = cv; c < j.NR; ++c) o[r * j.NR + c] = 0.f;
   }
+}
+
+static void pack_panels(const Runtime* rt, const float* b, long k, int ncols, long ldb, int NR, float* out) {
+  const int np = (int)ceil_div(ncols, NR);
+  PackJob j = {b, k, ldb, ncols, NR, (int)ceil_div(k, 1024), out};
+  if (k > 0) rt->parallel_for(rt, np * j.nchunks, &pack_task, &j);
 }
 
 // ---------------------------------------------------------------------------------------
@@ -237,7 +251,7 @@ static int forward_impl(const Runtime* rt, const Geom& g, const float* x, const 
     free(toff);
     return 1;
   }
-  pack_panels(w, K, g.CO, g.CO, G::NR, Bp);
+  pack_panels(rt, w, K, g.CO, g.CO, G::NR, Bp);
   int t = 0;
   for (int kd = 0; kd < g.KD; ++kd)
     for (int kh = 0; kh < g.KH; ++kh) toff[t++] = (kd * Hp + kh) * Wp * C;
@@ -284,6 +298,37 @@ static AxisClass axis_class(int r, int s, int K, int p, int in) {
   return a;
 }
 
+// Packs the transposed weights of one stride class straight into panels (no transposed
+// copy first): Bp[panel][(t * Jw + jj) * CO + co][lane] = w[kd, kh, kw][panel * NR + lane][co]
+// (zero past CI), where segment t is the class's (jd, jh) and jj = Jw - 1 - jw. One task per
+// (segment, panel): it reads NR rows of w per tap (NR * CO floats, cache-resident) and writes
+// its part of the panel sequentially.
+struct BpiPackJob {
+  const float* w;
+  float* Bp;
+  const int* seg_kd;  // [nt] kd, kh of segment t (before adding the jw tap)
+  const int* seg_kh;
+  int nt, Jw, rw, sw, KH, KW, NR, npanels;
+  long CI, CO;
+};
+
+static void bpi_pack_task(void* vjob, int task, int) {
+  const BpiPackJob& j = *static_cast<const BpiPackJob*>(vjob);
+  const int t = task / j.npanels, p = task % j.npanels;
+  const long kpanel = (long)j.nt * j.Jw * j.CO * j.NR;
+  const long ci0 = (long)p * j.NR;
+  const int lanes = (int)lmin(j.NR, j.CI - ci0);
+  for (int jj = 0; jj < j.Jw; ++jj) {
+    const long kw = j.rw + (long)(j.Jw - 1 - jj) * j.sw;
+    const float* wk = j.w + (((long)j.seg_kd[t] * j.KH + j.seg_kh[t]) * j.KW + kw) * j.CI * j.CO;
+    float* dst = j.Bp + p * kpanel + ((long)t * j.Jw + jj) * j.CO * j.NR;
+    for (long co = 0; co < j.CO; ++co, dst += j.NR) {
+      for (int l = 0; l < lanes; ++l) dst[l] = wk[(ci0 + l) * j.CO + co];
+      for (int l = lanes; l < j.NR; ++l) dst[l] = 0.f;
+    }
+  }
+}
+
 template <class V, int MR, int NV>
 static int backprop_input_impl(const Runtime* rt, const Geom& g, const float* dy, const float* w, float* dx) {
   typedef Gemm<V, MR, NV> G;
@@ -304,10 +349,10 @@ static int backprop_input_impl(const Runtime* rt, const Geom& g, const float* dy
   const int maxtaps = g.KD * g.KH * g.KW;
   const int np = (int)ceil_div(CI, G::NR);
   float* Bp = falloc((size_t)np * (maxtaps > 0 ? maxtaps : 1) * CO * G::NR);
-  float* Bt = falloc((size_t)(maxtaps > 0 ? maxtaps : 1) * CO * CI);
   long* toff = static_cast<long*>(malloc(sizeof(long) * (maxtaps > 0 ? maxtaps : 1)));
-  if (!dyp || !Bp || !Bt || !toff) {
-    free(dyp), free(Bp), free(Bt), free(toff);
+  int* seg = static_cast<int*>(malloc(sizeof(int) * 2 * (maxtaps > 0 ? maxtaps : 1)));
+  if (!dyp || !Bp || !toff || !seg) {
+    free(dyp), free(Bp), free(toff), free(seg);
     return 1;
   }
   pad_copy(rt, dy, dyp, g.N, g.OD, g.OH, g.OW, CO, Pd[0], Pd[1], Pd[2], F[0], F[1], F[2]);
@@ -318,26 +363,22 @@ static int backprop_input_impl(const Runtime* rt, const Geom& g, const float* dy
         const AxisClass ch = axis_class(rh, g.sh, g.KH, g.ph, g.H);
         const AxisClass cw = axis_class(rw, g.sw, g.KW, g.pw, g.W);
         if (cd.count == 0 || ch.count == 0 || cw.count == 0) continue;
-        // Taps of the class and the transposed weights Bt[(t * Jw + jw') * CO + co][ci] =
-        // w[k][ci][co]. The Jw taps of one (jd, jh) read Jw * CO consecutive floats of dy
-        // (jw descending), so they form one k-segment.
+        // Taps of the class. The Jw taps of one (jd, jh) read Jw * CO consecutive floats of
+        // dy (jw descending), so they form one k-segment; the weights are packed transposed.
         const int Jw = cw.taps;
         int nt = 0;
         if (Jw > 0)
           for (int jd = 0; jd < cd.taps; ++jd)
             for (int jh = 0; jh < ch.taps; ++jh) {
               toff[nt] = -((jd * Pd[1] + jh) * Pd[2] + (Jw - 1)) * CO;
-              for (int jj = 0; jj < Jw; ++jj) {
-                const long jw = Jw - 1 - jj;
-                const long kd = rd + (long)jd * g.sd, kh = rh + (long)jh * g.sh, kw = rw + jw * g.sw;
-                const float* wk = w + ((kd * g.KH + kh) * g.KW + kw) * CI * CO;
-                float* bt = Bt + ((long)nt * Jw + jj) * CO * CI;
-                for (long ci = 0; ci < CI; ++ci)
-                  for (long co = 0; co < CO; ++co) bt[co * CI + ci] = wk[ci * CO + co];
-              }
+              seg[nt] = rd + jd * g.sd;
+              seg[maxtaps + nt] = rh + jh * g.sh;
               ++nt;
             }
-        if (nt > 0) pack_panels(Bt, (long)nt * Jw * CO, (int)CI, CI, G::NR, Bp);
+        if (nt > 0) {
+          BpiPackJob pj = {w, Bp, seg, seg + maxtaps, nt, Jw, rw, g.sw, g.KH, g.KW, G::NR, np, CI, CO};
+          rt->parallel_for(rt, nt * np, &bpi_pack_task, &pj);
+        }
         GemmJob j;
         j.M = (long)g.N * cd.count * ch.count * cw.count;
         j.dims[0] = g.N, j.dims[1] = cd.count, j.dims[2] = ch.count, j.dims[3] = cw.count;
@@ -355,7 +396,7 @@ static int backprop_input_impl(const Runtime* rt, const Geom& g, const float* dy
         j.tap_block = 0;
         G::run(rt, j);
       }
-  free(dyp), free(Bp), free(Bt), free(toff);
+  free(dyp), free(Bp), free(toff), free(seg);
   return 0;
 }
 
