@@ -95,6 +95,7 @@ interface TrainClassifierCli {
   dense?: string;
   dropout?: string;
   patience?: string;
+  batchSize?: string;
   seed?: string;
   workers?: string;
   resume?: boolean;
@@ -127,6 +128,7 @@ async function classifierConfig(o: TrainClassifierCli): Promise<ClassifierRunCon
   set(train, "epochs", numberOpt("epochs", o.epochs, int));
   set(train, "learningRate", numberOpt("lr", o.lr));
   set(train, "patience", numberOpt("patience", o.patience, int));
+  set(train, "batchSize", numberOpt("batch-size", o.batchSize, int));
   set(train, "seed", numberOpt("seed", o.seed, int));
   if (o.classWeight !== undefined) {
     set(
@@ -170,6 +172,10 @@ export function registerClassifierCommands(program: Command, train: Command): vo
     .option("--dense <units>", "dense layer sizes, comma-separated (default 1024,1024)")
     .option("--dropout <rate>", "dropout after each dense layer (default 0.5)")
     .option("--patience <n>", "early stopping patience in epochs (default 10)")
+    .option(
+      "--batch-size <n>",
+      "patients whose gradients are averaged per Adam step (default 8; volumes differ in size, so they are not stacked)",
+    )
     .option("--seed <n>", "seed of patient order and augmentation")
     .option(
       "--features <encoder-id>",
@@ -323,6 +329,7 @@ export function registerClassifierCommands(program: Command, train: Command): vo
           clipNorm: cfg.train.clipNorm,
           classWeight: weights,
           patience: cfg.train.patience,
+          batchSize: cfg.train.batchSize,
           resume: o.resume,
           signal: abort.signal,
           train,
