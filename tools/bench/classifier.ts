@@ -5,13 +5,153 @@
  * backend. Reports wall and CPU seconds (the machine may be shared).
  * `pnpm bench classifier [--quick]`.
  */
-import { buildClassifier, clipByGlobalNorm } from "@lungflow/classifier";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import {
+  buildClassifier,
+  buildFeatureHead,
+  clipByGlobalNorm,
+  DEFAULT_HEAD,
+  TiledEncoder,
+} from "@lungflow/classifier";
 import { buildGmcae } from "@lungflow/gmcae";
+import { openStore, type PreprocessingParams } from "@lungflow/patch-store";
 import { initTf, tf } from "@lungflow/tf-runtime";
-import { type BenchResult, quick, report } from "./lib.ts";
+import { makeVolume } from "@lungflow/volume";
+import { type BenchResult, peakRssMiB, quick, report } from "./lib.ts";
 
 const info = await initTf();
 const results: BenchResult[] = [];
+
+// --- Stored-feature path at DSB size: `lungflow features` on a whole full-size lung with
+// kdsb17's encoder (64-128-256), then head training on such stored features.
+{
+  // A 512x512x300 scan at 0.7 x 0.7 x 1.0 mm is 358 x 358 x 300 mm; its cropped lungs at 1 mm
+  // are about 300 x 250 x 330 voxels (z, y, x). Values: uniform in the network range (the
+  // kernels' time does not depend on them). --quick: a quarter of the volume.
+  const shape: [number, number, number] = quick ? [150, 125, 165] : [300, 250, 330];
+  const filters = [64, 128, 256];
+  const g = buildGmcae({ patchSize: 16, filters, m: 4 });
+  const tiler = new TiledEncoder(g.encoder);
+  const tile = tiler.tileFor(512 * 2 ** 20);
+  const vol = tf.tidy(
+    () => tf.randomUniform(shape, -1, 1, "float32", 3).dataSync() as Float32Array,
+  );
+  const rss0 = peakRssMiB();
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const feat = await tiler.encode(vol, shape, { tile });
+  const wall = (performance.now() - t0) / 1000;
+  const cpu = process.cpuUsage(c0);
+  const cfg = {
+    shape: shape.join("x"),
+    filters: filters.join("-"),
+    tile,
+    features: feat.shape.join("x"),
+    backend: info.backend,
+  };
+  results.push({
+    case: "features, whole lung, seed encoder",
+    metric: "s_per_patient_symmetry",
+    value: +wall.toFixed(2),
+    unit: "s",
+    cpu_s: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+    ...cfg,
+  });
+  results.push({
+    case: "features, whole lung, seed encoder",
+    metric: "peak_rss_after",
+    value: Math.round(peakRssMiB()),
+    unit: "MiB",
+    before: Math.round(rss0),
+    ...cfg,
+  });
+  console.log(
+    `features ${cfg.shape} (${cfg.filters}, tile ${tile}): ${wall.toFixed(1)} s, peak RSS ${Math.round(peakRssMiB())} MiB -> ${cfg.features}`,
+  );
+  tiler.dispose();
+  g.model.dispose();
+
+  // head training on stored features: read one patient's array from a store + one step
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-cls-"));
+  const params: PreprocessingParams = {
+    spacing: [1, 1, 1],
+    interpolation: "trilinear",
+    thresholdMethod: "otsu",
+    maskMode: "kdsb17",
+    kernels: {},
+    tailFraction: 0.005,
+  };
+  const store = await openStore(path.join(dir, "s.zarr"), { create: true, params });
+  const s8: [number, number, number] = [8, 8, 8];
+  await store.writePatient({
+    id: "p",
+    hu: makeVolume(new Int16Array(512).fill(-800), s8),
+    mask: makeVolume(new Uint8Array(512).fill(1), s8),
+    source: {
+      bbox: [
+        [0, 8],
+        [0, 8],
+        [0, 8],
+      ],
+      sourceSpacing: [1, 1, 1],
+      sourceShape: s8,
+      otsuThreshold: -400,
+      seriesInstanceUid: "1.2",
+      fileCount: 8,
+      sourceHash: "h",
+      lungflowVersion: "0.1.0",
+    },
+    params,
+  });
+  const tw = performance.now();
+  await store.writeFeatures("p", "enc-bench", 0, feat);
+  const writeS = (performance.now() - tw) / 1000;
+  const tr = performance.now();
+  const back = (await store.readFeatures("p", "enc-bench", 0))!;
+  const readS = (performance.now() - tr) / 1000;
+  const head = buildFeatureHead(feat.shape[3], DEFAULT_HEAD);
+  const vars = head.trainableWeights.map((w) => w.read() as tf.Variable);
+  const opt = tf.train.adam(1e-4);
+  const xs = tf.tensor5d(back.data, [1, ...back.shape]);
+  const ys = tf.tensor2d([[1]]);
+  const step = () =>
+    tf.tidy(() => {
+      const { value, grads } = tf.variableGrads(() => {
+        const p = tf.clipByValue(head.apply(xs, { training: true }) as tf.Tensor, 1e-7, 1 - 1e-7);
+        return tf.neg(
+          tf.mean(tf.add(tf.mul(ys, tf.log(p)), tf.mul(tf.sub(1, ys), tf.log(tf.sub(1, p))))),
+        ) as tf.Scalar;
+      }, vars);
+      opt.applyGradients(grads as Parameters<typeof opt.applyGradients>[0]);
+      value.dataSync();
+    });
+  step();
+  const n = quick ? 2 : 5;
+  const ts = performance.now();
+  for (let i = 0; i < n; i++) step();
+  const stepS = (performance.now() - ts) / 1000 / n;
+  const mb = (feat.data.byteLength / 2 ** 20).toFixed(1);
+  results.push({
+    case: "head on stored features",
+    metric: "s_per_epoch_per_1000_patients",
+    value: Math.round(1000 * (readS + stepS)),
+    unit: "s",
+    read_s: +readS.toFixed(3),
+    step_s: +stepS.toFixed(3),
+    write_s: +writeS.toFixed(3),
+    mib_per_patient: +mb,
+    head: JSON.stringify(DEFAULT_HEAD),
+    ...cfg,
+  });
+  console.log(
+    `head on stored ${cfg.features} features (${mb} MiB): read ${readS.toFixed(3)} s + step ${stepS.toFixed(3)} s per patient -> ${Math.round(1000 * (readS + stepS))} s per epoch of 1,000 patients (write ${writeS.toFixed(2)} s)`,
+  );
+  tf.dispose([xs, ys]);
+  head.dispose();
+  fs.rmSync(dir, { recursive: true, force: true });
+}
 
 /** A cropped lung of a 512x512 scan at 1 mm is about 300 x 230 x 330; the demo's about 70 x 55 x 90. */
 const cases = [
@@ -36,6 +176,15 @@ const cases = [
   ...(quick
     ? []
     : [
+        {
+          // the end-to-end step where it fits: a half-size lung (1/8 of the voxels) with the
+          // seed's encoder; peak RSS after it is in the results
+          name: "half-size lung, seed filters 64-128-256",
+          shape: [150, 125, 165],
+          filters: [64, 128, 256],
+          dense: [1024, 1024],
+          steps: 1,
+        },
         {
           name: "demo-size volume, seed filters 64-128-256",
           shape: [70, 55, 90],
@@ -90,6 +239,7 @@ for (const c of cases) {
     cpu_s: +tr.cpu.toFixed(3),
     ...config,
   });
+  results.push({ case: c.name, metric: "peak_rss_after", value: Math.round(peakRssMiB()), unit: "MiB", ...config });
   results.push({
     case: c.name,
     metric: "predict_s_per_patient",
