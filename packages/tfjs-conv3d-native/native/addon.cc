@@ -13,7 +13,12 @@
 //   adam(p, m, v, g, consts)         one fused Adam step in place (see Adam)
 //   reduce(op, x, acc, plan, scale)  Sum / Mean in double accumulators (see Reduce)
 //   matmul(a, b, out, dims)          tfjs's BatchMatMul, the same bits (see MatMul)
+//   keepHeap(mmap, trim) -> boolean  glibc malloc thresholds (see KeepHeap)
 #include <node_api.h>
+
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <atomic>
 #include <cmath>
@@ -697,6 +702,30 @@ napi_value MatMul(napi_env env, napi_callback_info info) {
   return nullptr;
 }
 
+// keepHeap(mmapThreshold, trimThreshold) -> boolean: glibc's M_MMAP_THRESHOLD and
+// M_TRIM_THRESHOLD (bytes). tfjs's cpu backend allocates every op's output as a fresh
+// zero-filled ArrayBuffer (calloc) and frees it soon after; above the mmap threshold (and
+// when the heap top is trimmed) each one is new pages from the kernel, faulted in one by
+// one: ~2 ms for an 8 MB activation. Raising both keeps those blocks in the heap for reuse.
+// False (nothing changed) where the C library is not glibc or refuses a value.
+napi_value KeepHeap(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  GetState(env, info, &argc, argv);
+  double mmap_t = 0, trim_t = 0;
+  if (argc < 2 || napi_get_value_double(env, argv[0], &mmap_t) != napi_ok ||
+      napi_get_value_double(env, argv[1], &trim_t) != napi_ok || mmap_t < 0 || trim_t < 0)
+    return Throw(env, "expected (mmapThreshold, trimThreshold) in bytes");
+  bool ok = false;
+#ifdef __GLIBC__
+  ok = mallopt(M_MMAP_THRESHOLD, static_cast<int>(mmap_t > 2147483647.0 ? 2147483647.0 : mmap_t)) == 1;
+  ok = mallopt(M_TRIM_THRESHOLD, static_cast<int>(trim_t > 2147483647.0 ? 2147483647.0 : trim_t)) == 1 && ok;
+#endif
+  napi_value r;
+  napi_get_boolean(env, ok, &r);
+  return r;
+}
+
 // streamCopy(src, dst, dstOffset): dst[dstOffset + i] = src[i] for every element of src,
 // written with non-temporal stores where the CPU has them: the destination lines are not
 // read first (no write-allocate) and do not evict the caller's working set. For filling large
@@ -785,6 +814,7 @@ NAPI_MODULE_INIT() {
       {"setThreads", nullptr, SetThreads, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"elementwise", nullptr, Elementwise, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"unary", nullptr, Unary, nullptr, nullptr, nullptr, napi_enumerable, st},
+      {"keepHeap", nullptr, KeepHeap, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"matmul", nullptr, MatMul, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"reduce", nullptr, Reduce, nullptr, nullptr, nullptr, napi_enumerable, st},
       {"adam", nullptr, Adam, nullptr, nullptr, nullptr, napi_enumerable, st},

@@ -26,6 +26,8 @@ export interface NativeAddon {
   reduce?(op: number, x: Float32Array, acc: Float64Array, plan: Int32Array, scale: number): void;
   /** tfjs's BatchMatMul, the same bits (see `NativeMatMul`). */
   matmul?(a: Float32Array, b: Float32Array, out: Float32Array, dims: Int32Array): void;
+  /** glibc's M_MMAP_THRESHOLD / M_TRIM_THRESHOLD in bytes; false where not applied. */
+  keepHeap?(mmapThreshold: number, trimThreshold: number): boolean;
   /** One fused Adam step in place (see `NativeAdam`). */
   adam?(
     p: Float32Array,

@@ -16,6 +16,14 @@ export interface NativeConv3dOptions {
   isa?: string;
   /** Path of the compiled addon (tests use it to simulate a missing build). */
   addonPath?: string;
+  /**
+   * Keep freed tensor memory in the C heap for reuse (glibc: mmap threshold 32 MiB, trim
+   * threshold 1 GiB; default true, also off with LUNGFLOW_KEEP_HEAP=0). tfjs's cpu backend
+   * allocates every op's output fresh; with glibc's defaults each large one is new pages,
+   * faulted in one by one (about 2 ms for an 8 MB activation). Costs: freed memory up to the
+   * trim threshold stays in the process (RSS stays near its peak).
+   */
+  keepHeap?: boolean;
 }
 
 /** What `registerNativeConv3d` reports. `ok: false` leaves tfjs's own kernels in place. */
@@ -94,6 +102,8 @@ export function registerNativeConv3d(tf: Tf, opts: NativeConv3dOptions = {}): Na
 
   const requested = opts.threads ?? availableParallelism();
   const threads = addon.setThreads(Math.max(1, Math.floor(requested)));
+  if ((opts.keepHeap ?? process.env.LUNGFLOW_KEEP_HEAP !== "0") && addon.keepHeap)
+    addon.keepHeap(32 * 2 ** 20, 2 ** 30);
 
   let reg = registrations.get(tf);
   if (!reg) {
