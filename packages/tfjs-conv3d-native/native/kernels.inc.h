@@ -518,6 +518,127 @@ static void reduce_task(void* vjob, int t, int) {
   }
 }
 
+// ---------------------------------------------------------------------------------------
+// Backprop filter of a 1-channel input with <= 4 output channels and stride 1 along W (the
+// first layer of every network here): dw is only taps x CO numbers, so the GEMM tiles above
+// (MR weight rows of a 3-float k-segment, output channels padded to 8 lanes) do almost no
+// work per byte moved, and 4 channels fill half of each 8-lane vector. Instead the output
+// positions along W are the vector lanes (with 8 channels the tiles are faster): for one
+// output channel and a group of 9 taps, acc[t] += x[row + toff[t] + ow .. +L] * dyT[co][ow ..
+// +L], with dy transposed channel-major once. Parts of the output rows are fixed by the
+// geometry (as above); each task owns (part, channel, tap group) and sums its positions in
+// order (lanes, then the scalar tail), so dw is the same for any thread count.
+// ---------------------------------------------------------------------------------------
+struct FilterC1Job {
+  const float* xp;
+  const float* dyT;  // [CO][P]
+  long Dp, Hp, Wp, OD, OH, OW, P, CO;
+  int sd, sh;
+  long R, rows_per_part;
+  int ngroups;
+  const long* toff;  // [ngroups * 9] tap offsets in xp (dummy taps: 0)
+  float* partials;   // [part][ngroups * 9][CO]
+};
+
+struct TransposeJob {
+  const float* src;  // [P][CO]
+  float* dst;        // [CO][P]
+  long P, CO, chunk;
+};
+
+static void transpose_task(void* vjob, int t, int) {
+  const TransposeJob& j = *static_cast<const TransposeJob*>(vjob);
+  const long p0 = t * j.chunk, p1 = lmin(j.P, p0 + j.chunk);
+  for (long p = p0; p < p1; ++p)
+    for (long co = 0; co < j.CO; ++co) j.dst[co * j.P + p] = j.src[p * j.CO + co];
+}
+
+template <class V>
+struct FilterC1 {
+  static constexpr int L = V::L;
+  static constexpr int TG = 9;
+  typedef typename V::T T;
+
+  static void task(void* vjob, int t, int) {
+    const FilterC1Job& j = *static_cast<const FilterC1Job*>(vjob);
+    const int grp = t % j.ngroups;
+    const long co = (t / j.ngroups) % j.CO;
+    const long part = t / (j.ngroups * j.CO);
+    const long* off = j.toff + (long)grp * TG;
+    T acc[TG];
+    float tail[TG];
+    C3D_UNROLL for (int k = 0; k < TG; ++k) acc[k] = V::zero(), tail[k] = 0.f;
+    const long r0 = part * j.rows_per_part, r1 = lmin(j.R, r0 + j.rows_per_part);
+    const long OWv = j.OW / L * L;
+    for (long r = r0; r < r1; ++r) {
+      const long oh = r % j.OH, od = (r / j.OH) % j.OD, n = r / (j.OH * j.OD);
+      const float* xb = j.xp + ((n * j.Dp + od * j.sd) * j.Hp + oh * j.sh) * j.Wp;
+      const float* d = j.dyT + co * j.P + r * j.OW;
+      for (long ow = 0; ow < OWv; ow += L) {
+        const T dv = V::load(d + ow);
+        C3D_UNROLL for (int k = 0; k < TG; ++k) acc[k] = V::fma(V::load(xb + off[k] + ow), dv, acc[k]);
+      }
+      for (long ow = OWv; ow < j.OW; ++ow)
+        C3D_UNROLL for (int k = 0; k < TG; ++k) tail[k] += xb[off[k] + ow] * d[ow];
+    }
+    alignas(64) float lanes[L];
+    float* out = j.partials + (part * j.ngroups * TG + (long)grp * TG) * j.CO + co;
+    for (int k = 0; k < TG; ++k) {
+      V::store(lanes, acc[k]);
+      float sum = 0.f;
+      for (int l = 0; l < L; ++l) sum += lanes[l];
+      out[(long)k * j.CO] = sum + tail[k];
+    }
+  }
+};
+
+template <class V>
+static int backprop_filter_c1(const Runtime* rt, const Geom& g, const float* x, const float* dy, float* dw) {
+  const long Dp = lmax(g.D + g.pd, (long)(g.OD - 1) * g.sd + g.KD);
+  const long Hp = lmax(g.H + g.ph, (long)(g.OH - 1) * g.sh + g.KH);
+  const long Wp = lmax(g.W + g.pw, (long)(g.OW - 1) + g.KW);
+  const long CO = g.CO;
+  const int ntaps = g.KD * g.KH * g.KW;
+  const int ngroups = (int)ceil_div(ntaps, FilterC1<V>::TG);
+  const long P = (long)g.N * g.OD * g.OH * g.OW;
+  const long R = (long)g.N * g.OD * g.OH;
+  if (ntaps == 0 || CO == 0) return 0;
+  if (P == 0) {
+    memset(dw, 0, sizeof(float) * ntaps * CO);
+    return 0;
+  }
+  long nparts = lmax(1, lmin(lmin(8, P / 2048), R));
+  const long rows_per_part = ceil_div(R, nparts);
+  nparts = ceil_div(R, rows_per_part);
+  const long KT = (long)ngroups * FilterC1<V>::TG;
+  float* xp = falloc((size_t)g.N * Dp * Hp * Wp);
+  float* dyT = falloc((size_t)P * CO);
+  float* partials = falloc((size_t)nparts * KT * CO);
+  long* toff = static_cast<long*>(malloc(sizeof(long) * KT));
+  if (!xp || !dyT || !partials || !toff) {
+    free(xp), free(dyT), free(partials), free(toff);
+    return 1;
+  }
+  pad_copy(rt, x, xp, g.N, g.D, g.H, g.W, 1, Dp, Hp, Wp, g.pd, g.ph, g.pw);
+  TransposeJob tj = {dy, dyT, P, CO, 65536};
+  rt->parallel_for(rt, (int)ceil_div(P, tj.chunk), &transpose_task, &tj);
+  long t = 0;
+  for (int kd = 0; kd < g.KD; ++kd)
+    for (int kh = 0; kh < g.KH; ++kh)
+      for (int kw = 0; kw < g.KW; ++kw) toff[t++] = (kd * Hp + kh) * Wp + kw;
+  for (; t < KT; ++t) toff[t] = 0;
+  FilterC1Job j = {xp, dyT, Dp, Hp, Wp, g.OD, g.OH, g.OW, P, CO, g.sd, g.sh, R, rows_per_part, ngroups, toff, partials};
+  rt->parallel_for(rt, (int)(nparts * CO * ngroups), &FilterC1<V>::task, &j);
+  for (long k = 0; k < ntaps; ++k)
+    for (long co = 0; co < CO; ++co) {
+      float sum = partials[k * CO + co];
+      for (long p = 1; p < nparts; ++p) sum += partials[(p * KT + k) * CO + co];
+      dw[k * CO + co] = sum;
+    }
+  free(xp), free(dyT), free(partials), free(toff);
+  return 0;
+}
+
 template <class V, int MR, int NV>
 static int backprop_filter_impl(const Runtime* rt, const Geom& g, const float* x, const float* dy, float* dw) {
   constexpr int NR = NV * V::L;
@@ -646,6 +767,7 @@ struct Table8 {
     return backprop_input_impl<V8, 6, 2>(rt, g, dy, w, dx);
   }
   static int backprop_filter(const Runtime* rt, const Geom& g, const float* x, const float* dy, float* dw) {
+    if (g.C == 1 && g.CO <= 4 && g.sw == 1) return backprop_filter_c1<V8>(rt, g, x, dy, dw);
     if (g.CO <= 8) return backprop_filter_impl<V8, 12, 1>(rt, g, x, dy, dw);
     return backprop_filter_impl<V8, 6, 2>(rt, g, x, dy, dw);
   }
@@ -664,6 +786,7 @@ struct Table16 {
     return backprop_input_impl<V16, 12, 2>(rt, g, dy, w, dx);
   }
   static int backprop_filter(const Runtime* rt, const Geom& g, const float* x, const float* dy, float* dw) {
+    if (g.C == 1 && g.CO <= 4 && g.sw == 1) return backprop_filter_c1<V16>(rt, g, x, dy, dw);
     if (g.CO <= 8) return backprop_filter_impl<V8, 12, 1>(rt, g, x, dy, dw);
     if (g.CO <= 16) return backprop_filter_impl<V16, 12, 1>(rt, g, x, dy, dw);
     return backprop_filter_impl<V16, 12, 2>(rt, g, x, dy, dw);

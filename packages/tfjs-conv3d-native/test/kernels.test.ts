@@ -28,6 +28,7 @@ const CASES: Case[] = [
   { x: [1, 9, 9, 9, 1], k: [3, 3, 3, 1, 4], s: [2, 2, 2], pad: "valid" },
   { x: [3, 3, 3, 3, 8], k: [3, 3, 3, 8, 16], s: [1, 1, 1], pad: 1 },
   { x: [1, 5, 5, 5, 6], k: [3, 3, 3, 6, 10], s: [2, 2, 2], pad: 1 },
+  { x: [2, 5, 6, 21, 1], k: [3, 3, 3, 1, 3], s: [2, 1, 1], pad: "same" },
 ];
 
 const loaded = loadAddon();
@@ -81,6 +82,8 @@ const REPRO: Case[] = [
   { x: [2, 9, 8, 7, 8], k: [3, 3, 3, 8, 16], s: [1, 1, 1], pad: "same" },
   { x: [1, 16, 16, 16, 4], k: [3, 3, 3, 4, 8], s: [1, 1, 1], pad: "same" },
   { x: [2, 24, 20, 18, 3], k: [3, 3, 3, 3, 5], s: [1, 1, 1], pad: "same" },
+  // 1-channel input, <= 4 output channels: positions along W as vector lanes, 8 parts.
+  { x: [2, 24, 20, 37, 1], k: [3, 3, 3, 1, 4], s: [1, 1, 1], pad: "same" },
 ];
 
 test("results are bitwise identical with 1, 2, 3 and 8 threads (reproducible training)", () => {
@@ -104,7 +107,7 @@ test("results are bitwise identical with 1, 2, 3 and 8 threads (reproducible tra
   unregisterNativeConv3d(tf);
 });
 
-test("multi-part backprop-filter (4096 and 17280 output voxels) matches tfjs", () => {
+test("multi-part backprop-filter (4096, 17280 and 35520 output voxels) matches tfjs", () => {
   for (const [i, c] of REPRO.slice(1).entries()) {
     const ref = runOps(c, 20 + i);
     assert.ok(registerNativeConv3d(tf, { threads: 2 }).ok);
