@@ -1,4 +1,5 @@
 import { tf } from "@lungflow/tf-runtime";
+import { elementsOf } from "./elements-of.js";
 
 export interface FeatureStandardizationArgs {
   /** Whether `mean` and `scale` hold fitted statistics (set by {@link fitFeatureStandardization}). */
@@ -70,8 +71,8 @@ tf.serialization.registerClass(FeatureStandardization);
 export async function fitFeatureStandardization(
   model: tf.LayersModel,
   source:
-    | AsyncIterable<{ xs: tf.Tensor; ys: tf.Tensor }>
-    | Iterable<{ xs: tf.Tensor; ys: tf.Tensor }>,
+    | tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }>
+    | Promise<tf.data.Dataset<{ xs: tf.Tensor; ys: tf.Tensor }>>,
 ): Promise<number> {
   const layers = model.layers.filter(
     (l): l is FeatureStandardization => l instanceof FeatureStandardization && !l.fitted,
@@ -81,7 +82,7 @@ export async function fitFeatureStandardization(
     tf.model({ inputs: model.inputs, outputs: l.input as tf.SymbolicTensor }),
   );
   const sums = layers.map(() => ({ s: [] as number[], q: [] as number[], n: 0 }));
-  for await (const el of source) {
+  for await (const el of elementsOf(source)) {
     for (let k = 0; k < layers.length; k++) {
       const [s, q, n] = tf.tidy(() => {
         const f = probes[k].predict(el.xs) as tf.Tensor;

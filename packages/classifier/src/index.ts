@@ -15,6 +15,7 @@ export {
   parseClassifierRunConfig,
   resolveClassWeight,
 } from "./config.js";
+export { elementsOf } from "./elements-of.js";
 export { encoderId } from "./encoder-id.js";
 export type { ClassifierErrorCode } from "./errors.js";
 export { ClassifierError } from "./errors.js";

@@ -1,22 +1,26 @@
 import fs from "node:fs/promises";
 import path from "node:path";
 import { loadModel, loadTensors, saveModel, saveTensors, tf } from "@lungflow/tf-runtime";
+import { elementsOf } from "./elements-of.js";
 import { ClassifierError } from "./errors.js";
 import { fitFeatureStandardization } from "./feature-standardization.js";
 import { binaryReport, PROBABILITY_EPS } from "./metrics.js";
 import { SeededDropout } from "./seeded-dropout.js";
 
 /** One training or validation element: a whole volume `[1, Z, Y, X, C]` and its label `[1, 1]`. */
-export interface LabelledVolume {
+export type LabelledVolume = {
   id?: string;
   xs: tf.Tensor;
   ys: tf.Tensor;
-}
+};
 
-/** A fresh pass over the data for the given epoch (the loop disposes every tensor it receives). */
+/**
+ * The data of one epoch (0-based) as a tf.data dataset, e.g. the pipeline's `volumeDataset`
+ * or `featureDataset` `.forEpoch(epoch)`. The loop disposes every tensor it receives.
+ */
 export type VolumeSource = (
   epoch: number,
-) => AsyncIterable<LabelledVolume> | Iterable<LabelledVolume>;
+) => tf.data.Dataset<LabelledVolume> | Promise<tf.data.Dataset<LabelledVolume>>;
 
 export interface ClassifierTrainOptions {
   /** From `buildClassifier` (or a loaded checkpoint when resuming). */
@@ -154,7 +158,7 @@ export async function trainClassifier(o: ClassifierTrainOptions): Promise<TrainR
     let lossSum = 0;
     let n = 0;
     const logRows: string[] = [];
-    for await (const el of o.train(epoch)) {
+    for await (const el of elementsOf(o.train(epoch))) {
       o.signal?.throwIfAborted();
       for (const d of dropouts) d.step = state.step;
       const loss = tf.tidy(() => {
@@ -271,12 +275,12 @@ export function clipByGlobalNorm(grads: tf.NamedTensorMap, maxNorm: number): tf.
 /** Probabilities for every element of a source (inference mode), with their labels and ids. */
 export async function predictSource(
   model: tf.LayersModel,
-  source: AsyncIterable<LabelledVolume> | Iterable<LabelledVolume>,
+  source: tf.data.Dataset<LabelledVolume> | Promise<tf.data.Dataset<LabelledVolume>>,
 ): Promise<{ ids: string[]; labels: number[]; probs: number[] }> {
   const ids: string[] = [];
   const labels: number[] = [];
   const probs: number[] = [];
-  for await (const el of source) {
+  for await (const el of elementsOf(source)) {
     const p = tf.tidy(() => model.predict(el.xs) as tf.Tensor);
     probs.push((await p.data())[0]);
     labels.push((await el.ys.data())[0]);
@@ -290,7 +294,7 @@ export async function predictSource(
 
 async function evaluateSource(
   model: tf.LayersModel,
-  source: AsyncIterable<LabelledVolume> | Iterable<LabelledVolume>,
+  source: tf.data.Dataset<LabelledVolume> | Promise<tf.data.Dataset<LabelledVolume>>,
 ) {
   const { labels, probs } = await predictSource(model, source);
   if (labels.length === 0) throw new ClassifierError("NO_DATA", "no validation volumes");

@@ -29,11 +29,17 @@ function maps(n: number, seed: number) {
 }
 
 const asSource = (items: ReturnType<typeof maps>) => () =>
-  items.map((m) => ({
-    id: "p",
-    xs: tf.tensor5d(m.data, [1, ...m.shape]),
-    ys: tf.tensor2d([[m.label]]),
-  }));
+  tf.data.generator(function* () {
+    for (const m of items)
+      yield {
+        id: "p",
+        xs: tf.tensor5d(m.data, [1, ...m.shape]),
+        ys: tf.tensor2d([[m.label]]),
+      };
+  } as unknown as () => Iterator<tf.TensorContainer>) as tf.data.Dataset<{
+    xs: tf.Tensor;
+    ys: tf.Tensor;
+  }>;
 
 test("fitting sets each channel's mean and std over every voxel of every volume", async () => {
   const items = maps(5, 3);

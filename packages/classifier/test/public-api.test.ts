@@ -23,6 +23,7 @@ test("public API of the classifier (exact: a change here is a change of the surf
     "clipByGlobalNorm",
     "clipProbability",
     "confusionMatrix",
+    "elementsOf",
     "encoderId",
     "evaluatePredictions",
     "featureSymmetries",

@@ -35,7 +35,19 @@ function cohort(n: number, seed: number): { data: Float32Array; shape: number[];
   });
 }
 
+/** A per-epoch dataset (what trainClassifier takes) over a function giving an epoch's elements. */
+function asDataset(els: (epoch: number) => LabelledVolume[]) {
+  return (epoch: number) =>
+    tf.data.generator(function* () {
+      yield* els(epoch);
+    } as unknown as () => Iterator<LabelledVolume>) as tf.data.Dataset<LabelledVolume>;
+}
+
 function source(items: ReturnType<typeof cohort>, shuffleSeed?: number) {
+  return asDataset(elements(items, shuffleSeed));
+}
+
+function elements(items: ReturnType<typeof cohort>, shuffleSeed?: number) {
   return (epoch: number): LabelledVolume[] => {
     const order = items.map((_, i) => i);
     if (shuffleSeed !== undefined) {
@@ -157,12 +169,12 @@ test("resume continues exactly where an uninterrupted run would be", async () =>
 test("a non-finite loss stops the run with NON_FINITE_LOSS and keeps the last good checkpoint", async () => {
   const dir = await tmp();
   const data = cohort(4, 11);
-  const good = source(data);
-  const poisoned = (epoch: number) => {
+  const good = elements(data);
+  const poisoned = asDataset((epoch: number) => {
     const els = good(epoch);
     if (epoch === 1) els[2].xs = tf.fill(els[2].xs.shape, Number.NaN) as tf.Tensor;
     return els;
-  };
+  });
   await assert.rejects(
     trainClassifier({
       model: buildClassifier(encoder(5), { dense: [4], dropout: 0 }),

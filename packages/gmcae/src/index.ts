@@ -30,7 +30,7 @@ export {
   type TrainConfig,
   trainConfig,
 } from "./config.js";
-export type { Batch, BatchSource, DataInput, EpochContext } from "./data-source.js";
+export type { Batch, DataInput, EpochContext } from "./data-source.js";
 export { GmcaeError, type GmcaeErrorCode } from "./errors.js";
 export { BatchNorm3D, type BatchNorm3DArgs, LogSoftmax, ShiftedELU } from "./layers.js";
 export { type GmmNllOptions, gmmNll, gmmNllPerPatch } from "./loss.js";

@@ -3,13 +3,7 @@ import path from "node:path";
 import { tf } from "@lungflow/tf-runtime";
 import { copyCheckpoint, readCheckpoint, type TrainState, writeCheckpoint } from "./checkpoint.js";
 import { type GmcaeConfig, parseRunConfig, type RunConfig, type TrainConfig } from "./config.js";
-import {
-  type Batch,
-  type BatchIterator,
-  type DataInput,
-  isFactory,
-  openSource,
-} from "./data-source.js";
+import { type Batch, type DataInput, openSource } from "./data-source.js";
 import { GmcaeError } from "./errors.js";
 import { gmmNll } from "./loss.js";
 import { buildGmcae, type Gmcae } from "./model.js";
@@ -204,19 +198,7 @@ export async function trainGmcae(opts: TrainGmcaeOptions): Promise<TrainResult> 
   const epochs: EpochEvent[] = [];
   const losses: number[] = [];
 
-  // Plain sources are pulled across epochs; a resumed run skips what completed epochs used.
-  let shared: BatchIterator | undefined;
-  if (!isFactory(opts.data)) {
-    shared = await openSource(opts.data);
-    for (let i = 0; i < state.epoch * t.stepsPerEpoch; i++) {
-      const b = await shared.next();
-      if (!b) break;
-      disposeBatch(b);
-    }
-  }
-
   const finish = async (status: TrainStatus, message: string): Promise<TrainResult> => {
-    await shared?.close();
     return {
       status,
       message,
@@ -228,154 +210,146 @@ export async function trainGmcae(opts: TrainGmcaeOptions): Promise<TrainResult> 
       runDir,
     };
   };
-
-  try {
-    for (let epoch = state.epoch + 1; epoch <= t.epochs; epoch++) {
-      const t0 = performance.now();
-      const epochSeed = rng.nextUint32();
-      const it = isFactory(opts.data)
-        ? await openSource(await opts.data({ epoch, seed: epochSeed, role: "train" }))
-        : shared!;
-      let sum = 0;
-      let steps = 0;
-      let logRows = "";
-      for (let step = 1; step <= t.stepsPerEpoch; step++) {
-        if (opts.signal?.aborted) {
+  for (let epoch = state.epoch + 1; epoch <= t.epochs; epoch++) {
+    const t0 = performance.now();
+    const epochSeed = rng.nextUint32();
+    const it = await openSource(await opts.data({ epoch, seed: epochSeed, role: "train" }));
+    let sum = 0;
+    let steps = 0;
+    let logRows = "";
+    for (let step = 1; step <= t.stepsPerEpoch; step++) {
+      if (opts.signal?.aborted) {
+        await fs.appendFile(logCsv, logRows);
+        return await finish(
+          "aborted",
+          `aborted in epoch ${epoch}; ${lastDir} holds epoch ${state.epoch}`,
+        );
+      }
+      const batch = await it.next();
+      if (!batch) {
+        if (steps === 0) {
+          throw new GmcaeError(
+            "NO_DATA",
+            `the training data ended before step 1 of epoch ${epoch}`,
+            { epoch },
+          );
+        }
+        break;
+      }
+      const s0 = performance.now();
+      let lossValue: number;
+      let gradNorm: number;
+      let clipScale = 1;
+      try {
+        const ys = toYs(batch, d);
+        const { value, grads } = tf.variableGrads(
+          () =>
+            gmmNll(ys, gmcae.model.apply(batch.xs, { training: true }) as tf.Tensor, m, {
+              varianceFloor: t.varianceFloor,
+            }),
+          vars,
+        );
+        ys.dispose();
+        lossValue = value.dataSync()[0];
+        value.dispose();
+        const names = Object.keys(grads);
+        gradNorm = tf.tidy(() =>
+          Math.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))).dataSync()[0]),
+        );
+        if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) {
+          tf.dispose(grads);
           await fs.appendFile(logCsv, logRows);
+          const what = Number.isFinite(lossValue)
+            ? `gradient norm became ${gradNorm}`
+            : `loss became ${lossValue}`;
+          const keep = await loadLastGood(lastDir, optimizer);
+          if (keep) gmcae = keep;
           return await finish(
-            "aborted",
-            `aborted in epoch ${epoch}; ${lastDir} holds epoch ${state.epoch}`,
+            "non-finite",
+            `${what} at epoch ${epoch} step ${step} (global step ${state.globalStep + 1}); no update applied, training stopped. Last good checkpoint: ${lastDir} (epoch ${state.epoch}). Try a lower learningRate or clipNorm, or check the data for NaN.`,
           );
         }
-        const batch = await it.next();
-        if (!batch) {
-          if (steps === 0) {
-            throw new GmcaeError(
-              "NO_DATA",
-              `the training data ended before step 1 of epoch ${epoch}`,
-              { epoch },
-            );
-          }
-          break;
+        if (t.clipNorm > 0 && gradNorm > t.clipNorm) clipScale = t.clipNorm / gradNorm;
+        if (clipScale < 1) {
+          const scaled: tf.NamedTensorMap = {};
+          for (const n of names) scaled[n] = tf.mul(grads[n], clipScale);
+          tf.dispose(grads);
+          optimizer.applyGradients(scaled as GradMap);
+          tf.dispose(scaled);
+        } else {
+          optimizer.applyGradients(grads as GradMap);
+          tf.dispose(grads);
         }
-        const s0 = performance.now();
-        let lossValue: number;
-        let gradNorm: number;
-        let clipScale = 1;
-        try {
-          const ys = toYs(batch, d);
-          const { value, grads } = tf.variableGrads(
-            () =>
-              gmmNll(ys, gmcae.model.apply(batch.xs, { training: true }) as tf.Tensor, m, {
-                varianceFloor: t.varianceFloor,
-              }),
-            vars,
-          );
-          ys.dispose();
-          lossValue = value.dataSync()[0];
-          value.dispose();
-          const names = Object.keys(grads);
-          gradNorm = tf.tidy(() =>
-            Math.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))).dataSync()[0]),
-          );
-          if (!Number.isFinite(lossValue) || !Number.isFinite(gradNorm)) {
-            tf.dispose(grads);
-            await fs.appendFile(logCsv, logRows);
-            const what = Number.isFinite(lossValue)
-              ? `gradient norm became ${gradNorm}`
-              : `loss became ${lossValue}`;
-            const keep = await loadLastGood(lastDir, optimizer);
-            if (keep) gmcae = keep;
-            return await finish(
-              "non-finite",
-              `${what} at epoch ${epoch} step ${step} (global step ${state.globalStep + 1}); no update applied, training stopped. Last good checkpoint: ${lastDir} (epoch ${state.epoch}). Try a lower learningRate or clipNorm, or check the data for NaN.`,
-            );
-          }
-          if (t.clipNorm > 0 && gradNorm > t.clipNorm) clipScale = t.clipNorm / gradNorm;
-          if (clipScale < 1) {
-            const scaled: tf.NamedTensorMap = {};
-            for (const n of names) scaled[n] = tf.mul(grads[n], clipScale);
-            tf.dispose(grads);
-            optimizer.applyGradients(scaled as GradMap);
-            tf.dispose(scaled);
-          } else {
-            optimizer.applyGradients(grads as GradMap);
-            tf.dispose(grads);
-          }
-        } finally {
-          disposeBatch(batch);
-        }
-        state.globalStep++;
-        steps++;
-        sum += lossValue;
-        losses.push(lossValue);
-        const ms = performance.now() - s0;
-        logRows += `${epoch},${step},${state.globalStep},${lossValue},${gradNorm},${clipScale},${ms.toFixed(1)}\n`;
-        opts.onBatch?.({
-          epoch,
-          step,
-          stepsPerEpoch: t.stepsPerEpoch,
-          globalStep: state.globalStep,
-          loss: lossValue,
-          gradNorm,
-          clipScale,
-          ms,
-        });
+      } finally {
+        disposeBatch(batch);
       }
-      await fs.appendFile(logCsv, logRows);
-      if (isFactory(opts.data)) await it.close();
-      const trainLoss = sum / steps;
-
-      let valLoss = trainLoss;
-      if (opts.validation !== undefined && t.validationSteps > 0) {
-        valLoss = await validate(opts.validation, gmcae, t, epoch);
-      }
-      if (!Number.isFinite(valLoss)) {
-        const keep = await loadLastGood(lastDir, optimizer);
-        if (keep) gmcae = keep;
-        return await finish(
-          "non-finite",
-          `validation loss became ${valLoss} after epoch ${epoch}; training stopped. Last good checkpoint: ${lastDir} (epoch ${state.epoch}).`,
-        );
-      }
-      const improved = state.bestValLoss === null || valLoss < state.bestValLoss;
-      state.epoch = epoch;
-      state.rng = rng.state();
-      if (improved) {
-        state.bestValLoss = valLoss;
-        state.bestEpoch = epoch;
-        state.epochsSinceBest = 0;
-      } else {
-        state.epochsSinceBest++;
-      }
-      await writeCheckpoint(lastDir, gmcae, optimizer, state);
-      if (improved) await copyCheckpoint(lastDir, bestDir);
-      const ev: EpochEvent = {
+      state.globalStep++;
+      steps++;
+      sum += lossValue;
+      losses.push(lossValue);
+      const ms = performance.now() - s0;
+      logRows += `${epoch},${step},${state.globalStep},${lossValue},${gradNorm},${clipScale},${ms.toFixed(1)}\n`;
+      opts.onBatch?.({
         epoch,
-        epochs: t.epochs,
-        trainLoss,
-        valLoss,
-        bestValLoss: state.bestValLoss!,
-        improved,
-        seconds: (performance.now() - t0) / 1000,
-        steps,
-      };
-      epochs.push(ev);
-      await fs.appendFile(
-        epochsCsv,
-        `${epoch},${trainLoss},${valLoss},${state.bestValLoss},${improved ? 1 : 0},${ev.seconds.toFixed(2)}\n`,
-      );
-      opts.onEpoch?.(ev);
-      if (t.patience > 0 && state.epochsSinceBest >= t.patience) {
-        return await finish(
-          "early-stopped",
-          `early stop after epoch ${epoch}: no better validation loss for ${t.patience} epochs (best ${state.bestValLoss} at epoch ${state.bestEpoch})`,
-        );
-      }
+        step,
+        stepsPerEpoch: t.stepsPerEpoch,
+        globalStep: state.globalStep,
+        loss: lossValue,
+        gradNorm,
+        clipScale,
+        ms,
+      });
     }
-  } catch (err) {
-    await shared?.close();
-    throw err;
+    await fs.appendFile(logCsv, logRows);
+    await it.close();
+    const trainLoss = sum / steps;
+
+    let valLoss = trainLoss;
+    if (opts.validation !== undefined && t.validationSteps > 0) {
+      valLoss = await validate(opts.validation, gmcae, t, epoch);
+    }
+    if (!Number.isFinite(valLoss)) {
+      const keep = await loadLastGood(lastDir, optimizer);
+      if (keep) gmcae = keep;
+      return await finish(
+        "non-finite",
+        `validation loss became ${valLoss} after epoch ${epoch}; training stopped. Last good checkpoint: ${lastDir} (epoch ${state.epoch}).`,
+      );
+    }
+    const improved = state.bestValLoss === null || valLoss < state.bestValLoss;
+    state.epoch = epoch;
+    state.rng = rng.state();
+    if (improved) {
+      state.bestValLoss = valLoss;
+      state.bestEpoch = epoch;
+      state.epochsSinceBest = 0;
+    } else {
+      state.epochsSinceBest++;
+    }
+    await writeCheckpoint(lastDir, gmcae, optimizer, state);
+    if (improved) await copyCheckpoint(lastDir, bestDir);
+    const ev: EpochEvent = {
+      epoch,
+      epochs: t.epochs,
+      trainLoss,
+      valLoss,
+      bestValLoss: state.bestValLoss!,
+      improved,
+      seconds: (performance.now() - t0) / 1000,
+      steps,
+    };
+    epochs.push(ev);
+    await fs.appendFile(
+      epochsCsv,
+      `${epoch},${trainLoss},${valLoss},${state.bestValLoss},${improved ? 1 : 0},${ev.seconds.toFixed(2)}\n`,
+    );
+    opts.onEpoch?.(ev);
+    if (t.patience > 0 && state.epochsSinceBest >= t.patience) {
+      return await finish(
+        "early-stopped",
+        `early stop after epoch ${epoch}: no better validation loss for ${t.patience} epochs (best ${state.bestValLoss} at epoch ${state.bestEpoch})`,
+      );
+    }
   }
   return finish(
     "completed",
@@ -390,10 +364,9 @@ async function validate(
   epoch: number,
 ): Promise<number> {
   // A factory gets the same seed every epoch: the same validation patches each time.
-  const src = isFactory(input)
-    ? await input({ epoch, seed: (t.seed ^ 0x5bd1e995) >>> 0, role: "validation" })
-    : input;
-  const it = await openSource(src);
+  const it = await openSource(
+    await input({ epoch, seed: (t.seed ^ 0x5bd1e995) >>> 0, role: "validation" }),
+  );
   const d = gmcae.config.patchSize;
   let sum = 0;
   let n = 0;
@@ -420,11 +393,9 @@ async function validate(
     await it.close();
   }
   if (n === 0) {
-    throw new GmcaeError(
-      "NO_DATA",
-      `the validation data gave no batches in epoch ${epoch} (an async generator can be iterated only once: pass a tf.data.Dataset or a factory (ctx) => source)`,
-      { epoch },
-    );
+    throw new GmcaeError("NO_DATA", `the validation data gave no batches in epoch ${epoch}`, {
+      epoch,
+    });
   }
   return sum / n;
 }

@@ -55,3 +55,10 @@ export function* batches(
     yield { xs: tf.tensor5d(buf, [b, d, d, d, 1]), ys: tf.tensor2d(buf, [b, d * d * d]) };
   }
 }
+
+/** A dataset whose every iteration runs `make` again (fresh tensors): what `trainGmcae` takes per epoch. */
+export function dataset(make: () => Iterable<Batch>): tf.data.Dataset<Batch> {
+  return tf.data.generator(
+    () => make()[Symbol.iterator]() as unknown as Iterator<tf.TensorContainer>,
+  ) as unknown as tf.data.Dataset<Batch>;
+}

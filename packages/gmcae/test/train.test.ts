@@ -4,8 +4,8 @@ import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
 import { initTf, tf } from "@lungflow/tf-runtime";
-import { type Batch, GmcaeError, loadGmcae, trainGmcae } from "../src/index.ts";
-import { batches, phantomPatches } from "./patches.ts";
+import { GmcaeError, loadGmcae, trainGmcae } from "../src/index.ts";
+import { batches, dataset, phantomPatches } from "./patches.ts";
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "gmcae-train-"));
 before(async () => {
@@ -26,8 +26,8 @@ test("the loss falls by >= 20% within ~40 steps on phantom patches, no NaN; logs
       model: MODEL,
       train: { epochs: 4, stepsPerEpoch: 10, validationSteps: 1, learningRate: 3e-3, clipNorm: 5 },
     },
-    data: ({ seed }) => batches(p, 4, seed, 10),
-    validation: ({ seed }) => batches(p, 4, seed, 1),
+    data: ({ seed }) => dataset(() => batches(p, 4, seed, 10)),
+    validation: ({ seed }) => dataset(() => batches(p, 4, seed, 1)),
   });
   assert.equal(r.status, "completed", r.message);
   assert.ok(r.losses.every(Number.isFinite));
@@ -73,7 +73,7 @@ async function runLosses(
     },
   };
   const p = pts();
-  const validation = ({ seed }: { seed: number }) => batches(p, 2, seed, 1);
+  const validation = ({ seed }: { seed: number }) => dataset(() => batches(p, 2, seed, 1));
   const a = await trainGmcae({ outDir: dir, config, data: data(), validation });
   if (split === undefined) return { losses: a.losses, dir };
   const b = await trainGmcae({
@@ -92,7 +92,7 @@ test("resume continues exactly: same losses as an uninterrupted run (factory dat
   const factory =
     () =>
     ({ seed }: { seed: number }) =>
-      batches(p, 2, seed, 3);
+      dataset(() => batches(p, 2, seed, 3));
   const whole = await runLosses("whole-f", 3, undefined, factory);
   const resumed = await runLosses("resumed-f", 3, 1, factory);
   assert.equal(whole.losses.length, 9);
@@ -109,14 +109,14 @@ test("resume continues exactly: same losses as an uninterrupted run (factory dat
   );
 });
 
-test("resume continues exactly with a tf.data.Dataset pulled across epochs", async () => {
+test("resume continues exactly when every epoch gets the same dataset object", async () => {
   const p = pts();
-  const dataset = () =>
-    tf.data.generator(
-      () => batches(p, 2, 77, 1000) as unknown as Iterator<tf.TensorContainer>,
-    ) as unknown as tf.data.Dataset<Batch>;
-  const whole = await runLosses("whole-d", 3, undefined, dataset);
-  const resumed = await runLosses("resumed-d", 3, 2, dataset);
+  const same = () => {
+    const ds = dataset(() => batches(p, 2, 77, 1000));
+    return () => ds;
+  };
+  const whole = await runLosses("whole-d", 3, undefined, same);
+  const resumed = await runLosses("resumed-d", 3, 2, same);
   assert.deepEqual(resumed.losses, whole.losses);
 });
 
@@ -124,7 +124,7 @@ test("a NaN stops training with a clear message and keeps the last good checkpoi
   const p = pts();
   const dir = path.join(tmp, "nan");
   const data = ({ epoch }: { epoch: number }) =>
-    (function* () {
+    dataset(function* () {
       yield* batches(p, 2, epoch, 1);
       if (epoch === 2) {
         const poisoned = new Float32Array(2 * 16 ** 3).fill(0.5);
@@ -132,7 +132,7 @@ test("a NaN stops training with a clear message and keeps the last good checkpoi
         yield { xs: tf.tensor5d(poisoned, [2, 16, 16, 16, 1]) };
       }
       yield* batches(p, 2, epoch + 100, 1);
-    })();
+    });
   const r = await trainGmcae({
     outDir: dir,
     config: { model: MODEL, train: { epochs: 3, stepsPerEpoch: 2, validationSteps: 0 } },
@@ -162,9 +162,9 @@ test("early stopping after `patience` epochs without improvement", async () => {
       model: MODEL,
       train: { epochs: 10, stepsPerEpoch: 1, validationSteps: 1, learningRate: 1e-12, patience: 2 },
     },
-    data: ({ seed }) => batches(p, 2, seed, 1),
+    data: ({ seed }) => dataset(() => batches(p, 2, seed, 1)),
     // The same batch every epoch and a learning rate of ~0: the validation loss cannot improve.
-    validation: () => batches(p, 2, 5, 1),
+    validation: () => dataset(() => batches(p, 2, 5, 1)),
   });
   assert.equal(r.status, "early-stopped", r.message);
   assert.ok(r.epochs.length <= 4, `ran ${r.epochs.length} epochs`);
@@ -175,7 +175,11 @@ test("refuses to overwrite a run, rejects bad batches and a missing checkpoint",
   const p = pts();
   const dir = path.join(tmp, "fall");
   await assert.rejects(
-    trainGmcae({ outDir: dir, config: { model: MODEL }, data: () => batches(p, 2, 1, 1) }),
+    trainGmcae({
+      outDir: dir,
+      config: { model: MODEL },
+      data: () => dataset(() => batches(p, 2, 1, 1)),
+    }),
     (e: unknown) =>
       e instanceof GmcaeError &&
       e.code === "BAD_CHECKPOINT" &&
@@ -184,7 +188,7 @@ test("refuses to overwrite a run, rejects bad batches and a missing checkpoint",
   await assert.rejects(
     trainGmcae({
       outDir: path.join(tmp, "nothing"),
-      data: () => batches(p, 2, 1, 1),
+      data: () => dataset(() => batches(p, 2, 1, 1)),
       resume: true,
     }),
     (e: unknown) => e instanceof GmcaeError && e.code === "BAD_CHECKPOINT",
@@ -193,7 +197,7 @@ test("refuses to overwrite a run, rejects bad batches and a missing checkpoint",
     trainGmcae({
       outDir: path.join(tmp, "badbatch"),
       config: { model: MODEL, train: { epochs: 1, stepsPerEpoch: 1, validationSteps: 0 } },
-      data: () => [{ xs: tf.zeros([2, 8, 8, 8, 1]) }],
+      data: () => dataset(() => [{ xs: tf.zeros([2, 8, 8, 8, 1]) }]),
     }),
     (e: unknown) =>
       e instanceof GmcaeError && e.code === "BAD_BATCH" && /\[2,8,8,8,1\]/.test(e.message),

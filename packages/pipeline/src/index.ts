@@ -15,3 +15,6 @@ export * from "./features/index.js";
 export * from "./ingest/index.js";
 // Patch streaming (samplers -> workers -> tf.data).
 export * from "./patches/index.js";
+
+// Training flows (store -> workers -> tf.data -> the gmcae and classifier trainers).
+export * from "./train/index.js";

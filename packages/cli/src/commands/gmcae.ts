@@ -1,21 +1,10 @@
-import * as fs from "node:fs/promises";
 import path from "node:path";
-import {
-  type BatchEvent,
-  type EpochEvent,
-  type GmcaeConfig,
-  loadGmcae,
-  parseRunConfig,
-  type TrainConfig,
-  trainGmcae,
-  writeMosaic,
-} from "@lungflow/gmcae";
-import { lungSampler, openStore } from "@lungflow/patch-store";
-import { PatchStream, resolvePatients } from "@lungflow/pipeline";
-import { initTf, tf } from "@lungflow/tf-runtime";
-import { isLungflowError } from "@lungflow/volume";
+import type { BatchEvent, EpochEvent, GmcaeConfig, TrainConfig } from "@lungflow/gmcae";
+import { reconstructFlow, trainGmcaeFlow } from "@lungflow/pipeline";
+import { initTf } from "@lungflow/tf-runtime";
 import cliProgress from "cli-progress";
 import type { Command } from "commander";
+import { intOption, listOption, readJsonConfig, runAction, UsageError } from "../options.js";
 
 interface TrainCliOptions {
   store: string;
@@ -40,66 +29,6 @@ interface ReconstructCliOptions {
   seed: string;
   slices?: string;
   backend?: string;
-}
-
-/** Parses an integer CLI option; throws a message naming the flag. */
-function intOpt(name: string, v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n)) throw new CliUsageError(`--${name} must be an integer, got "${v}"`);
-  return n;
-}
-
-class CliUsageError extends Error {}
-
-type StreamBatch = { data: Float32Array; shape: [number, number, number, number] };
-
-/**
- * Patch batches of one stream epoch as the trainer's `{ xs, ys }` tensors. Closing it early
- * stops the epoch (the pipeline cancels the tasks in flight).
- */
-function asBatches(
-  src: AsyncIterator<StreamBatch>,
-): AsyncIterable<{ xs: tf.Tensor; ys: tf.Tensor }> {
-  return {
-    [Symbol.asyncIterator]() {
-      return {
-        async next() {
-          const r = await src.next();
-          if (r.done) return { done: true, value: undefined };
-          const [n, d, h, w] = r.value.shape;
-          const b = r.value.data;
-          return {
-            done: false,
-            value: { xs: tf.tensor5d(b, [n, d, h, w, 1]), ys: tf.tensor2d(b, [n, d * h * w]) },
-          };
-        },
-        async return() {
-          await src.return?.();
-          return { done: true, value: undefined };
-        },
-      };
-    },
-  };
-}
-
-/** Patches per patient so that one stream epoch holds at least `steps` batches. */
-function patchesFor(steps: number, batchSize: number, patients: number): number {
-  return Math.max(1, Math.ceil((steps * batchSize) / Math.max(1, patients)));
-}
-
-function fail(cmd: string, err: unknown): void {
-  if (err instanceof CliUsageError) {
-    console.error(`lungflow ${cmd}: ${err.message}`);
-    process.exitCode = 2;
-    return;
-  }
-  if (isLungflowError(err)) {
-    console.error(`lungflow ${cmd}: ${err.code}: ${err.message}`);
-    process.exitCode = 1;
-    return;
-  }
-  throw err;
 }
 
 /** Registers `train gmcae` (under the given `train` command) and `reconstruct`. */
@@ -127,30 +56,14 @@ export function registerGmcaeCommands(program: Command, train: Command): void {
       "node-gpu | node | cpu (default: best available, or LUNGFLOW_BACKEND)",
     )
     .option("--workers <n>", "patch worker threads (default: cores - 1)")
-    .action(async (o: TrainCliOptions) => {
-      let streams: PatchStream[] = [];
-      try {
+    .action((o: TrainCliOptions) =>
+      runAction("train gmcae", async () => {
         const tfInfo = await initTf({ backend: o.backend });
-        let raw: { model?: Partial<GmcaeConfig>; train?: Partial<TrainConfig> } = {};
-        if (o.resume) {
-          raw = JSON.parse(
-            await fs.readFile(path.join(o.out, "config.json"), "utf8").catch(() => "{}"),
-          );
-        } else if (o.config) {
-          const text = await fs.readFile(o.config, "utf8").catch((err: Error) => {
-            throw new CliUsageError(`cannot read --config ${o.config}: ${err.message}`);
-          });
-          try {
-            raw = JSON.parse(text);
-          } catch (err) {
-            throw new CliUsageError(
-              `--config ${o.config} is not valid JSON: ${(err as Error).message}`,
-            );
-          }
-        }
+        const raw: { model?: Partial<GmcaeConfig>; train?: Partial<TrainConfig> } =
+          !o.resume && o.config ? await readJsonConfig(o.config) : {};
         const over: Partial<TrainConfig> = {};
         const set = (k: keyof TrainConfig, flag: string, v: string | undefined) => {
-          const n = intOpt(flag, v);
+          const n = intOption(flag, v);
           if (n !== undefined) (over as Record<string, number>)[k] = n;
         };
         set("epochs", "epochs", o.epochs);
@@ -159,51 +72,10 @@ export function registerGmcaeCommands(program: Command, train: Command): void {
         set("batchSize", "batch-size", o.batchSize);
         set("seed", "seed", o.seed);
         if (o.resume && Object.keys(over).some((k) => k !== "epochs")) {
-          throw new CliUsageError(
+          throw new UsageError(
             "with --resume only --epochs may change (the rest comes from the run's config.json)",
           );
         }
-        const run = parseRunConfig(
-          {
-            model: { ...raw.model, ...(over.seed !== undefined ? { seed: over.seed } : {}) },
-            train: { ...raw.train, ...over },
-          },
-          o.resume ? path.join(o.out, "config.json") : (o.config ?? "defaults"),
-        );
-        const d = run.model.patchSize;
-        const workers = intOpt("workers", o.workers);
-        const store = await openStore(o.store);
-        const hasSplit = store.split !== undefined;
-        const common = {
-          sampler: lungSampler({ size: d }),
-          batchSize: run.train.batchSize,
-          workers,
-          log: false as const,
-        };
-        const nTrain = (await resolvePatients(o.store, { split: hasSplit ? "train" : undefined }))
-          .length;
-        const trainStream = await PatchStream.open(o.store, {
-          ...common,
-          split: hasSplit ? "train" : undefined,
-          seed: run.train.seed,
-          patchesPerPatient: patchesFor(run.train.stepsPerEpoch, run.train.batchSize, nTrain),
-        });
-        streams = [trainStream];
-        let valStream: PatchStream | undefined;
-        if (hasSplit && run.train.validationSteps > 0) {
-          const nVal = (await resolvePatients(o.store, { split: "validation" })).length;
-          valStream = await PatchStream.open(o.store, {
-            ...common,
-            split: "validation",
-            seed: (run.train.seed ^ 0x5bd1e995) >>> 0,
-            augment: false,
-            patchesPerPatient: patchesFor(run.train.validationSteps, run.train.batchSize, nVal),
-          });
-          streams.push(valStream);
-        }
-        console.log(
-          `train gmcae: ${trainStream.patients.length} training patient(s)${valStream ? `, ${valStream.patients.length} validation` : hasSplit ? "" : " (store has no split: best checkpoint by training loss)"}; patch ${d}^3, filters ${run.model.filters.join("-")}, m ${run.model.m}, batch ${run.train.batchSize}; backend ${tfInfo.backend}`,
-        );
         const tty = process.stderr.isTTY === true;
         const bar = tty
           ? new cliProgress.SingleBar(
@@ -215,12 +87,13 @@ export function registerGmcaeCommands(program: Command, train: Command): void {
               cliProgress.Presets.shades_classic,
             )
           : undefined;
+        let epochs = 0;
         let barEpoch = 0;
         const onBatch = (e: BatchEvent) => {
           if (!bar) return;
           const payload = {
             epoch: e.epoch,
-            epochs: run.train.epochs,
+            epochs,
             loss: e.loss.toFixed(4),
             msStep: e.ms.toFixed(0),
           };
@@ -245,18 +118,28 @@ export function registerGmcaeCommands(program: Command, train: Command): void {
         };
         process.on("SIGINT", onSigint);
         try {
-          const result = await trainGmcae({
-            outDir: o.out,
+          const result = await trainGmcaeFlow({
+            store: o.store,
+            out: o.out,
             config: o.resume
               ? { train: over.epochs !== undefined ? { epochs: over.epochs } : {} }
-              : run,
+              : {
+                  model: { ...raw.model, ...(over.seed !== undefined ? { seed: over.seed } : {}) },
+                  train: { ...raw.train, ...over },
+                },
+            configSource: o.resume ? path.join(o.out, "config.json") : (o.config ?? "defaults"),
             resume: o.resume,
-            data: ({ epoch }) => asBatches(trainStream.epoch(epoch - 1)),
-            // The same validation patches every epoch (stream epoch 0, no augmentation).
-            validation: valStream ? () => asBatches(valStream.epoch(0)) : undefined,
+            workers: intOption("workers", o.workers, 1),
+            signal: abort.signal,
+            onStart: (s) => {
+              epochs = s.run.train.epochs;
+              const m = s.run.model;
+              console.log(
+                `train gmcae: ${s.trainPatients} training patient(s)${s.validationPatients ? `, ${s.validationPatients} validation` : s.hasSplit ? "" : " (store has no split: best checkpoint by training loss)"}; patch ${m.patchSize}^3, filters ${m.filters.join("-")}, m ${m.m}, batch ${s.run.train.batchSize}; backend ${tfInfo.backend}`,
+              );
+            },
             onBatch,
             onEpoch,
-            signal: abort.signal,
           });
           bar?.stop();
           console.log(`${result.status}: ${result.message}`);
@@ -266,12 +149,8 @@ export function registerGmcaeCommands(program: Command, train: Command): void {
           bar?.stop();
           process.off("SIGINT", onSigint);
         }
-      } catch (err) {
-        fail("train gmcae", err);
-      } finally {
-        await Promise.all(streams.map((s) => s.close()));
-      }
-    });
+      }),
+    );
 
   program
     .command("reconstruct")
@@ -287,54 +166,21 @@ export function registerGmcaeCommands(program: Command, train: Command): void {
     .option("--seed <n>", "seed of the patch locations", "0")
     .option("--slices <n>", "axial slices per patch (default min(D, 8))")
     .option("--backend <name>", "node-gpu | node | cpu")
-    .action(async (o: ReconstructCliOptions) => {
-      let stream: PatchStream | undefined;
-      try {
+    .action((o: ReconstructCliOptions) =>
+      runAction("reconstruct", async () => {
         await initTf({ backend: o.backend });
-        const n = intOpt("n", o.n)!;
-        const seed = intOpt("seed", o.seed)!;
-        if (n < 1) throw new CliUsageError(`--n must be >= 1, got ${n}`);
-        const best = path.join(o.model, "best");
-        const dir = await fs.stat(path.join(best, "model.json")).then(
-          () => best,
-          () => o.model,
-        );
-        const gmcae = await loadGmcae(dir);
-        const d = gmcae.config.patchSize;
-        stream = await PatchStream.open(o.store, {
-          ids: o.patients
-            ? o.patients
-                .split(",")
-                .map((s) => s.trim())
-                .filter(Boolean)
-            : undefined,
-          sampler: lungSampler({ size: d }),
-          batchSize: n,
-          patchesPerPatient: Math.max(
-            1,
-            Math.ceil(n / (o.patients ? o.patients.split(",").length : 1)),
-          ),
-          seed,
-          augment: false,
-          workers: 1,
-          log: false,
+        const r = await reconstructFlow({
+          model: o.model,
+          store: o.store,
+          out: o.out,
+          ids: listOption(o.patients),
+          n: intOption("n", o.n, 1) as number,
+          seed: intOption("seed", o.seed) as number,
+          slices: intOption("slices", o.slices, 1),
         });
-        const it = stream.epoch(0);
-        const first = await it.next();
-        await it.return?.();
-        if (first.done)
-          throw new CliUsageError("the store gave no patches for the chosen patients");
-        const b = first.value;
-        const xs = tf.tensor5d(b.data, [b.shape[0], d, d, d, 1]);
-        await writeMosaic(gmcae, xs, o.out, { slices: intOpt("slices", o.slices) });
-        xs.dispose();
         console.log(
-          `wrote ${o.out}: ${b.shape[0]} patch(es) ${d}^3 from ${[...new Set(b.locations.map((l) => l.patientId))].join(", ")} (model ${dir}); left originals, right reconstructions`,
+          `wrote ${o.out}: ${r.patches} patch(es) ${r.size}^3 from ${r.patients.join(", ")} (model ${r.checkpoint}); left originals, right reconstructions`,
         );
-      } catch (err) {
-        fail("reconstruct", err);
-      } finally {
-        await stream?.close();
-      }
-    });
+      }),
+    );
 }

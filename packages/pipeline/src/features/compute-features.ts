@@ -39,7 +39,8 @@ export type FeaturesEvent =
       shape: [number, number, number, number];
       seconds: number;
     }
-  | { type: "failed"; patientId: string; error: Error };
+  | { type: "failed"; patientId: string; error: Error }
+  | { type: "finished"; written: number; skipped: number; failed: number; seconds: number };
 
 export interface FeaturesReport {
   encoderId: string;
@@ -138,5 +139,12 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
     await lock.release();
   }
   report.seconds = (performance.now() - t0) / 1000;
+  o.onEvent?.({
+    type: "finished",
+    written: report.written,
+    skipped: report.skipped,
+    failed: report.failed.length,
+    seconds: report.seconds,
+  });
   return report;
 }

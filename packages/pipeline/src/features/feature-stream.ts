@@ -2,7 +2,7 @@ import { featureSymmetries } from "@lungflow/classifier";
 import { createRng, mixSeed, openStore, type PatchStore, shuffled } from "@lungflow/patch-store";
 import { PatchStreamError } from "../patches/errors.js";
 import { type PatientSelection, resolvePatients } from "../patches/patients.js";
-import { pullBridge } from "../patches/pull-bridge.js";
+import { type BridgeStats, pullBridge } from "../patches/pull-bridge.js";
 import type { PatientInfo } from "../patches/source.js";
 
 /** Options of {@link FeatureStream}. */
@@ -48,6 +48,8 @@ export interface FeatureItem {
 export class FeatureStream {
   readonly patients: PatientInfo[];
   readonly symmetries: number[];
+  /** Counters of the epoch being read. */
+  stats: BridgeStats | undefined;
   readonly #store: PatchStore;
   readonly #o: FeatureStreamOptions;
 
@@ -123,7 +125,7 @@ export class FeatureStream {
       yield* tasks;
     }
     const prefetch = this.#o.prefetch ?? 4;
-    return pullBridge(
+    const it = pullBridge(
       plan(),
       async ({ p, k }, index, s) => {
         const f = await this.#store.readFeatures(p.id, this.#o.encoderId, k, { signal: s });
@@ -149,5 +151,10 @@ export class FeatureStream {
         signal: signals.length > 1 ? AbortSignal.any(signals) : signals[0],
       },
     );
+    this.stats = it.stats;
+    return it;
   }
+
+  /** Nothing to stop (reads run in this thread); for the dataset interface. */
+  async close(): Promise<void> {}
 }

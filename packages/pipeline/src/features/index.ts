@@ -4,6 +4,7 @@ export {
   type FeaturesEvent,
   type FeaturesReport,
 } from "./compute-features.js";
+export { allSymmetries, featureDataset } from "./feature-dataset.js";
 export {
   type FeatureItem,
   FeatureStream,

@@ -13,6 +13,12 @@ import { type VolumeItem, VolumeStream, type VolumeStreamOptions } from "./volum
 export interface StreamDataset<T extends tf.TensorContainer> {
   /** Each iteration of the dataset (each `fitDataset` epoch) streams the next epoch. */
   dataset: tf.data.Dataset<T>;
+  /**
+   * A dataset whose every iteration streams epoch `e` (0-based): what a trainer asks for per
+   * epoch, so a resumed run streams the same epochs as an uninterrupted one. At most one
+   * epoch of the stream runs at a time; starting another stops the one before.
+   */
+  forEpoch(e: number): tf.data.Dataset<T>;
   /** Stops the workers; the dataset must not be iterated afterwards. */
   close(): Promise<void>;
   /** Counters of the epoch being streamed (in-flight tasks, buffered batches). */
@@ -107,20 +113,30 @@ export async function patchDataset(
 
 /**
  * The classifier's input: one whole augmented lung volume per element,
- * `{ xs: [1, Z, Y, X, 1], ys: [1, 1] }` (ys = the cancer label).
+ * `{ id, xs: [1, Z, Y, X, 1], ys: [1, 1] }` (ys = the cancer label, -1 when unknown).
  */
 export async function volumeDataset(
   source: PatchSource,
   opts: VolumeStreamOptions & DatasetOptions = {},
-): Promise<StreamDataset<{ xs: tf.Tensor5D; ys: tf.Tensor2D }> & { stream: VolumeStream }> {
+): Promise<
+  StreamDataset<{ id: string; xs: tf.Tensor5D; ys: tf.Tensor2D }> & { stream: VolumeStream }
+> {
   const stream = await VolumeStream.open(source, opts);
   return epochDataset(stream, opts, 1, (v: VolumeItem) => {
     const [z, y, x] = v.shape;
     return {
+      id: v.patientId,
       xs: tf.tensor5d(v.data, [1, z, y, x, 1]),
       ys: tf.tensor2d([v.label ?? -1], [1, 1]),
     };
   });
+}
+
+/** What {@link epochDataset} streams from: epochs of items, and a shutdown. */
+export interface EpochSource<I> {
+  epoch(e: number): AsyncIterableIterator<I>;
+  close(): Promise<void>;
+  readonly stats?: BridgeStats;
 }
 
 /**
@@ -131,7 +147,7 @@ export async function volumeDataset(
  * the consumer never took are disposed. `dropped` receives items that arrive after their
  * epoch was stopped, `released` runs after each such clean-up (buffers back to the stream).
  */
-function epochDataset<S extends PatchStream | VolumeStream, I, T extends tf.TensorContainer>(
+export function epochDataset<S extends EpochSource<I>, I, T extends tf.TensorContainer>(
   stream: S,
   opts: DatasetOptions,
   defaultPrefetch: number,
@@ -154,29 +170,31 @@ function epochDataset<S extends PatchStream | VolumeStream, I, T extends tf.Tens
     waiting.clear();
     released();
   };
-  const ds = tf.data
-    .generator(async function* () {
-      await retire();
-      const run = { it: stream.epoch(epoch++) as AsyncIterableIterator<I>, live: true };
-      current = run;
-      for await (const item of run.it) {
-        if (!run.live) {
-          dropped(item);
-          return;
+  const make = (next: () => number) =>
+    tf.data
+      .generator(async function* () {
+        await retire();
+        const run = { it: stream.epoch(next()) as AsyncIterableIterator<I>, live: true };
+        current = run;
+        for await (const item of run.it) {
+          if (!run.live) {
+            dropped(item);
+            return;
+          }
+          const el = toElement(item);
+          waiting.add(el);
+          yield el;
         }
-        const el = toElement(item);
-        waiting.add(el);
-        yield el;
-      }
-    } as unknown as () => Generator<T>)
-    .prefetch(opts.prefetch ?? defaultPrefetch)
-    // Runs as the consumer takes an element from the prefetch buffer.
-    .map((el) => {
-      waiting.delete(el as T);
-      return el;
-    }) as tf.data.Dataset<T>;
+      } as unknown as () => Generator<T>)
+      .prefetch(opts.prefetch ?? defaultPrefetch)
+      // Runs as the consumer takes an element from the prefetch buffer.
+      .map((el) => {
+        waiting.delete(el as T);
+        return el;
+      }) as tf.data.Dataset<T>;
   return {
-    dataset: ds,
+    dataset: make(() => epoch++),
+    forEpoch: (e: number) => make(() => e),
     stream,
     close: async () => {
       await retire();

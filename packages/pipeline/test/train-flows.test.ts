@@ -1,0 +1,128 @@
+import assert from "node:assert/strict";
+import fs from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { before, test } from "node:test";
+import { parseClassifierRunConfig } from "@lungflow/classifier";
+import { buildGmcae, saveGmcae } from "@lungflow/gmcae";
+import { openStore, type PatientSource, type PreprocessingParams } from "@lungflow/patch-store";
+import { initTf } from "@lungflow/tf-runtime";
+import { makeVolume } from "@lungflow/volume";
+import { predictFlow, trainClassifierFlow, trainGmcaeFlow } from "../src/train/index.ts";
+import { chest } from "./patches-helpers.ts";
+
+const PARAMS: PreprocessingParams = {
+  spacing: [1, 1, 1],
+  interpolation: "trilinear",
+  thresholdMethod: "otsu",
+  maskMode: "kdsb17",
+  kernels: {},
+  tailFraction: 0.005,
+};
+let root = "";
+let store = "";
+
+before(async () => {
+  await initTf({ backend: "cpu", quiet: true });
+  root = fs.mkdtempSync(path.join(os.tmpdir(), "train-flows-"));
+  store = path.join(root, "s.zarr");
+  const s = await openStore(store, { create: true, params: PARAMS });
+  const ids = ["a", "b", "c", "d", "e", "f"];
+  for (const [i, id] of ids.entries()) {
+    const p = chest([20 + (i % 3), 26, 24 + (i % 2)], i + 1);
+    const source: PatientSource = {
+      bbox: [
+        [0, p.shape[0]],
+        [0, p.shape[1]],
+        [0, p.shape[2]],
+      ],
+      sourceSpacing: [1, 1, 1],
+      sourceShape: p.shape,
+      otsuThreshold: -400,
+      seriesInstanceUid: `1.2.${i}`,
+      fileCount: p.shape[0],
+      sourceHash: id,
+      lungflowVersion: "0.1.0",
+    };
+    await s.writePatient({
+      id,
+      hu: makeVolume(p.hu, p.shape),
+      mask: makeVolume(p.mask, p.shape),
+      source,
+      params: PARAMS,
+    });
+  }
+  await s.importLabels(
+    `id,cancer\n${ids
+      .slice(0, 5)
+      .map((id, i) => `${id},${i % 2}`)
+      .join("\n")}\n`,
+  );
+  await s.makeSplit({ seed: 1, validationFraction: 0.4 });
+});
+
+const GMCAE = {
+  model: { patchSize: 8, filters: [2, 3], m: 2, headFilters: 2, headDense: 4 },
+  train: { epochs: 2, stepsPerEpoch: 4, validationSteps: 1, batchSize: 2, learningRate: 3e-3 },
+};
+
+test("train gmcae flow: the trainer's batches come from the patch dataset, in recycled shared buffers; resume gives the same losses", async () => {
+  const out = path.join(root, "g");
+  const r = await trainGmcaeFlow({ store, out, config: GMCAE, workers: 1 });
+  assert.equal(r.status, "completed", r.message);
+  assert.equal(r.data.batches, 8, "2 epochs x 4 steps, every one from the dataset");
+  assert.ok(r.data.recycledBatches > 0, `recycled ${r.data.recycledBatches}`);
+  assert.ok(r.losses.every(Number.isFinite));
+  // 1 epoch, then resume to 2: the same losses as the uninterrupted run
+  const out2 = path.join(root, "g2");
+  const a = await trainGmcaeFlow({
+    store,
+    out: out2,
+    config: { ...GMCAE, train: { ...GMCAE.train, epochs: 1 } },
+    workers: 1,
+  });
+  const b = await trainGmcaeFlow({
+    store,
+    out: out2,
+    config: { train: { epochs: 2 } },
+    resume: true,
+    workers: 1,
+  });
+  assert.deepEqual([...a.losses, ...b.losses], r.losses);
+});
+
+test("train classifier flow: features path and end-to-end path train and predict", async () => {
+  const g = path.join(root, "enc");
+  await saveGmcae(
+    buildGmcae({ patchSize: 8, filters: [2, 3], m: 2, seed: 3 }),
+    path.join(g, "best"),
+  );
+  const cfg = parseClassifierRunConfig(
+    { head: { dense: [4], dropout: 0 }, train: { epochs: 2, batchSize: 2 } },
+    "test",
+  );
+  for (const endToEnd of [false, true]) {
+    const out = path.join(root, endToEnd ? "e2e" : "feat");
+    let steps = 0;
+    const r = await trainClassifierFlow({
+      store,
+      out,
+      config: cfg,
+      gmcae: g,
+      endToEnd,
+      symmetries: 2,
+      workers: 1,
+      onStep: () => steps++,
+    });
+    assert.equal(r.epochs.length, 2);
+    assert.equal(steps, 6, "3 training patients x 2 epochs");
+    const run = JSON.parse(fs.readFileSync(path.join(out, "config.json"), "utf8"));
+    assert.equal(run.features !== undefined, !endToEnd);
+    const rows = await predictFlow({ store, model: out, split: "test", tta: 2, workers: 1 });
+    assert.deepEqual(
+      rows.map((x) => x.id),
+      ["f"],
+    );
+    assert.ok(rows[0].cancer > 0 && rows[0].cancer < 1);
+  }
+});
