@@ -135,6 +135,7 @@ struct Gemm {
 
     const float* arow[kMaxChunk];
     float* crow[kMaxChunk];
+    float* dst[kMaxChunk];  // destination rows of a partial panel (crow then points to scratch)
     alignas(64) float scratch[kMaxChunk * NR];
 
     long i[4];
@@ -145,8 +146,8 @@ struct Gemm {
     }
     for (long m = 0; m < rows; ++m) {
       arow[m] = j.abase + i[0] * j.as[0] + i[1] * j.as[1] + i[2] * j.as[2] + i[3] * j.as[3];
-      crow[m] = partial ? scratch + m * NR
-                        : j.cbase + i[0] * j.cs[0] + i[1] * j.cs[1] + i[2] * j.cs[2] + i[3] * j.cs[3] + col0;
+      dst[m] = j.cbase + i[0] * j.cs[0] + i[1] * j.cs[1] + i[2] * j.cs[2] + i[3] * j.cs[3] + col0;
+      crow[m] = partial ? scratch + m * NR : dst[m];
       for (int k = 3; k >= 0; --k) {
         if (++i[k] < j.dims[k]) break;
         i[k] = 0;
@@ -165,19 +166,8 @@ struct Gemm {
       for (long r0 = 0; r0 < rows_p; r0 += MR)
         tile(arow + r0, j.toff + tb, nt > 0 ? nt : 0, j.cseg, B, crow + r0, tb > 0);
     }
-    if (partial) {
-      for (long m = 0; m < rows; ++m) {
-        // recompute the destination row of m (crow[m] held the scratch row)
-        long ii[4];
-        long rr = m0 + m;
-        for (int k = 3; k >= 0; --k) {
-          ii[k] = rr % j.dims[k];
-          rr /= j.dims[k];
-        }
-        float* dst = j.cbase + ii[0] * j.cs[0] + ii[1] * j.cs[1] + ii[2] * j.cs[2] + ii[3] * j.cs[3] + col0;
-        memcpy(dst, scratch + m * NR, sizeof(float) * colv);
-      }
-    }
+    if (partial)
+      for (long m = 0; m < rows; ++m) memcpy(dst[m], scratch + m * NR, sizeof(float) * colv);
   }
 
   static void run(const Runtime* rt, GemmJob& j) {
