@@ -24,7 +24,7 @@ import * as os from "node:os";
 import { loadavg } from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { createRng, lungSampler, openStore, type PreprocessingParams } from "@lungflow/patch-store";
+import { lungSampler, openStore, type PreprocessingParams } from "@lungflow/patch-store";
 import { makePhantom } from "@lungflow/phantom";
 import {
   augmentInto,
@@ -38,7 +38,7 @@ import {
   wasmVolume,
 } from "@lungflow/pipeline";
 import { initTf, tf } from "@lungflow/tf-runtime";
-import { bboxOfMask, crop, makeVolume, type Vec3 } from "@lungflow/volume";
+import { bboxOfMask, createRng, crop, makeVolume, type Vec3 } from "@lungflow/volume";
 import { type BenchResult, quick, report } from "./lib.ts";
 
 const PARAMS: PreprocessingParams = {

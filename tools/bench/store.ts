@@ -8,8 +8,8 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { mulberry32, openStore, type PreprocessingParams } from "@lungflow/patch-store";
-import { makeVolume, type Vec3 } from "@lungflow/volume";
+import { openStore, type PreprocessingParams } from "@lungflow/patch-store";
+import { makeVolume, mulberry32, type Vec3 } from "@lungflow/volume";
 import { type BenchResult, quick, report } from "./lib.ts";
 
 const PARAMS: PreprocessingParams = {

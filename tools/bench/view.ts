@@ -9,9 +9,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { mulberry32, openStore, type PreprocessingParams } from "@lungflow/patch-store";
+import { openStore, type PreprocessingParams } from "@lungflow/patch-store";
 import { startViewer } from "@lungflow/viewer";
-import { makeVolume, type Vec3 } from "@lungflow/volume";
+import { makeVolume, mulberry32, type Vec3 } from "@lungflow/volume";
 import { chromium } from "playwright-core";
 import { type BenchResult, quick, report } from "./lib.ts";
 

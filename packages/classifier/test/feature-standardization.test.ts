@@ -3,8 +3,8 @@ import fs from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { test } from "node:test";
-import { mulberry32 } from "@lungflow/patch-store";
 import { loadModel, saveModel, tf } from "@lungflow/tf-runtime";
+import { mulberry32 } from "@lungflow/volume";
 import {
   buildFeatureHead,
   FeatureStandardization,

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { mulberry32 } from "@lungflow/patch-store";
 import { tf } from "@lungflow/tf-runtime";
+import { mulberry32 } from "@lungflow/volume";
 import {
   SpatialPyramidPooling3D,
   spatialPyramidPool3d,

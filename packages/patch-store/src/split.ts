@@ -1,5 +1,5 @@
+import { createRng, shuffled } from "@lungflow/volume";
 import { StoreError } from "./errors.js";
-import { createRng, shuffled } from "./samplers/rng.js";
 import type { Label, Split } from "./schema.js";
 
 /**

@@ -4,11 +4,11 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { isLungflowError, type Vec3 } from "@lungflow/volume";
+import { isLungflowError, mulberry32, type Vec3 } from "@lungflow/volume";
 import FileSystemStore from "@zarrita/storage/fs";
 import * as zarr from "zarrita";
 import { writeFeatures } from "../src/features/write-features.ts";
-import { type FeatureShape, mulberry32, openStore, type PatchStore } from "../src/index.ts";
+import { type FeatureShape, openStore, type PatchStore } from "../src/index.ts";
 import { featureData, PARAMS, source, tmpDir, volumes } from "./helpers.ts";
 
 const CHILD = fileURLToPath(new URL("./fixtures/features-child.ts", import.meta.url));

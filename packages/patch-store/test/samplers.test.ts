@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import { describe, test } from "node:test";
-import { isLungflowError, type Vec3 } from "@lungflow/volume";
+import { createRng, isLungflowError, type Vec3 } from "@lungflow/volume";
 import {
   balancedSampler,
-  createRng,
   gridSampler,
   lungSampler,
   makeSampler,
-  mixSeed,
   nthVoxel,
   type SamplerPatient,
   type SamplerSpec,
@@ -42,26 +40,6 @@ function chest(shape: Vec3, seed = 1): SamplerPatient {
       }
   return { id: "p1", shape, mask, hu };
 }
-
-describe("rng", () => {
-  test("same seed, same stream; mixSeed separates neighbours", () => {
-    const a = createRng(42);
-    const b = createRng(42);
-    for (let i = 0; i < 100; i++) assert.equal(a.next(), b.next());
-    const seeds = new Set(Array.from({ length: 1000 }, (_, i) => mixSeed(7, 0, i)));
-    assert.equal(seeds.size, 1000);
-    assert.notEqual(mixSeed(1, 2), mixSeed(2, 1));
-    assert.notEqual(mixSeed(1, 2 ** 33), mixSeed(1, 2 ** 34));
-  });
-  test("int(n) is uniform (chi-square over 10 bins)", () => {
-    const r = createRng(3);
-    const counts = new Array(10).fill(0);
-    const N = 20000;
-    for (let i = 0; i < N; i++) counts[r.int(10)]++;
-    const chi = counts.reduce((s, c) => s + (c - N / 10) ** 2 / (N / 10), 0);
-    assert.ok(chi < 27.9, `chi2 ${chi}`); // p = 0.001 at 9 dof
-  });
-});
 
 describe("grid sampler", () => {
   test("pad: non-overlapping tiles cover every voxel exactly once", () => {

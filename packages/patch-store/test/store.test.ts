@@ -2,10 +2,10 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { test } from "node:test";
-import { isLungflowError, type Vec3 } from "@lungflow/volume";
+import { isLungflowError, mulberry32, type Vec3 } from "@lungflow/volume";
 import FileSystemStore from "@zarrita/storage/fs";
 import * as zarr from "zarrita";
-import { crc32c, mulberry32, openStore } from "../src/index.ts";
+import { crc32c, openStore } from "../src/index.ts";
 import { PARAMS, refPatch, source, tmpDir, volumes } from "./helpers.ts";
 
 test("crc32c matches the standard check value", () => {

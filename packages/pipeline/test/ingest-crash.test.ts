@@ -3,7 +3,8 @@ import { spawn } from "node:child_process";
 import * as path from "node:path";
 import { test } from "node:test";
 import { fileURLToPath } from "node:url";
-import { mulberry32, openStore } from "@lungflow/patch-store";
+import { openStore } from "@lungflow/patch-store";
+import { mulberry32 } from "@lungflow/volume";
 import { byType, cohort, runIngest, tmpDir } from "./ingest-helpers.ts";
 
 const CHILD = fileURLToPath(new URL("./fixtures/ingest-child.mjs", import.meta.url));

@@ -24,7 +24,6 @@ test("patch streaming public API", () => {
     "replayTransforms",
     "resolveAugment",
     "resolvePatients",
-    "shuffled",
     "useNativeStreamCopy",
     "volumeBatches",
     "volumeDataset",

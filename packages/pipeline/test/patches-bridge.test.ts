@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createRng } from "@lungflow/patch-store";
+import { createRng } from "@lungflow/volume";
 import { pullBridge } from "../src/patches/pull-bridge.ts";
 import { sleep } from "./patches-helpers.ts";
 

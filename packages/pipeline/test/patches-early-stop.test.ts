@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { before, describe, test } from "node:test";
-import { createRng, lungSampler } from "@lungflow/patch-store";
+import { lungSampler } from "@lungflow/patch-store";
 import { initTf, tf } from "@lungflow/tf-runtime";
-import { isLungflowError } from "@lungflow/volume";
+import { createRng, isLungflowError } from "@lungflow/volume";
 import { Piscina } from "piscina";
 import { resolveAugment } from "../src/patches/augment.ts";
 import { memorySource, PatchStream, patchDataset } from "../src/patches/index.ts";

@@ -1,5 +1,5 @@
-import { createRng } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
+import { createRng } from "@lungflow/volume";
 
 /** A small synthetic chest: two ellipsoid lungs (-850 HU) with bright blobs, soft tissue around, varied texture. */
 export function chest(shape: Vec3, seed = 1): { hu: Int16Array; mask: Uint8Array; shape: Vec3 } {

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { createRng } from "@lungflow/patch-store";
-import { SYMMETRY_COUNT, type Vec3 } from "@lungflow/volume";
+import { createRng, SYMMETRY_COUNT, type Vec3 } from "@lungflow/volume";
 import { transformsOf } from "../src/patches/augment.ts";
 import {
   augmentInto,

@@ -19,7 +19,7 @@ export { type BBox, checkBBox, crop } from "./crop.js";
 export * from "./errors.js";
 export { extractPatch } from "./extract-patch.js";
 export { type NormalizeHuOptions, normalizeHu } from "./normalize-hu.js";
-export { mulberry32 } from "./random.js";
+export { createRng, mixSeed, mulberry32, type Rng, shuffled } from "./random.js";
 export { type ResampleOptions, resample, zoomSize } from "./resample.js";
 export {
   applySymmetry,

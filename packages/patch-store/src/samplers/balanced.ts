@@ -1,7 +1,7 @@
+import { createRng } from "@lungflow/volume";
 import { centredOrigin, checkPatient, patchSize } from "./check.js";
 import { SamplerError } from "./errors.js";
 import { lungSampler } from "./lung.js";
-import { createRng } from "./rng.js";
 import type { BaseSamplerOptions, PatchLocation, PatchSampler, SamplerPatient } from "./types.js";
 import { nthVoxel, voxelIndex } from "./voxel-index.js";
 

@@ -7,7 +7,6 @@ export { SamplerError, type SamplerErrorCode } from "./errors.js";
 export { type GridSamplerOptions, gridSampler } from "./grid.js";
 export { type LungSamplerOptions, lungSampler } from "./lung.js";
 export { makeSampler } from "./make-sampler.js";
-export { createRng, mixSeed, mulberry32, type Rng, shuffled } from "./rng.js";
 export type {
   BaseSamplerOptions,
   PatchLocation,

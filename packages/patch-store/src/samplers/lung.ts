@@ -1,5 +1,5 @@
+import { createRng } from "@lungflow/volume";
 import { centredOrigin, checkPatient, patchSize } from "./check.js";
-import { createRng } from "./rng.js";
 import type { BaseSamplerOptions, PatchLocation, PatchSampler, SamplerPatient } from "./types.js";
 import { uniformSampler } from "./uniform.js";
 import { nthVoxel, voxelIndex } from "./voxel-index.js";

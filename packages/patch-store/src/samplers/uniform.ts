@@ -1,6 +1,6 @@
 import type { Vec3 } from "@lungflow/volume";
+import { createRng } from "@lungflow/volume";
 import { checkPatient, patchSize } from "./check.js";
-import { createRng } from "./rng.js";
 import type { BaseSamplerOptions, PatchLocation, PatchSampler, SamplerPatient } from "./types.js";
 
 /** Options of {@link uniformSampler}. */

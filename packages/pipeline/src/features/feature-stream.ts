@@ -1,5 +1,6 @@
 import { featureSymmetries } from "@lungflow/classifier";
-import { createRng, mixSeed, openStore, type PatchStore, shuffled } from "@lungflow/patch-store";
+import { openStore, type PatchStore } from "@lungflow/patch-store";
+import { createRng, mixSeed, shuffled } from "@lungflow/volume";
 import { PatchStreamError } from "../patches/errors.js";
 import { type PatientSelection, resolvePatients } from "../patches/patients.js";
 import { type BridgeStats, pullBridge } from "../patches/pull-bridge.js";

@@ -1,6 +1,11 @@
-import { createRng } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
-import { applySymmetry, normalizeHu, SYMMETRY_COUNT, symmetryShape } from "@lungflow/volume";
+import {
+  applySymmetry,
+  createRng,
+  normalizeHu,
+  SYMMETRY_COUNT,
+  symmetryShape,
+} from "@lungflow/volume";
 import { PatchStreamError } from "./errors.js";
 
 /**

@@ -3,8 +3,6 @@
  * normalisation) -> batches -> a bounded pull-driven queue -> tf.data.
  */
 
-// Re-exported: the pipeline's public API has always offered it.
-export { shuffled } from "@lungflow/patch-store";
 export {
   type AugmentOptions,
   augmentedShape,

@@ -1,11 +1,6 @@
-import {
-  createRng,
-  mixSeed,
-  type PatchLocation,
-  type PatchSampler,
-  shuffled,
-} from "@lungflow/patch-store";
+import type { PatchLocation, PatchSampler } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
+import { createRng, mixSeed, shuffled } from "@lungflow/volume";
 import {
   type AugmentOptions,
   drawParams,

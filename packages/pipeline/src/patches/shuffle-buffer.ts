@@ -1,4 +1,4 @@
-import type { Rng } from "@lungflow/patch-store";
+import type { Rng } from "@lungflow/volume";
 
 /**
  * A bounded shuffle buffer (tf.data's `shuffle(n)`, TorchIO's queue): holds up to

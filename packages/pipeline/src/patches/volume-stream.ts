@@ -1,5 +1,5 @@
-import { createRng, mixSeed, shuffled } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
+import { createRng, mixSeed, shuffled } from "@lungflow/volume";
 import {
   type AugmentOptions,
   augmentedShape,
