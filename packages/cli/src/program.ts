@@ -9,6 +9,7 @@ import { registerPhantom } from "./commands/phantom.js";
 import { registerReport } from "./commands/report.js";
 import { registerStore } from "./commands/store.js";
 import { registerView } from "./commands/view.js";
+import { registerWorker } from "./commands/worker.js";
 
 /** Version printed by `lungflow --version` and stored in the patch store's metadata. */
 export const LUNGFLOW_VERSION = "0.1.0";
@@ -27,6 +28,7 @@ export function buildProgram(): Command {
   registerPhantom(program);
   registerDicom(program);
   registerIngest(program);
+  registerWorker(program);
   registerStore(program);
   registerGmcaeCommands(program, train);
   registerFeatures(program);

@@ -22,6 +22,10 @@ import { LungflowError } from "@lungflow/volume";
  *   the path, what was being written and the free bytes; nothing of that write is kept.
  * - `PERMISSION_DENIED`: a store write failed with EACCES or EPERM.
  * - `READ_ONLY_FS`: a store write failed with EROFS (the store is on a read-only filesystem).
+ * - `PATIENT_CLAIMED`: another live writer holds the patient's claim (many writers share
+ *   the store); retry later, or wait with `waitMs`.
+ * - `CLAIM_LOST`: the writer's claim ran out before it moved the patient in (it was frozen or
+ *   cut off longer than the lease); nothing was moved in, another writer may hold it.
  * - `WRITE_FAILED`: a store write failed with another operating-system error (EIO, EMFILE...).
  *   The four write failures leave the store as it was before the write (see `withWriteErrors`).
  */
@@ -43,7 +47,9 @@ export type StoreErrorCode =
   | "DISK_FULL"
   | "PERMISSION_DENIED"
   | "READ_ONLY_FS"
-  | "WRITE_FAILED";
+  | "WRITE_FAILED"
+  | "PATIENT_CLAIMED"
+  | "CLAIM_LOST";
 
 /** Any failure of the patch store other than a chunk that does not decode. */
 export class StoreError extends LungflowError {

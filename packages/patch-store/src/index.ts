@@ -26,6 +26,12 @@ export type { FeatureVerifyCounts } from "./features/verify-features.js";
 export type { WriteFeaturesOptions } from "./features/write-features.js";
 export { parseLabelsCsv, readIdCancerCsv } from "./labels.js";
 export type { LockInfo } from "./lock.js";
+export {
+  type ClaimInfo,
+  type ClaimOptions,
+  isStaleClaim,
+  type PatientClaim,
+} from "./patient-claim.js";
 // Patch samplers (patch-streaming issue).
 export * from "./samplers/index.js";
 export {

@@ -23,6 +23,13 @@ import { atomicWriteFile, listDir, mkdirp, readJsonFile, removeTree } from "./fs
 import { parseLabelsCsv } from "./labels.js";
 import { acquireLock, type StoreLock } from "./lock.js";
 import {
+  type ClaimOptions,
+  claimPatient,
+  liveClaimIds,
+  type PatientClaim,
+  recoverClaims,
+} from "./patient-claim.js";
+import {
   isValidPatientId,
   type Label,
   type PatientAttrs,
@@ -363,8 +370,8 @@ export class PatchStore {
   }
 
   /**
-   * Writes (or atomically replaces) one patient. The store must be locked by this process
-   * (or the caller is a worker of the lock holder). Refuses data made with other
+   * Writes (or atomically replaces) one patient. The caller holds the patient's claim
+   * (`claimPatient`, passed as `opts.claim`) or the store lock (or is a worker of its holder). Refuses data made with other
    * preprocessing parameters (`PARAMS_MISMATCH`).
    */
   async writePatient(
@@ -491,6 +498,15 @@ export class PatchStore {
   }
 
   /**
+   * Claims one patient for writing (see {@link claimPatient}): the per-patient lease that
+   * lets many writers share the store. Pass the claim to `writePatient` so a writer whose
+   * lease ran out moves nothing in.
+   */
+  claimPatient(id: string, opts?: ClaimOptions): Promise<PatientClaim> {
+    return claimPatient(this.root, id, opts);
+  }
+
+  /**
    * Takes the store's write lock (re-entrant within this PatchStore). Waits up to
    * `timeoutMs` (default 0) for another live holder, then throws `STORE_LOCKED`.
    */
@@ -539,8 +555,13 @@ export class PatchStore {
     );
     const rolledForward: string[] = feat.rolledForward;
     const removed: string[] = feat.removed;
+    // Staging and trash of a patient with a live claim belong to a writer at work (another
+    // process or host sharing the store): not leftovers.
+    const busy = await liveClaimIds(this.root);
+    const claimed = (name: string) => busy.has(name.split("~")[0]);
     const staging = path.join(this.root, ".staging");
     for (const e of await listDir(staging)) {
+      if (claimed(e.name)) continue;
       const p = path.join(staging, e.name);
       const m = /^(.+)~[^~]+\.ready$/.exec(e.name);
       if (
@@ -556,6 +577,7 @@ export class PatchStore {
       }
     }
     for (const e of await listDir(path.join(this.root, ".trash"))) {
+      if (claimed(e.name)) continue;
       await removeTree(path.join(this.root, ".trash", e.name));
       removed.push(path.join(".trash", e.name));
     }
@@ -569,6 +591,7 @@ export class PatchStore {
         }
       }
     }
+    removed.push(...(await recoverClaims(this.root)));
     if (rolledForward.length) this.#handles.clear();
     // A crash while labels were mirrored leaves some patient attributes stale: resync.
     this.#rootAttrs = await readRootAttrs(this.root);

@@ -1,7 +1,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import type { Vec3, Volume } from "@lungflow/volume";
-import FileSystemStore from "@zarrita/storage/fs";
+import type FileSystemStore from "@zarrita/storage/fs";
 import * as zarr from "zarrita";
 import { boundedQueue } from "./bounded-queue.js";
 import { StoreError } from "./errors.js";
@@ -23,6 +23,8 @@ export interface WriteOptions {
   /** zstd level, 1 (fast) .. 22 (small) (default 3). */
   zstdLevel?: number;
   signal?: AbortSignal;
+  /** The writer's claim on the patient: checked right before the move into `patients/`. */
+  claim?: { check(): Promise<void> };
 }
 
 function chunkShapeFor(shape: Vec3, chunk: number | Vec3): Vec3 {
@@ -151,6 +153,7 @@ export async function writePatientGroup(
       attributes: { ...attrs, ome: omeMetadata(id, attrs.spacing, attrs.origin) },
     });
     opts.signal?.throwIfAborted();
+    await opts.claim?.check();
     await fs.rename(work, ready);
   } catch (err) {
     await removeTree(work).catch(() => undefined);

@@ -13,6 +13,7 @@ const STORE_API = [
   "StoreError",
   "canonicalJson",
   "crc32c",
+  "isStaleClaim",
   "isValidEncoderId",
   "isValidPatientId",
   "mulberry32",

@@ -29,6 +29,7 @@ test("public API of the pipeline (ingest, patch streaming, encoder features) (ex
     "patientFolders",
     "preprocessingParams",
     "pullBridge",
+    "queueWorker",
     "replayTransforms",
     "resolveAugment",
     "resolvePatients",

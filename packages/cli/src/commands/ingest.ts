@@ -15,6 +15,9 @@ interface IngestCliOptions {
   zstdLevel: string;
   maskMode: string;
   lockTimeout: string;
+  queue?: string;
+  queueName: string;
+  attempts: string;
 }
 
 function line(e: IngestEvent): string | undefined {
@@ -46,7 +49,7 @@ function line(e: IngestEvent): string | undefined {
 
 function summaryText(s: IngestSummary): string {
   const lines = [
-    `${s.ingested} ingested (${s.replaced} replaced), ${s.skipped} unchanged, ${s.failed} failed${s.discarded ? `, ${s.discarded} discarded` : ""}${s.notStarted ? `, ${s.notStarted} not started` : ""} of ${s.total} in ${(s.durationMs / 1000).toFixed(1)} s with ${s.workers} worker(s)`,
+    `${s.ingested} ingested (${s.replaced} replaced), ${s.skipped} unchanged, ${s.failed} failed${s.discarded ? `, ${s.discarded} discarded` : ""}${s.notStarted ? `, ${s.notStarted} not started` : ""} of ${s.total} in ${(s.durationMs / 1000).toFixed(1)} s ${s.queue ? `through queue ${s.queue.name} on ${s.queue.url}` : `with ${s.workers} worker(s)`}`,
   ];
   if (s.ingested) lines.push(`${s.patientsPerMin} patients/min, ${s.dicomMBps} MB/s of DICOM`);
   for (const f of s.failures) lines.push(`  ${f.id}: ${f.code} (${f.stage}) ${f.message}`);
@@ -79,6 +82,12 @@ export function registerIngest(program: Command): void {
     .option("--zstd-level <n>", "zstd compression level 1..22", "3")
     .option("--mask-mode <mode>", "lung mask mode: kdsb17 | improved", "kdsb17")
     .option("--lock-timeout <s>", "seconds to wait for another ingest holding the store", "0")
+    .option(
+      "--queue <redis-url>",
+      "enqueue one job per patient on this Redis (redis://host:port[/db]) for `lungflow worker` processes and follow them; --workers is unused",
+    )
+    .option("--queue-name <name>", "BullMQ queue name (one per store)", "lungflow-ingest")
+    .option("--attempts <n>", "with --queue: attempts per patient on transient failures", "3")
     .action(async (root: string, o: IngestCliOptions) => {
       // Loaded on use: the pipeline package also brings the training stack.
       const { ingest } = await import("@lungflow/pipeline");
@@ -90,7 +99,9 @@ export function registerIngest(program: Command): void {
         if (interrupts === 1) {
           drain.abort();
           process.stderr.write(
-            "\nstopping: in-flight patients finish; Ctrl-C again to discard them\n",
+            o.queue
+              ? "\nstopping: jobs no worker took are taken off the queue, running ones finish; Ctrl-C again to stop following them\n"
+              : "\nstopping: in-flight patients finish; Ctrl-C again to discard them\n",
           );
         } else hard.abort();
       };
@@ -121,6 +132,9 @@ export function registerIngest(program: Command): void {
             zstdLevel: Number(o.zstdLevel),
             maskMode: o.maskMode as "kdsb17" | "improved",
             lockTimeoutMs: Number(o.lockTimeout) * 1000,
+            queue: o.queue,
+            queueName: o.queueName,
+            attempts: Number(o.attempts),
             lungflowVersion: LUNGFLOW_VERSION,
             drain: drain.signal,
             signal: hard.signal,

@@ -44,7 +44,10 @@ export type IngestEvent =
 export interface IngestSummary {
   root: string;
   store: string;
+  /** Threads of this process (0 with `queue`: the queue's workers did the work). */
   workers: number;
+  /** The queue the patients went through (`ingest --queue`). */
+  queue?: { url: string; name: string };
   total: number;
   ingested: number;
   replaced: number;

@@ -9,5 +9,10 @@ export { type IngestOptions, ingest } from "./ingest.js";
 export { type MaskMode, preprocessingParams } from "./params.js";
 export { listPatientFolders, type PatientFolder, patientFolders } from "./patient-folders.js";
 export { defaultWorkers, ingestWorkerUrl } from "./pool.js";
+export {
+  type QueueWorkerEvent,
+  type QueueWorkerOptions,
+  queueWorker,
+} from "./queue/queue-worker.js";
 export { type SourceDigest, sourceHash } from "./source-hash.js";
 export type { StageTimings } from "./task.js";

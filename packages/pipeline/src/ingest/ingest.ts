@@ -15,12 +15,14 @@ import {
   tap,
 } from "rxjs";
 import { IngestError, serializeError } from "./errors.js";
-import type { IngestEvent, IngestSummary } from "./events.js";
+import type { IngestEvent } from "./events.js";
 import { type MaskMode, preprocessingParams } from "./params.js";
 import { type PatientFolder, patientFolders } from "./patient-folders.js";
 import { createIngestPool, defaultWorkers } from "./pool.js";
+import { runQueued } from "./queue/run-queued.js";
 import { runIngestTask } from "./run-task.js";
-import type { IngestTask, IngestTaskResult, StageTimings } from "./task.js";
+import { account, finishSummary, newSummary, toEvent } from "./summary.js";
+import type { IngestTask, IngestTaskResult } from "./task.js";
 
 /** Options of {@link ingest}. Every field is optional except `root` and `store`. */
 export interface IngestOptions {
@@ -50,9 +52,17 @@ export interface IngestOptions {
   signal?: AbortSignal;
   /** The patient folders (default: the sub-folders of `root`). */
   folders?: Observable<PatientFolder>;
+  /**
+   * `redis://host:port[/db]`: enqueue one job per patient on this BullMQ queue instead of
+   * running them here, and follow them to the end (`lungflow worker` processes, on any
+   * hosts that see `root` and the store at the same paths, run them). `workers` is unused.
+   */
+  queue?: string;
+  /** BullMQ queue name (default `lungflow-ingest`); one per store. */
+  queueName?: string;
+  /** Queue mode: attempts per patient before a transient failure ends it (default 3). */
+  attempts?: number;
 }
-
-const STAGES: (keyof StageTimings)[] = ["hash", "read", "resample", "segment", "write", "total"];
 
 /**
  * Store write failures that every later patient would meet too: the first one halts the
@@ -74,6 +84,8 @@ function validate(o: IngestOptions): void {
     !(Number.isInteger(o.zstdLevel) && o.zstdLevel >= 1 && o.zstdLevel <= 22)
   )
     throw bad(`zstd level must be an integer in 1..22, got ${o.zstdLevel}`);
+  if (o.attempts !== undefined && !(Number.isInteger(o.attempts) && o.attempts >= 1))
+    throw bad(`attempts must be an integer >= 1, got ${o.attempts}`);
   if (o.maskMode !== undefined && o.maskMode !== "kdsb17" && o.maskMode !== "improved")
     throw bad(`mask mode must be kdsb17 or improved, got ${o.maskMode}`);
 }
@@ -122,29 +134,13 @@ async function run(
   const labelsText = opts.labels !== undefined ? await fs.readFile(opts.labels, "utf8") : undefined;
   if (labelsText !== undefined) parseLabelsCsv(labelsText, opts.labels as string); // fail before any work
   const store = await openStore(opts.store, { create: true, params });
+  if (opts.queue !== undefined) {
+    return runQueued({ opts, root, store, labelsText, signal, emit, t0 });
+  }
   const lock = await store.lock({ timeoutMs: opts.lockTimeoutMs ?? 0, purpose: `ingest ${root}` });
   const workers = opts.workers ?? defaultWorkers();
   let pool: Piscina | undefined;
-  const summary: IngestSummary = {
-    root,
-    store: store.root,
-    workers,
-    total: 0,
-    ingested: 0,
-    replaced: 0,
-    skipped: 0,
-    failed: 0,
-    discarded: 0,
-    notStarted: 0,
-    notStartedIds: [],
-    stopped: false,
-    durationMs: 0,
-    dicomBytes: 0,
-    patientsPerMin: 0,
-    dicomMBps: 0,
-    stageMs: Object.fromEntries(STAGES.map((s) => [s, 0])) as Record<keyof StageTimings, number>,
-    failures: [],
-  };
+  const summary = newSummary(root, store.root, workers);
   try {
     const rec = await store.recover();
     if (rec.rolledForward.length || rec.removed.length) emit({ type: "recovered", ...rec });
@@ -231,62 +227,12 @@ async function run(
     // process ends and the next run breaks it; it must not hide this run's result.
     await lock.release().catch(() => undefined);
   }
-  summary.stopped = summary.notStarted > 0 || summary.discarded > 0 || summary.halted !== undefined;
-  summary.durationMs = Math.round(performance.now() - t0);
-  const min = summary.durationMs / 60000;
-  summary.patientsPerMin = min > 0 ? round2(summary.ingested / min) : 0;
-  summary.dicomMBps =
-    summary.durationMs > 0 ? round2(summary.dicomBytes / 1e6 / (summary.durationMs / 1000)) : 0;
+  finishSummary(summary, t0);
   emit({ type: "finished", summary });
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }
 
 async function collect<T>(o: Observable<T>): Promise<T[]> {
   const out: T[] = [];
   await lastValueFrom(o.pipe(tap((x) => out.push(x))), { defaultValue: undefined });
   return out;
-}
-
-function toEvent(r: IngestTaskResult | "discarded", f: PatientFolder): IngestEvent {
-  if (r === "discarded") return { type: "discarded", id: f.id };
-  switch (r.status) {
-    case "skipped":
-      return {
-        type: "skipped",
-        id: r.id,
-        reason: "unchanged",
-        sourceHash: r.sourceHash,
-        dicomBytes: r.dicomBytes,
-      };
-    case "failed":
-      return { type: "failed", id: r.id, dir: f.dir, stage: r.stage, error: r.error };
-    case "ingested": {
-      const { status: _s, sourceShape: _ss, ...rest } = r;
-      return { type: "ingested", ...rest };
-    }
-  }
-}
-
-function account(s: IngestSummary, e: IngestEvent): void {
-  switch (e.type) {
-    case "skipped":
-      s.skipped++;
-      break;
-    case "failed":
-      s.failed++;
-      s.failures.push({ id: e.id, stage: e.stage, code: e.error.code, message: e.error.message });
-      break;
-    case "discarded":
-      s.discarded++;
-      break;
-    case "ingested":
-      s.ingested++;
-      if (e.replaced) s.replaced++;
-      s.dicomBytes += e.dicomBytes;
-      for (const k of STAGES) s.stageMs[k] += e.timings[k] ?? 0;
-      break;
-  }
 }

@@ -1,6 +1,12 @@
 import { readPatient } from "@lungflow/dicom-ingest";
 import { segmentLungs } from "@lungflow/lung-segmentation";
-import { isValidPatientId, openStore, type PatchStore, StoreError } from "@lungflow/patch-store";
+import {
+  isValidPatientId,
+  openStore,
+  type PatchStore,
+  type PatientClaim,
+  StoreError,
+} from "@lungflow/patch-store";
 import { resample } from "@lungflow/volume";
 import { serializeError } from "./errors.js";
 import { sourceHash } from "./source-hash.js";
@@ -32,6 +38,7 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
   let t = t0;
   const timings: Partial<StageTimings> = {};
   let stage = "hash";
+  let claim: PatientClaim | undefined;
   const lap = (name: keyof StageTimings) => {
     const now = performance.now();
     timings[name] = Math.round((now - t) * 10) / 10;
@@ -46,6 +53,14 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
       );
     }
     const store = await storeFor(task.store);
+    stage = "claim";
+    // Many writers may share the store (queue workers on several hosts): one at a time per patient.
+    claim = await store.claimPatient(task.id, {
+      leaseMs: task.leaseMs,
+      waitMs: task.claimWaitMs,
+      purpose: `ingest of ${task.dir}`,
+    });
+    stage = "hash";
     const digest = await sourceHash(task.dir);
     lap("hash");
     stage = "check";
@@ -100,7 +115,7 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
           },
         },
       },
-      { chunk: task.chunk, zstdLevel: task.zstdLevel },
+      { chunk: task.chunk, zstdLevel: task.zstdLevel, claim },
     );
     lap("write");
     timings.total = Math.round(performance.now() - t0);
@@ -121,5 +136,7 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
   } catch (err) {
     timings.total = Math.round(performance.now() - t0);
     return { status: "failed", id: task.id, error: serializeError(err), stage, timings };
+  } finally {
+    await claim?.release().catch(() => undefined);
   }
 }

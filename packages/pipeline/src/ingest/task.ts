@@ -14,6 +14,10 @@ export interface IngestTask {
   zstdLevel: number;
   force: boolean;
   lungflowVersion: string;
+  /** Lease of the patient's claim, ms (default 60 000; see patch-store's `claimPatient`). */
+  leaseMs?: number;
+  /** How long to wait for another writer holding the patient, ms (default 0). */
+  claimWaitMs?: number;
 }
 
 /** Milliseconds per stage of one patient. */
