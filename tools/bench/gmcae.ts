@@ -20,15 +20,20 @@
  * (spinning OpenMP threads collapse when other jobs share the cores); `cpu_ratio_vs_torch`
  * compares CPU ms per step. `--no-torch` skips it; LUNGFLOW_TORCH_PYTHON picks the python.
  * `--profile`: per-kernel time of one step of (a) and (d) (tf.profile) on stderr.
+ * (flow) the cost of the data path: (a) fed by `trainGmcaeFlow` from a store vs from memory.
  * `--quick`: conv3d, (a) with native+fast (2 steps) and native (1 step), cls with
- * native+fast. `--only a,d,cls,cls-full,conv` picks cases, `--sets native+fast,native,tfjs`
+ * native+fast, flow (4 steps). `--only a,d,cls,cls-full,conv,flow` picks cases, `--sets native+fast,native,tfjs`
  * kernel sets. `pnpm bench gmcae [--quick] [--only ...] [--sets ...] [--no-torch] [--profile]`.
  */
 import { spawnSync } from "node:child_process";
+import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { buildClassifier } from "@lungflow/classifier";
-import { buildGmcae, gmmNll } from "@lungflow/gmcae";
+import { buildGmcae, gmmNll, trainGmcae } from "@lungflow/gmcae";
+import { openStore, type PreprocessingParams } from "@lungflow/patch-store";
+import { makePhantom } from "@lungflow/phantom";
+import { trainGmcaeFlow } from "@lungflow/pipeline";
 import {
   initTf,
   registerFastCpuKernels,
@@ -36,6 +41,7 @@ import {
   unregisterFastCpuKernels,
   useNativeConv3d,
 } from "@lungflow/tf-runtime";
+import { makeVolume, mulberry32 } from "@lungflow/volume";
 import { type BenchResult, median, quick, report } from "./lib.ts";
 
 type KernelSet = "native+fast" | "native" | "fast" | "tfjs";
@@ -44,7 +50,7 @@ function arg(name: string): string[] | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1].split(",") : undefined;
 }
-const only = arg("--only") ?? ["a", "d", "cls", "cls-full", "conv"];
+const only = arg("--only") ?? ["a", "d", "cls", "cls-full", "conv", "flow"];
 const withTorch = !process.argv.includes("--no-torch");
 const profile = process.argv.includes("--profile");
 const threads = os.availableParallelism();
@@ -316,6 +322,113 @@ for (const set of sets) {
   }
 }
 if (withTorch) torchSideBySide(torchRuns);
+if (only.includes("flow")) {
+  useSet(first);
+  await flowVsMemory();
+}
+
+/**
+ * The cost of the data path inside training: case (a) fed by the real flow (a store ->
+ * patch workers -> shared buffers -> tf.data -> trainGmcae, `trainGmcaeFlow`) against the
+ * same trainer fed batches already in memory. Seconds per step of the second epoch of each
+ * (the first warms up workers and kernels); target: the flow within 5% of memory.
+ */
+async function flowVsMemory(): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "bench-flow-"));
+  const storePath = path.join(dir, "s.zarr");
+  const params: PreprocessingParams = {
+    spacing: [1, 1, 1],
+    interpolation: "trilinear",
+    thresholdMethod: "otsu",
+    maskMode: "kdsb17",
+    kernels: {},
+    tailFraction: 0.005,
+  };
+  const store = await openStore(storePath, { create: true, params });
+  for (let i = 0; i < 4; i++) {
+    const p = makePhantom({
+      seed: 20 + i,
+      matrix: 96,
+      slices: 80,
+      pixelSpacing: 1,
+      sliceSpacing: 1,
+    });
+    const sh = p.shape as [number, number, number];
+    await store.writePatient({
+      id: `p${i}`,
+      hu: makeVolume(p.hu, sh),
+      mask: makeVolume(p.lungMask, sh),
+      source: {
+        bbox: [
+          [0, sh[0]],
+          [0, sh[1]],
+          [0, sh[2]],
+        ],
+        sourceSpacing: [1, 1, 1],
+        sourceShape: sh,
+        otsuThreshold: -400,
+        seriesInstanceUid: `1.2.${i}`,
+        fileCount: sh[0],
+        sourceHash: `h${i}`,
+        lungflowVersion: "0.1.0",
+      },
+      params,
+    });
+  }
+  const steps = quick ? 4 : 12;
+  const config = {
+    model: { patchSize: 32, filters: [8, 16, 32], m: 4 },
+    train: { epochs: 2, stepsPerEpoch: steps, validationSteps: 0, batchSize: 4 },
+  };
+  const secondEpoch = (epochs: { seconds: number; steps: number }[]) =>
+    epochs[1].seconds / epochs[1].steps;
+  const flow = await trainGmcaeFlow({ store: storePath, out: path.join(dir, "flow"), config });
+  const flowS = secondEpoch(flow.epochs);
+  const rand = mulberry32(5);
+  const batches = Array.from({ length: steps }, () =>
+    Float32Array.from({ length: 4 * 32 ** 3 }, () => 2 * rand() - 1),
+  );
+  const mem = await trainGmcae({
+    outDir: path.join(dir, "mem"),
+    config,
+    data: () =>
+      tf.data.generator(function* () {
+        for (const b of batches)
+          yield { xs: tf.tensor5d(b, [4, 32, 32, 32, 1]), ys: tf.tensor2d(b, [4, 32 ** 3]) };
+      } as unknown as () => Iterator<tf.TensorContainer>) as unknown as tf.data.Dataset<{
+        xs: tf.Tensor;
+        ys: tf.Tensor;
+      }>,
+  });
+  const memS = secondEpoch(mem.epochs);
+  const cfg = { steps, batch: 4, patch: 32, filters: "8-16-32", backend };
+  results.push({
+    case: "(a) fed by the flow from a store",
+    metric: "steps_per_s",
+    value: +(1 / flowS).toFixed(2),
+    unit: "steps/s",
+    recycled_batches: flow.data.recycledBatches,
+    ...cfg,
+  });
+  results.push({
+    case: "(a) fed from memory",
+    metric: "steps_per_s",
+    value: +(1 / memS).toFixed(2),
+    unit: "steps/s",
+    ...cfg,
+  });
+  results.push({
+    case: "(a) flow vs memory",
+    metric: "ratio",
+    value: +(flowS / memS).toFixed(3),
+    unit: "x",
+    ...cfg,
+  });
+  console.log(
+    `(a) flow ${(1 / flowS).toFixed(2)} steps/s (recycled ${flow.data.recycledBatches} of ${flow.data.batches} batches), memory ${(1 / memS).toFixed(2)} steps/s: the data path costs ${((flowS / memS - 1) * 100).toFixed(1)}%`,
+  );
+  fs.rmSync(dir, { recursive: true, force: true });
+}
 
 interface TorchRun {
   case: string;

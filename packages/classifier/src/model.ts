@@ -169,9 +169,7 @@ function applyHead(x: tf.SymbolicTensor, cfg: ClassifierHeadConfig): tf.Symbolic
       units: 1,
       activation: "sigmoid",
       name: "cancer",
-      // zero: every run starts at p = 0.5 (loss ln 2) whatever the scale of the pooled
-      // features; a random start on a max over ~10^4 voxels began as high as 5.8
-      kernelInitializer: tf.initializers.zeros(),
+      kernelInitializer: tf.initializers.glorotUniform({ seed: cfg.seed + 999 }),
     })
     .apply(x) as tf.SymbolicTensor;
   return out;

@@ -1,8 +1,23 @@
 import fs from "node:fs/promises";
 import path from "node:path";
-import { evaluatePredictions, parseSubmissionCsv } from "@lungflow/classifier";
-import { parseLabelsCsv, stratifiedSplit } from "@lungflow/patch-store";
+import {
+  evaluatePredictions,
+  parseClassifierRunConfig,
+  parseSubmissionCsv,
+  writeSubmission,
+} from "@lungflow/classifier";
+import { openStore, parseLabelsCsv, stratifiedSplit } from "@lungflow/patch-store";
+import { writeCohort } from "@lungflow/phantom";
+import {
+  type IngestEvent,
+  ingest,
+  predictFlow,
+  reconstructFlow,
+  trainClassifierFlow,
+  trainGmcaeFlow,
+} from "@lungflow/pipeline";
 import { writeReport } from "@lungflow/report";
+import { initTf } from "@lungflow/tf-runtime";
 import type { Command } from "commander";
 
 interface DemoOptions {
@@ -26,26 +41,17 @@ interface DemoManifest {
 }
 
 /**
- * One stage of the demo: runs the same code as the CLI command (in this process) and records
- * its wall time. A stage that fails stops the demo with that stage's exit code.
+ * One stage of the demo: calls the same flow functions as the CLI commands (in this
+ * process) and records its wall time. A stage that fails stops the demo.
  */
 async function stage(
   timings: { stage: string; seconds: number }[],
   name: string,
-  argv: string[] | (() => Promise<void>),
+  fn: () => Promise<void>,
 ): Promise<void> {
-  console.log(`\n== ${name}${Array.isArray(argv) ? `: lungflow ${argv.join(" ")}` : ""}`);
+  console.log(`\n== ${name}`);
   const t0 = performance.now();
-  if (Array.isArray(argv)) {
-    // Imported lazily: program.ts imports this file.
-    const { main } = await import("../program.js");
-    process.exitCode = 0;
-    const code = await main(["node", "lungflow", ...argv]);
-    if (code !== 0) throw new DemoStageError(name, code);
-    process.exitCode = 0;
-  } else {
-    await argv();
-  }
+  await fn();
   const seconds = (performance.now() - t0) / 1000;
   timings.push({ stage: name, seconds });
   console.log(`== ${name}: ${seconds.toFixed(1)} s`);
@@ -102,12 +108,13 @@ export function registerDemo(program: Command): void {
       };
       const gmcaeEpochs = num("gmcae-epochs", o.gmcaeEpochs, isInt(1));
       const classifierEpochs = num("classifier-epochs", o.classifierEpochs, isInt(1));
-      const workers = o.workers ? ["--workers", String(num("workers", o.workers, isInt(1)))] : [];
+      const workers = o.workers ? num("workers", o.workers, isInt(1)) : undefined;
       const dir = path.resolve(o.dir);
       const dicom = path.join(dir, "dicom");
       const store = path.join(dir, "store.zarr");
       const runs = path.join(dir, "runs");
       const manifestFile = path.join(dir, "demo.json");
+      await initTf();
       if (o.fresh) await fs.rm(dir, { recursive: true, force: true });
       const old = await fs.readFile(manifestFile, "utf8").then(
         (t) => JSON.parse(t) as DemoManifest,
@@ -134,42 +141,51 @@ export function registerDemo(program: Command): void {
       try {
         const labelsCsv = path.join(dicom, "stage1_labels.csv");
         if (!(await exists(labelsCsv))) {
-          await stage(timings, "synthetic cohort", [
-            "phantom",
-            "cohort",
-            "--out",
-            dicom,
-            "--patients",
-            String(m.patients),
-            "--seed",
-            String(m.seed),
-            // small chests whose size follows the matrix (the demo's --matrix), fast to train on
-            "--preset",
-            "mini",
-            "--matrix",
-            String(m.matrix),
-            "--pixel-spacing",
-            "0.9",
-            "--slices",
-            "56",
-            "--slice-spacing",
-            "1.25",
-            // a wide size gap around the 10 mm rule, so a few patients carry a learnable signal
-            "--cancer-min-mm",
-            "14",
-            "--benign-max-mm",
-            "6",
-          ]);
+          await stage(timings, "synthetic cohort", async () => {
+            const c = await writeCohort({
+              out: dicom,
+              patients: m.patients,
+              seed: m.seed,
+              // small chests whose size follows the matrix (the demo's --matrix), fast to train on
+              preset: "mini",
+              matrix: m.matrix,
+              pixelSpacing: 0.9,
+              slices: 56,
+              sliceSpacing: 1.25,
+              // a wide size gap around the 10 mm rule, so a few patients carry a learnable signal
+              cancerMinMm: 14,
+              benignMaxMm: 6,
+            });
+            console.log(
+              `wrote ${c.patients.length} patients (${c.patients.filter((p) => p.label === 1).length} cancer) to ${dicom}`,
+            );
+          });
         } else reuse("synthetic cohort", dicom);
-        await stage(timings, "ingest", [
-          "ingest",
-          dicom,
-          "--store",
-          store,
-          ...workers,
-          "--report",
-          path.join(dir, "ingest.json"),
-        ]);
+        await stage(timings, "ingest", async () => {
+          const events: IngestEvent[] = [];
+          await new Promise<void>((resolve, reject) =>
+            ingest({ root: dicom, store, workers }).subscribe({
+              next: (e) => {
+                events.push(e);
+                if (e.type === "failed")
+                  console.error(`FAILED    ${e.id}: ${e.error.code}: ${e.error.message}`);
+              },
+              error: reject,
+              complete: resolve,
+            }),
+          );
+          const fin = events.find((e) => e.type === "finished");
+          const summary = fin?.type === "finished" ? fin.summary : undefined;
+          await fs.writeFile(
+            path.join(dir, "ingest.json"),
+            `${JSON.stringify({ summary, events }, null, 2)}\n`,
+          );
+          if (!summary || summary.failed > 0 || summary.halted)
+            throw new DemoStageError("ingest", summary?.halted ? 1 : 2);
+          console.log(
+            `${summary.ingested} ingested, ${summary.skipped} unchanged of ${summary.total} in ${(summary.durationMs / 1000).toFixed(1)} s`,
+          );
+        });
 
         // The held-out patients stay unlabelled in the store (the store's "test" split, as in
         // the Kaggle stage 1 test set); their labels are only used to score the predictions.
@@ -189,118 +205,114 @@ export function registerDemo(program: Command): void {
             .join("\n")}\n`,
         );
         await stage(timings, "labels and split", async () => {
-          for (const argv of [
-            ["store", "labels", store, trainLabels, "--ignore-unknown", "--replace"],
-            ["store", "split", store, "--seed", String(m.seed), "--validation-fraction", "0.25"],
-          ]) {
-            const { main } = await import("../program.js");
-            const code = await main(["node", "lungflow", ...argv]);
-            if (code !== 0) throw new DemoStageError("labels and split", code);
-          }
+          const st = await openStore(store);
+          const r = await st.importLabels(await fs.readFile(trainLabels, "utf8"), {
+            file: trainLabels,
+            unknown: "ignore",
+            replace: true,
+          });
+          const split = await st.makeSplit({ seed: m.seed, validationFraction: 0.25 });
+          console.log(
+            `labels: ${r.count} imported; split: ${split.train.length} train, ${split.validation.length} validation, ${split.test.length} test`,
+          );
         });
 
         const gmcaeRun = path.join(runs, "gmcae");
         if (!(await exists(path.join(gmcaeRun, "best", "model.json")))) {
           await fs.rm(gmcaeRun, { recursive: true, force: true });
-          const cfg = path.join(dir, "gmcae.json");
-          await fs.writeFile(
-            cfg,
-            JSON.stringify(
-              {
-                model: { patchSize: 16, filters: [4, 8, 16], m: 2, seed: m.seed },
-                train: {
-                  epochs: gmcaeEpochs,
-                  stepsPerEpoch: 25,
-                  validationSteps: 4,
-                  batchSize: 8,
-                  learningRate: 3e-3,
-                  clipNorm: 5,
-                  seed: m.seed,
-                },
-              },
-              null,
-              2,
-            ),
-          );
-          await stage(timings, "train gmcae", [
-            "train",
-            "gmcae",
-            "--store",
-            store,
-            "--out",
-            gmcaeRun,
-            "--config",
-            cfg,
-            ...workers,
-          ]);
+          const cfg = {
+            model: { patchSize: 16, filters: [4, 8, 16], m: 2, seed: m.seed },
+            train: {
+              epochs: gmcaeEpochs,
+              stepsPerEpoch: 25,
+              validationSteps: 4,
+              batchSize: 8,
+              learningRate: 3e-3,
+              clipNorm: 5,
+              seed: m.seed,
+            },
+          };
+          await fs.writeFile(path.join(dir, "gmcae.json"), JSON.stringify(cfg, null, 2));
+          await stage(timings, "train gmcae", async () => {
+            const r = await trainGmcaeFlow({
+              store,
+              out: gmcaeRun,
+              config: cfg,
+              configSource: path.join(dir, "gmcae.json"),
+              workers,
+              onEpoch: (e) =>
+                console.log(
+                  `epoch ${e.epoch}/${e.epochs}: train ${e.trainLoss.toFixed(5)}  val ${e.valLoss.toFixed(5)}${e.improved ? " *" : ""}  ${e.seconds.toFixed(1)} s`,
+                ),
+            });
+            console.log(`${r.status}: ${r.message}`);
+            if (r.status !== "completed" && r.status !== "early-stopped")
+              throw new DemoStageError("train gmcae", r.status === "non-finite" ? 3 : 130);
+          });
         } else reuse("train gmcae", gmcaeRun);
         if (!(await exists(path.join(gmcaeRun, "reconstruction.png")))) {
-          await stage(timings, "reconstruct", [
-            "reconstruct",
-            "--model",
-            gmcaeRun,
-            "--store",
-            store,
-            "--out",
-            path.join(gmcaeRun, "reconstruction.png"),
-            "--n",
-            "4",
-            "--seed",
-            String(m.seed),
-          ]);
+          await stage(timings, "reconstruct", async () => {
+            const r = await reconstructFlow({
+              model: gmcaeRun,
+              store,
+              out: path.join(gmcaeRun, "reconstruction.png"),
+              n: 4,
+              seed: m.seed,
+            });
+            console.log(`wrote the reconstructions of ${r.patches} patch(es) ${r.size}^3`);
+          });
         } else reuse("reconstruct", path.join(gmcaeRun, "reconstruction.png"));
 
         const clsRun = path.join(runs, "classifier");
         if (!(await exists(path.join(clsRun, "best", "model.json")))) {
           await fs.rm(clsRun, { recursive: true, force: true });
-          const cfg = path.join(dir, "classifier.json");
-          await fs.writeFile(
-            cfg,
-            JSON.stringify(
-              {
-                head: { dense: [16], dropout: 0.3, seed: m.seed },
-                train: {
-                  epochs: classifierEpochs,
-                  learningRate: 3e-4,
-                  // The 48-symmetry augmentation (on by default for real data) slows convergence
-                  // past the demo's 20 epochs on ~30 training patients; the demo trains without it.
-                  augment: false,
-                  patience: classifierEpochs,
-                  seed: m.seed,
-                },
-              },
-              null,
-              2,
-            ),
-          );
-          await stage(timings, "train classifier", [
-            "train",
-            "classifier",
-            "--store",
-            store,
-            "--gmcae",
-            gmcaeRun,
-            "--out",
-            clsRun,
-            "--config",
-            cfg,
-            ...workers,
-          ]);
+          const raw = {
+            head: { dense: [16], dropout: 0.3, seed: m.seed },
+            train: {
+              epochs: classifierEpochs,
+              learningRate: 3e-4,
+              // one patient per step: ~30 training patients make few steps otherwise
+              batchSize: 1,
+              // The 48-symmetry augmentation (on by default for real data) slows convergence
+              // past the demo's 20 epochs on ~30 training patients; the demo trains without it.
+              augment: false,
+              patience: classifierEpochs,
+              seed: m.seed,
+            },
+          };
+          const cfgFile = path.join(dir, "classifier.json");
+          await fs.writeFile(cfgFile, JSON.stringify(raw, null, 2));
+          await stage(timings, "train classifier", async () => {
+            const r = await trainClassifierFlow({
+              store,
+              out: clsRun,
+              gmcae: gmcaeRun,
+              // encoder + head on whole volumes: on the demo's small chests the transferred
+              // encoder is fine-tuned (frozen features of a 100-step GMCAE carry too little)
+              endToEnd: true,
+              config: parseClassifierRunConfig(raw, cfgFile),
+              workers,
+              onStart: (s) =>
+                console.log(
+                  `train classifier: ${s.trainPatients} training / ${s.validationPatients} validation patients${s.features ? `, on stored features ${s.features.encoderId}` : ""}`,
+                ),
+              onEpoch: (e) =>
+                console.log(
+                  `epoch ${e.epoch}/${classifierEpochs}: train ${e.trainLoss.toFixed(4)}  val loss ${e.valLoss.toFixed(4)}  AUC ${Number.isFinite(e.valAuc) ? e.valAuc.toFixed(3) : "n/a"}${e.best ? " *" : ""}`,
+                ),
+            });
+            console.log(
+              `best epoch ${r.bestEpoch} (validation log loss ${r.bestValLoss.toFixed(4)})`,
+            );
+          });
         } else reuse("train classifier", clsRun);
 
         const submission = path.join(dir, "submission.csv");
-        await stage(timings, "predict", [
-          "predict",
-          "--store",
-          store,
-          "--model",
-          clsRun,
-          "--split",
-          "test",
-          "--out",
-          submission,
-          ...workers,
-        ]);
+        await stage(timings, "predict", async () => {
+          const rows = await predictFlow({ store, model: clsRun, split: "test", workers });
+          await writeSubmission(rows, submission);
+          console.log(`wrote ${submission}: ${rows.length} patient(s)`);
+        });
         let auc = Number.NaN;
         await stage(timings, "evaluate", async () => {
           const heldLabels = new Map([...labels].filter(([id]) => held.has(id)));
