@@ -24,19 +24,18 @@ import * as os from "node:os";
 import { loadavg } from "node:os";
 import * as path from "node:path";
 import { Worker } from "node:worker_threads";
-import { lungSampler, openStore, type PreprocessingParams } from "@lungflow/patch-store";
-import { makePhantom } from "@lungflow/phantom";
 import {
   augmentInto,
   augmentIntoWasm,
   augmentManyNative,
-  defaultKernel,
   kernelNorm,
   nativeKernel,
   type PatchJob,
-  patchDataset,
   wasmVolume,
-} from "@lungflow/pipeline";
+} from "@lungflow/patch-kernels";
+import { lungSampler, openStore, type PreprocessingParams } from "@lungflow/patch-store";
+import { makePhantom } from "@lungflow/phantom";
+import { defaultKernel, patchDataset } from "@lungflow/pipeline";
 import { initTf, tf } from "@lungflow/tf-runtime";
 import { bboxOfMask, createRng, crop, makeVolume, type Vec3 } from "@lungflow/volume";
 import { type BenchResult, quick, report } from "./lib.ts";

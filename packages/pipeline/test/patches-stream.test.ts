@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { describe, test } from "node:test";
 import v8 from "node:v8";
 import vm from "node:vm";
+import { useNativeKernel } from "@lungflow/patch-kernels";
 import { gridSampler, lungSampler, uniformSampler } from "@lungflow/patch-store";
 import { isLungflowError, type Vec3 } from "@lungflow/volume";
 import {
@@ -12,7 +13,6 @@ import {
   patchBatches,
   replayTransforms,
 } from "../src/patches/index.ts";
-import { useNativeKernel } from "../src/patches/kernel.ts";
 import { chest, maxDiff, refExtract, sleep } from "./patches-helpers.ts";
 
 const patients = [

@@ -94,18 +94,3 @@ export function nativeElementwise():
     ...(typeof addon.matmul === "function" ? { matmul: addon.matmul.bind(addon) } : {}),
   };
 }
-
-/**
- * `fn(src, dst, dstOffset)`: copies `src` into `dst` at element `dstOffset` with
- * non-temporal stores (x86; a plain copy elsewhere): the destination's cache lines are not
- * read first and do not evict the caller's working set. For filling large buffers that are
- * read much later (the patch stream's batches). Throws if `src` does not fit.
- */
-export type NativeStreamCopy = (src: Float32Array, dst: Float32Array, dstOffset: number) => void;
-
-/** The addon's streaming copy, or undefined when the addon is not built or lacks it. */
-export function nativeStreamCopy(): NativeStreamCopy | undefined {
-  const r = loadAddon();
-  if (!("addon" in r) || typeof r.addon.streamCopy !== "function") return undefined;
-  return r.addon.streamCopy.bind(r.addon);
-}

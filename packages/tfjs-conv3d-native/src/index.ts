@@ -22,12 +22,9 @@ export {
   type NativeElementwise,
   type NativeMatMul,
   type NativeReduce,
-  type NativeStreamCopy,
   type NativeUnary,
   nativeElementwise,
-  nativeStreamCopy,
 } from "./elementwise.js";
-export { type NativePatchKernel, nativePatchKernel } from "./patches.js";
 export {
   type NativeConv3dOptions,
   type NativeConv3dStatus,

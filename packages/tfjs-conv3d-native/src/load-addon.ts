@@ -2,7 +2,6 @@ import fs from "node:fs";
 import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
-import type { NativePatchKernel } from "./patches.js";
 
 /** The addon's functions (native/addon.cc). Geometry: Int32Array of 18 ints, see `geometry`. */
 export interface NativeAddon {
@@ -36,10 +35,6 @@ export interface NativeAddon {
     g: Float32Array,
     consts: Float32Array,
   ): void;
-  /** `dst[dstOffset + i] = src[i]` with non-temporal stores (no write-allocate). */
-  streamCopy?(src: Float32Array, dst: Float32Array, dstOffset: number): void;
-  /** The patch workers' kernel (native/patches.h); see `nativePatchKernel`. */
-  cutPatches?: NativePatchKernel;
 }
 
 export type LoadResult = { addon: NativeAddon; path: string } | { error: string; path: string };

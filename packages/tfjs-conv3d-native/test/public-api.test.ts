@@ -6,8 +6,6 @@ test("public API of tfjs-conv3d-native (exact: a change here is a change of the 
   assert.deepEqual(Object.keys(api).sort(), [
     "KERNEL_NAMES",
     "nativeElementwise",
-    "nativePatchKernel",
-    "nativeStreamCopy",
     "registerNativeConv3d",
     "unregisterNativeConv3d",
   ]);

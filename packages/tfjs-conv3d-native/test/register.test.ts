@@ -11,8 +11,6 @@ test("public API", () => {
   assert.deepEqual(Object.keys(api).sort(), [
     "KERNEL_NAMES",
     "nativeElementwise",
-    "nativePatchKernel",
-    "nativeStreamCopy",
     "registerNativeConv3d",
     "unregisterNativeConv3d",
   ]);

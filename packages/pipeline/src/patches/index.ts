@@ -20,16 +20,6 @@ export {
 } from "./dataset.js";
 export { PatchStreamError, type PatchStreamErrorCode } from "./errors.js";
 export {
-  augmentInto,
-  augmentIntoWasm,
-  augmentManyNative,
-  type KernelNorm,
-  kernelNorm,
-  nativeKernel,
-  type PatchJob,
-  useNativeStreamCopy,
-} from "./kernel.js";
-export {
   defaultKernel,
   type PatchBatch,
   type PatchKernel,
@@ -53,4 +43,3 @@ export {
   type VolumeStreamOptions,
   volumeBatches,
 } from "./volume-stream.js";
-export { type WasmVolume, wasmModule, wasmVolume } from "./wasm-kernel.js";

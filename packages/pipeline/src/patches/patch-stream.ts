@@ -1,3 +1,4 @@
+import { nativeKernel, wasmModule } from "@lungflow/patch-kernels";
 import type { PatchLocation, PatchSampler } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
 import { createRng, mixSeed, shuffled } from "@lungflow/volume";
@@ -10,13 +11,11 @@ import {
   transformsOf,
 } from "./augment.js";
 import { PatchStreamError } from "./errors.js";
-import { nativeKernel } from "./kernel.js";
 import { type PatientSelection, resolvePatients } from "./patients.js";
 import { defaultWorkers, type EpochRange, PatchPool, streamEpochs } from "./pool.js";
 import { type BridgeStats, pullBridge } from "./pull-bridge.js";
 import { ShuffleBuffer } from "./shuffle-buffer.js";
 import { type PatchSource, type PatientInfo, sourceSpec } from "./source.js";
-import { wasmModule } from "./wasm-kernel.js";
 
 /** Which code cuts and augments the patches in the workers. */
 export type PatchKernel = "native" | "wasm" | "js";
@@ -74,7 +73,7 @@ export interface PatchStreamOptions extends PatientSelection {
   /** Budget of each worker's decoded-volume cache, MiB (default 512). */
   cacheMiB?: number;
   /**
-   * The augmentation kernel: `"native"` (the C++ addon of `@lungflow/tfjs-conv3d-native`,
+   * The augmentation kernel: `"native"` (the C++ addon of `@lungflow/patch-kernels`,
    * AVX2; the default where it is built), `"wasm"` (WebAssembly SIMD; the default otherwise)
    * or `"js"`. Native and wasm give bit-identical batches.
    */
@@ -270,7 +269,7 @@ export class PatchStream {
     if (this.#kernel === "native" && !(wasmModule() && nativeKernel()))
       throw new PatchStreamError(
         "BAD_OPTION",
-        'kernel: "native" needs the native addon of @lungflow/tfjs-conv3d-native and WebAssembly; use "wasm" or "js"',
+        'kernel: "native" needs the native addon of @lungflow/patch-kernels and WebAssembly; use "wasm" or "js"',
         { kernel: "native" },
       );
     this.patients = patients;

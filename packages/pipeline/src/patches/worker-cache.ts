@@ -1,8 +1,8 @@
+import { type WasmVolume, wasmVolume } from "@lungflow/patch-kernels";
 import { openStore, type PatchStore } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
 import { PatchStreamError } from "./errors.js";
 import type { SourceSpec } from "./source.js";
-import { type WasmVolume, wasmVolume } from "./wasm-kernel.js";
 
 /** A patient's arrays as a worker holds them. */
 export interface LoadedPatient {

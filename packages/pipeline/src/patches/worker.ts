@@ -5,12 +5,6 @@
  * - `volume`: augment and normalise a whole lung volume (classifier) -> Float32Array, moved.
  * Parameters are drawn from per-patch seeds, so results do not depend on which worker runs.
  */
-import { makeSampler, type SamplerSpec } from "@lungflow/patch-store";
-import type { Vec3 } from "@lungflow/volume";
-import { Piscina } from "piscina";
-import { drawParams, type ResolvedAugment } from "./augment.js";
-import { CancelRing } from "./cancel-ring.js";
-import { PatchStreamError } from "./errors.js";
 import {
   augmentInto,
   augmentIntoWasm,
@@ -18,7 +12,13 @@ import {
   kernelNorm,
   nativeKernel,
   type PatchJob,
-} from "./kernel.js";
+} from "@lungflow/patch-kernels";
+import { makeSampler, type SamplerSpec } from "@lungflow/patch-store";
+import type { Vec3 } from "@lungflow/volume";
+import { Piscina } from "piscina";
+import { drawParams, type ResolvedAugment } from "./augment.js";
+import { CancelRing } from "./cancel-ring.js";
+import { PatchStreamError } from "./errors.js";
 import type { SourceSpec } from "./source.js";
 import { type LoadedPatient, loadPatient } from "./worker-cache.js";
 

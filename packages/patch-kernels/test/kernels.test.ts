@@ -1,46 +1,36 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { createRng, SYMMETRY_COUNT, type Vec3 } from "@lungflow/volume";
-import { transformsOf } from "../src/patches/augment.ts";
 import {
   augmentInto,
-  drawParams,
-  kernelNorm,
-  replayTransforms,
-  resolveAugment,
-} from "../src/patches/index.ts";
-import {
   augmentIntoWasm,
   augmentManyNative,
+  kernelNorm,
   nativeKernel,
   type PatchJob,
   useNativeStreamCopy,
-} from "../src/patches/kernel.ts";
-import { wasmVolume } from "../src/patches/wasm-kernel.ts";
-import { chest, maxDiff, refExtract } from "./patches-helpers.ts";
+  wasmVolume,
+} from "../src/index.ts";
+import { chest, maxDiff, reference } from "./helpers.ts";
 
-test("fused kernel = slow reference extraction + applySymmetry + offset + normalizeHu, all 48 symmetries", () => {
+test("JS kernel = slow reference extraction + applySymmetry + offset + normalizeHu, all 48 symmetries", () => {
   const { hu, shape } = chest([20, 24, 28]);
   const size: Vec3 = [8, 8, 8];
   const rng = createRng(1);
   const out = new Float32Array(512);
   for (const clip of [true, false]) {
-    const aug = resolveAugment({ huOffset: [-50, 50], clip });
-    const norm = kernelNorm(aug.min, aug.max, aug.clip);
+    const window = { min: -1000, max: 400, clip };
+    const norm = kernelNorm(-1000, 400, clip);
     for (let sym = 0; sym < SYMMETRY_COUNT; sym++) {
       for (let rep = 0; rep < 4; rep++) {
         // Half the origins reach outside the volume (padded with air).
         const origin = [0, 1, 2].map((a) => rng.int(shape[a] + 8) - 6) as Vec3;
         const offset = Math.fround(rng.uniform(-50, 50));
         augmentInto(hu, shape, origin, size, sym, offset, norm, out, 0);
-        const ref = replayTransforms(
-          refExtract(hu, shape, origin, size),
-          size,
-          transformsOf({ symmetry: sym, offset }, aug),
-        );
+        const ref = reference(hu, shape, origin, size, sym, offset, window);
         assert.ok(
-          maxDiff(out, ref.data) < 1e-5,
-          `sym ${sym} origin ${origin} clip ${clip}: ${maxDiff(out, ref.data)}`,
+          maxDiff(out, ref) < 1e-5,
+          `sym ${sym} origin ${origin} clip ${clip}: ${maxDiff(out, ref)}`,
         );
       }
     }
@@ -49,13 +39,16 @@ test("fused kernel = slow reference extraction + applySymmetry + offset + normal
 
 test("whole non-cubic volumes: the output shape permutes, contents match the reference", () => {
   const { hu, shape } = chest([6, 9, 13], 2);
-  const aug = resolveAugment({});
   const norm = kernelNorm(-1000, 400, true);
   const out = new Float32Array(hu.length);
   for (let sym = 0; sym < SYMMETRY_COUNT; sym++) {
     augmentInto(hu, shape, [0, 0, 0], shape, sym, 0, norm, out, 0);
-    const ref = replayTransforms(hu, shape, transformsOf({ symmetry: sym, offset: 0 }, aug));
-    assert.ok(maxDiff(out, ref.data) < 1e-6, `sym ${sym}`);
+    const ref = reference(hu, shape, [0, 0, 0], shape, sym, 0, {
+      min: -1000,
+      max: 400,
+      clip: true,
+    });
+    assert.ok(maxDiff(out, ref) < 1e-6, `sym ${sym}`);
   }
 });
 
@@ -66,20 +59,6 @@ test("normalisation maps -1000 -> -1 and 400 -> 1, clipping as configured", () =
   assert.ok(maxDiff(out.slice(0, 5), [-1, 1, 0, 1, -1]) < 1e-6);
   augmentInto(hu, [2, 2, 2], [0, 0, 0], [2, 2, 2], 0, 0, kernelNorm(-1000, 400, false), out, 0);
   assert.ok(Math.abs(out[3] - 1 - 2000 / 1400) < 1e-6);
-});
-
-test("drawn parameters: seeded, all 48 symmetries, offsets in range", () => {
-  const aug = resolveAugment({ huOffset: [-20, 30] });
-  const seen = new Set<number>();
-  for (let s = 0; s < 3000; s++) {
-    const p = drawParams(s, aug);
-    seen.add(p.symmetry);
-    assert.ok(p.offset >= -20 && p.offset <= 30);
-    assert.deepEqual(drawParams(s, aug), p);
-  }
-  assert.equal(seen.size, 48);
-  assert.deepEqual(drawParams(5, resolveAugment(false)), { symmetry: 0, offset: 0 });
-  assert.throws(() => resolveAugment({ min: 400, max: -1000 }), /must exceed/);
 });
 
 test("the wasm SIMD kernel equals the reference for all 48 symmetries (row, mirrored-row, 8x8-tile and tail paths)", (t) => {
@@ -95,8 +74,8 @@ test("the wasm SIMD kernel equals the reference for all 48 symmetries (row, mirr
     useNativeStreamCopy(native);
     const rng = createRng(2);
     for (const clip of [true, false]) {
-      const aug = resolveAugment({ huOffset: [-50, 50], clip });
-      const norm = kernelNorm(aug.min, aug.max, aug.clip);
+      const window = { min: -1000, max: 400, clip };
+      const norm = kernelNorm(-1000, 400, clip);
       for (const d of [32, 16, 12, 5]) {
         const size: Vec3 = [d, d, d];
         const out = new Float32Array(d ** 3 + 7).fill(Number.NaN);
@@ -105,13 +84,9 @@ test("the wasm SIMD kernel equals the reference for all 48 symmetries (row, mirr
           const origin = [0, 1, 2].map((a) => rng.int(shape[a] + d + 8) - d - 4) as Vec3;
           const offset = Math.fround(rng.uniform(-50, 50));
           augmentIntoWasm(w, origin, size, sym, offset, norm, out, 7);
-          const ref = replayTransforms(
-            refExtract(hu, shape, origin, size),
-            size,
-            transformsOf({ symmetry: sym, offset }, aug),
-          );
+          const ref = reference(hu, shape, origin, size, sym, offset, window);
           assert.ok(
-            maxDiff(out.subarray(7), ref.data) < 1e-5,
+            maxDiff(out.subarray(7), ref) < 1e-5,
             `size ${d} sym ${sym} origin ${origin} clip ${clip} native copy ${native}`,
           );
           assert.ok(Number.isNaN(out[6]), "nothing written before the patch");
@@ -132,8 +107,7 @@ test("the native kernel (AVX2 and portable) gives the wasm kernel's patches bit 
   }
   const rng = createRng(3);
   for (const clip of [true, false]) {
-    const aug = resolveAugment({ huOffset: [-50, 50], clip });
-    const norm = kernelNorm(aug.min, aug.max, aug.clip);
+    const norm = kernelNorm(-1000, 400, clip);
     for (const size of [
       [32, 32, 32],
       [16, 16, 16],

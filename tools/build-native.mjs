@@ -1,30 +1,42 @@
 #!/usr/bin/env node
-// Compiles the N-API addon with node-gyp (build/Release/conv3d_native.node). Never fails the
-// surrounding build: on error it prints a notice, writes the log's tail to
-// build/native-build-error.txt (registerNativeConv3d reports it) and exits 0, so tsc still
-// runs and tfjs's JS kernels stay in use.
-//   --if-missing   do nothing when the addon already exists (the package's install script)
+// Compiles a package's N-API addon with node-gyp, from the package directory:
+//   node ../../tools/build-native.mjs <target> [--if-missing]
+// <target> is the binding.gyp target of the addon (build/Release/<target>.node).
+// Never fails the surrounding build: on error it prints a notice, writes the log's tail to
+// build/native-build-error.txt (the package's addon loader reports it) and exits 0, so tsc
+// still runs and the package's JS/WASM code stays in use.
+//   --if-missing   do nothing when the addon already exists (the packages' install script)
 // node-gyp: $NODE_GYP, else npm's bundled copy next to this node, else `node-gyp` on PATH.
 // Headers: the ones installed with node (<prefix>/include/node) when present (no download).
 // LUNGFLOW_SKIP_NATIVE_BUILD=1 skips the compile.
 import { spawnSync } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const root = process.cwd();
+const target = process.argv.slice(2).find((a) => !a.startsWith("--"));
+if (!target || !/^[A-Za-z0-9_]+$/.test(target) || !fs.existsSync(path.join(root, "binding.gyp"))) {
+  console.error(
+    "usage (from a package with a binding.gyp): node build-native.mjs <target> [--if-missing]",
+  );
+  process.exit(2);
+}
+const label = JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")).name.replace(
+  /^@lungflow\//,
+  "",
+);
 const buildDir = path.join(root, "build");
-const addon = path.join(buildDir, "Release", "conv3d_native.node");
+const addon = path.join(buildDir, "Release", `${target}.node`);
 const errFile = path.join(buildDir, "native-build-error.txt");
 
 if (process.env.LUNGFLOW_SKIP_NATIVE_BUILD === "1") {
-  console.error("tfjs-conv3d-native: LUNGFLOW_SKIP_NATIVE_BUILD=1, native addon not built");
+  console.error(`${label}: LUNGFLOW_SKIP_NATIVE_BUILD=1, native addon not built`);
   process.exit(0);
 }
 if (process.argv.includes("--if-missing") && fs.existsSync(addon)) process.exit(0);
 
-// One build at a time: turbo runs of several engineers (and pnpm install) may build this
-// package concurrently, and node-gyp runs sharing build/ break each other.
+// One build at a time: several turbo runs (and pnpm install) may build one package
+// concurrently, and node-gyp runs sharing build/ break each other.
 const lockDir = path.join(buildDir, ".lock");
 function sleep(ms) {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
@@ -99,7 +111,7 @@ const ok =
   fs.existsSync(addon);
 if (ok) {
   console.error(
-    `tfjs-conv3d-native: built ${path.relative(root, addon)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+    `${label}: built ${path.relative(root, addon)} in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
   );
 } else {
   const tail = log
@@ -112,7 +124,7 @@ if (ok) {
   fs.mkdirSync(buildDir, { recursive: true });
   fs.writeFileSync(errFile, tail + "\n");
   console.error(
-    `tfjs-conv3d-native: the native addon did not build; tfjs's JS conv3d kernels will be used.\n${tail
+    `${label}: the native addon did not build; its JS fallback will be used.\n${tail
       .split("\n")
       .slice(-8)
       .join("\n")}`,
