@@ -4,6 +4,7 @@ import * as api from "../src/index.ts";
 
 test("public API of the pipeline (ingest, patch streaming, encoder features) (exact: a change here is a change of the surface)", () => {
   assert.deepEqual(Object.keys(api).sort(), [
+    "DicomWebError",
     "FeatureStream",
     "IngestError",
     "PatchStream",

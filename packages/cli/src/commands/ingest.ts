@@ -18,6 +18,12 @@ interface IngestCliOptions {
   queue?: string;
   queueName: string;
   attempts: string;
+  since?: string;
+  modality: string;
+  study?: string;
+  idFrom: string;
+  watch?: boolean;
+  poll: string;
 }
 
 function line(e: IngestEvent): string | undefined {
@@ -72,7 +78,10 @@ export function registerIngest(program: Command): void {
     .description(
       "DICOM patient folders -> lung volumes in a patch store (incremental, atomic, parallel)",
     )
-    .argument("<dicom-root>", "folder with one sub-folder of DICOM files per patient")
+    .argument(
+      "<dicom-root>",
+      "folder with one sub-folder of DICOM files per patient, or a PACS: dicomweb+http://host:port/dicom-web",
+    )
     .requiredOption("--store <path>", "patch store (created if missing)")
     .option("--labels <csv>", "Kaggle labels CSV (id,cancer) to import after the run")
     .option("--workers <n>", "worker threads (default: number of cores)")
@@ -88,6 +97,16 @@ export function registerIngest(program: Command): void {
     )
     .option("--queue-name <name>", "BullMQ queue name (one per store)", "lungflow-ingest")
     .option("--attempts <n>", "with --queue: attempts per patient on transient failures", "3")
+    .option("--since <date>", "DICOMweb: studies from this date on (YYYY-MM-DD)")
+    .option("--modality <m>", "DICOMweb: modality of the series to take", "CT")
+    .option("--study <uid>", "DICOMweb: only this StudyInstanceUID")
+    .option(
+      "--id-from <attr>",
+      "DICOMweb: patient id from patient (PatientID; two studies of one id are an error) or study (StudyInstanceUID)",
+      "patient",
+    )
+    .option("--watch", "DICOMweb: keep polling and ingest studies as they arrive (Ctrl-C stops)")
+    .option("--poll <s>", "DICOMweb: seconds between polls with --watch", "10")
     .action(async (root: string, o: IngestCliOptions) => {
       // Loaded on use: the pipeline package also brings the training stack.
       const { ingest } = await import("@lungflow/pipeline");
@@ -135,6 +154,16 @@ export function registerIngest(program: Command): void {
             queue: o.queue,
             queueName: o.queueName,
             attempts: Number(o.attempts),
+            dicomweb: root.startsWith("dicomweb+")
+              ? {
+                  since: o.since,
+                  modality: o.modality,
+                  study: o.study,
+                  idFrom: o.idFrom === "study" ? "StudyInstanceUID" : "PatientID",
+                  watch: o.watch,
+                  pollMs: Number(o.poll) * 1000,
+                }
+              : undefined,
             lungflowVersion: LUNGFLOW_VERSION,
             drain: drain.signal,
             signal: hard.signal,

@@ -1,3 +1,5 @@
+export { DicomWebError, type DicomWebErrorCode } from "./dicomweb/errors.js";
+export type { DicomWebIdFrom, DicomWebQuery } from "./dicomweb/list-patients.js";
 export {
   IngestError,
   type IngestErrorCode,

@@ -14,6 +14,8 @@ import {
   of,
   tap,
 } from "rxjs";
+import type { DicomWebQuery } from "./dicomweb/list-patients.js";
+import { runDicomweb } from "./dicomweb/run-dicomweb.js";
 import { IngestError, serializeError } from "./errors.js";
 import type { IngestEvent } from "./events.js";
 import { type MaskMode, preprocessingParams } from "./params.js";
@@ -26,7 +28,10 @@ import type { IngestTask, IngestTaskResult } from "./task.js";
 
 /** Options of {@link ingest}. Every field is optional except `root` and `store`. */
 export interface IngestOptions {
-  /** DICOM root: one sub-folder per patient, named by patient id. */
+  /**
+   * DICOM root: one sub-folder per patient, named by patient id; or a DICOMweb server as
+   * `dicomweb+http://host:port/dicom-web` (see `dicomweb`).
+   */
   root: string;
   /** Patch store path (created if missing). */
   store: string;
@@ -62,6 +67,18 @@ export interface IngestOptions {
   queueName?: string;
   /** Queue mode: attempts per patient before a transient failure ends it (default 3). */
   attempts?: number;
+  /**
+   * With a `root` of `dicomweb+http://host:port/dicom-web`: what to take from the server
+   * and how (see {@link DicomWebQuery}); `watch` polls every `pollMs` (default 10 000)
+   * until stopped; `connections` bounds the parallel requests (default 4).
+   */
+  dicomweb?: DicomWebQuery & {
+    watch?: boolean;
+    pollMs?: number;
+    connections?: number;
+    /** Where fetched series wait for their patient's ingest (default: the OS temp dir). */
+    tmpDir?: string;
+  };
 }
 
 /**
@@ -127,13 +144,19 @@ async function run(
   validate(opts);
   const t0 = performance.now();
   const params = preprocessingParams(opts.maskMode ?? "kdsb17");
-  const root = path.resolve(opts.root);
-  const st = await fs.stat(root).catch(() => undefined);
-  if (!st?.isDirectory())
+  const web = opts.root.startsWith("dicomweb+");
+  const root = web ? opts.root : path.resolve(opts.root);
+  const st = web ? undefined : await fs.stat(root).catch(() => undefined);
+  if (!web && !st?.isDirectory())
     throw new IngestError("BAD_ROOT", `DICOM root ${root} is not a folder`, { root });
+  if (web && opts.queue !== undefined)
+    throw new IngestError("BAD_OPTIONS", "a DICOMweb source runs in one process: drop --queue", {
+      root,
+    });
   const labelsText = opts.labels !== undefined ? await fs.readFile(opts.labels, "utf8") : undefined;
   if (labelsText !== undefined) parseLabelsCsv(labelsText, opts.labels as string); // fail before any work
   const store = await openStore(opts.store, { create: true, params });
+  if (web) return runDicomweb({ opts, store, params, signal, emit, t0 });
   if (opts.queue !== undefined) {
     return runQueued({ opts, root, store, labelsText, signal, emit, t0 });
   }

@@ -62,6 +62,8 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
     });
     stage = "hash";
     const digest = await sourceHash(task.dir);
+    // A DICOMweb patient is known by its QIDO listing (compared before anything is fetched).
+    const sourceKey = task.sourceHash ?? digest.hash;
     lap("hash");
     stage = "check";
     let existing: Awaited<ReturnType<PatchStore["getPatient"]>>;
@@ -70,11 +72,11 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
     } catch {
       existing = undefined; // unreadable metadata: re-ingest repairs it
     }
-    if (existing && existing.sourceHash === digest.hash && !task.force) {
+    if (existing && existing.sourceHash === sourceKey && !task.force) {
       return {
         status: "skipped",
         id: task.id,
-        sourceHash: digest.hash,
+        sourceHash: sourceKey,
         dicomBytes: digest.bytes,
         timings: { hash: timings.hash ?? 0, total: Math.round(performance.now() - t0) },
       };
@@ -106,7 +108,7 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
           otsuThreshold: seg.otsuThreshold,
           seriesInstanceUid: meta.seriesInstanceUid,
           fileCount: meta.fileCount,
-          sourceHash: digest.hash,
+          sourceHash: sourceKey,
           lungflowVersion: task.lungflowVersion,
           extra: {
             lungVolumeMl: seg.stats.lungVolumeMl,
@@ -123,7 +125,7 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
       status: "ingested",
       id: task.id,
       replaced: existing !== undefined,
-      sourceHash: digest.hash,
+      sourceHash: sourceKey,
       dicomBytes: digest.bytes,
       fileCount: meta.fileCount,
       sourceShape: meta.sourceShape,

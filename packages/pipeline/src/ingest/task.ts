@@ -16,6 +16,8 @@ export interface IngestTask {
   lungflowVersion: string;
   /** Lease of the patient's claim, ms (default 60 000; see patch-store's `claimPatient`). */
   leaseMs?: number;
+  /** The source hash to store instead of the folder's (DICOMweb: the hash of its QIDO listing). */
+  sourceHash?: string;
   /** How long to wait for another writer holding the patient, ms (default 0). */
   claimWaitMs?: number;
 }
