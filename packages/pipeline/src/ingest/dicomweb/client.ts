@@ -186,7 +186,10 @@ export class DicomWebClient {
           (err.context as { retryable?: boolean }).retryable === true;
         if (!retryable || attempt >= this.#attempts || signal?.aborted) {
           if (err instanceof DicomWebError)
-            (err.context as Record<string, unknown>).attempts = attempt;
+            Object.assign(err.context as Record<string, unknown>, {
+              attempts: attempt,
+              request: url,
+            });
           throw err;
         }
         await new Promise((r) => setTimeout(r, this.#backoffMs * 2 ** (attempt - 1)));
