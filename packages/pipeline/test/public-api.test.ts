@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as api from "../src/index.ts";
 
-test("public API of the pipeline (ingest, patch streaming, encoder features) (exact: a change here is a change of the surface)", () => {
+test("public API of the pipeline (ingest, patch streaming, encoder features, training flows) (exact: a change here is a change of the surface)", () => {
   assert.deepEqual(Object.keys(api).sort(), [
     "DicomWebError",
     "FeatureStream",
@@ -11,11 +11,13 @@ test("public API of the pipeline (ingest, patch streaming, encoder features) (ex
     "PatchStreamError",
     "ShuffleBuffer",
     "VolumeStream",
+    "allSymmetries",
     "augmentedShape",
     "computeFeatures",
     "defaultKernel",
     "defaultWorkers",
     "drawParams",
+    "featureDataset",
     "ingest",
     "ingestWorkerUrl",
     "listPatientFolders",
@@ -23,15 +25,19 @@ test("public API of the pipeline (ingest, patch streaming, encoder features) (ex
     "patchBatches",
     "patchDataset",
     "patientFolders",
+    "predictFlow",
     "preprocessingParams",
     "pullBridge",
     "queueWorker",
+    "readClassifierRun",
+    "reconstructFlow",
     "replayTransforms",
     "resolveAugment",
     "resolvePatients",
     "serializeError",
-    "shuffled",
     "sourceHash",
+    "trainClassifierFlow",
+    "trainGmcaeFlow",
     "volumeBatches",
     "volumeDataset",
   ]);
