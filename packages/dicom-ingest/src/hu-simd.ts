@@ -13,15 +13,24 @@
  *
  * `nvec` counts 16-byte vectors (8 voxels). Undefined where WebAssembly SIMD is missing.
  */
-/** The parts of the WebAssembly API used here (the compiler's lib has no DOM types). */
-interface WasmApi {
-  validate(bytes: Uint8Array): boolean;
-  Module: new (bytes: Uint8Array) => object;
-  Instance: new (module: object) => { exports: object };
-}
-interface WasmMemory {
-  buffer: ArrayBuffer;
-}
+import {
+  assembleModule,
+  BLOCK,
+  br,
+  brIf,
+  END,
+  func,
+  get,
+  I32,
+  i32c as i32,
+  LOOP,
+  set,
+  simd,
+  tee,
+  V128,
+  type WasmMemory,
+  webAssembly,
+} from "@lungflow/patch-kernels/wasm-assembler";
 
 export interface SimdKernels {
   /** The module's memory: voxels are copied to byte 0, converted, copied out. */
@@ -35,38 +44,6 @@ export interface SimdKernels {
   addc(nvec: number, cap: number, ic: number): void;
 }
 
-const leb = (n: number): number[] => {
-  const o: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    o.push(b);
-  } while (n);
-  return o;
-};
-const sleb = (n: number): number[] => {
-  const o: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      o.push(b);
-      return o;
-    }
-    o.push(b | 0x80);
-  }
-};
-const simd = (op: number) => [0xfd, ...leb(op)];
-const section = (id: number, bytes: number[]) => [id, ...leb(bytes.length), ...bytes];
-const vec = (items: number[][]) => [...leb(items.length), ...items.flat()];
-const name = (s: string) => [...leb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
-const I32 = 0x7f;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, i];
-const set = (i: number) => [0x21, i];
-const tee = (i: number) => [0x22, i];
-const i32 = (v: number) => [0x41, ...sleb(v)];
 const LOAD = [...simd(0x00), 4, 0]; // v128.load align=16 offset=0
 const STORE = [...simd(0x0b), 4, 0]; // v128.store
 const SPLAT = simd(0x10); // i16x8.splat
@@ -83,111 +60,102 @@ const loop = (body: number[]) => [
   ...i32(4),
   0x74, // i32.shl
   ...set(0),
-  0x02, // block
-  0x40,
-  0x03, // loop
-  0x40,
+  ...BLOCK,
+  ...LOOP,
   ...get(3),
   ...get(0),
   0x4f, // i32.ge_u
-  0x0d, // br_if 1 (out of the block)
-  1,
+  ...brIf(1), // out of the block
   ...body,
   ...get(3),
   ...i32(16),
   0x6a, // i32.add
   ...set(3),
-  0x0c, // br 0 (loop)
-  0,
-  0x0b,
-  0x0b,
+  ...br(0), // to the loop
+  END,
+  END,
 ];
 // pad: locals 3 p, 4 lo x8, 5 hi x8, 6 -1024 x8, 7 -1000 x8, 8 v
-const PAD = [
-  ...vec([
+const PAD = func(
+  [
     [1, I32],
     [5, V128],
-  ]),
-  ...get(1),
-  ...SPLAT,
-  ...set(4),
-  ...get(2),
-  ...SPLAT,
-  ...set(5),
-  ...i32(-1024),
-  ...SPLAT,
-  ...set(6),
-  ...i32(-1000),
-  ...SPLAT,
-  ...set(7),
-  ...loop([
-    ...get(3), // store address
-    ...get(7),
-    ...get(6),
-    ...get(3),
-    ...LOAD,
-    ...tee(8),
-    ...get(8),
-    ...get(6),
-    ...LT_S,
-    ...BITSELECT, // v < -1024 ? -1024 : v
-    ...get(8),
-    ...get(4),
-    ...GE_S,
-    ...get(8),
-    ...get(5),
-    ...LE_S,
-    ...AND, // lo <= v <= hi
-    ...BITSELECT, // padding ? -1000 : previous
-    ...STORE,
-  ]),
-  0x0b,
-];
+  ],
+  [
+    ...get(1),
+    ...SPLAT,
+    ...set(4),
+    ...get(2),
+    ...SPLAT,
+    ...set(5),
+    ...i32(-1024),
+    ...SPLAT,
+    ...set(6),
+    ...i32(-1000),
+    ...SPLAT,
+    ...set(7),
+    ...loop([
+      ...get(3), // store address
+      ...get(7),
+      ...get(6),
+      ...get(3),
+      ...LOAD,
+      ...tee(8),
+      ...get(8),
+      ...get(6),
+      ...LT_S,
+      ...BITSELECT, // v < -1024 ? -1024 : v
+      ...get(8),
+      ...get(4),
+      ...GE_S,
+      ...get(8),
+      ...get(5),
+      ...LE_S,
+      ...AND, // lo <= v <= hi
+      ...BITSELECT, // padding ? -1000 : previous
+      ...STORE,
+    ]),
+    END,
+  ],
+);
 // addc: locals 3 p, 4 cap x8, 5 ic x8
-const ADDC = [
-  ...vec([
+const ADDC = func(
+  [
     [1, I32],
     [2, V128],
-  ]),
-  ...get(1),
-  ...SPLAT,
-  ...set(4),
-  ...get(2),
-  ...SPLAT,
-  ...set(5),
-  ...loop([...get(3), ...get(3), ...LOAD, ...get(4), ...MIN_U, ...get(5), ...ADD, ...STORE]),
-  0x0b,
-];
+  ],
+  [
+    ...get(1),
+    ...SPLAT,
+    ...set(4),
+    ...get(2),
+    ...SPLAT,
+    ...set(5),
+    ...loop([...get(3), ...get(3), ...LOAD, ...get(4), ...MIN_U, ...get(5), ...ADD, ...STORE]),
+    END,
+  ],
+);
 const PAGES = 8; // 512 KiB: one 512x512 slice at a time
 
+/** The module: `pad` and `addc` on a memory of its own, exported as `mem`. */
 function moduleBytes(): Uint8Array {
-  return Uint8Array.from([
-    ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
-    ...section(1, vec([[0x60, 3, I32, I32, I32, 0]])), // type 0: (i32 i32 i32) -> ()
-    ...section(3, vec([[0], [0]])), // two functions of type 0
-    ...section(5, vec([[0x00, PAGES]])), // memory: min PAGES
-    ...section(
-      7,
-      vec([
-        [...name("mem"), 2, 0],
-        [...name("pad"), 0, 0],
-        [...name("addc"), 0, 1],
-      ]),
-    ),
-    ...section(
-      10,
-      vec([
-        [...leb(PAD.length), ...PAD],
-        [...leb(ADDC.length), ...ADDC],
-      ]),
-    ),
-  ]);
+  return assembleModule({
+    types: [[[I32, I32, I32], []]],
+    memory: { minPages: PAGES },
+    functions: [0, 0],
+    exports: [
+      ["mem", "memory", 0],
+      ["pad", "func", 0],
+      ["addc", "func", 1],
+    ],
+    bodies: [PAD, ADDC],
+  });
 }
 
 function load(): SimdKernels | undefined {
   try {
     const bytes = moduleBytes();
-    const wasm = (globalThis as { WebAssembly?: WasmApi }).WebAssembly;
+    const wasm = webAssembly();
     if (!wasm?.validate(bytes)) return undefined;
     const inst = new wasm.Instance(new wasm.Module(bytes));
     const e = inst.exports as {

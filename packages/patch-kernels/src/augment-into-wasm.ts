@@ -1,7 +1,7 @@
 import { extractPatch, SYMMETRIES, type Vec3 } from "@lungflow/volume";
 import { clampOf, type KernelNorm } from "./kernel-norm.js";
 import { copyPatch } from "./stream-copy.js";
-import type { WasmVolume } from "./wasm-kernel.js";
+import type { WasmVolume } from "./wasm-volume.js";
 
 /**
  * {@link augmentInto} on a volume held in wasm memory, with the SIMD kernel. The loops are

@@ -1,7 +1,7 @@
 import { SYMMETRIES, type Vec3 } from "@lungflow/volume";
 import { clampOf, type KernelNorm } from "./kernel-norm.js";
 import type { NativePatchKernel } from "./native-addon.js";
-import type { WasmVolume } from "./wasm-kernel.js";
+import type { WasmVolume } from "./wasm-volume.js";
 
 /** One patch for {@link augmentManyNative}. */
 export interface PatchJob {

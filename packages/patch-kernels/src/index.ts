@@ -23,4 +23,4 @@ export { type KernelNorm, kernelNorm } from "./kernel-norm.js";
 export type { NativePatchKernel, NativeStreamCopy } from "./native-addon.js";
 export { nativeKernel, useNativeKernel } from "./native-kernel.js";
 export { nativeStreamCopy, useNativeStreamCopy } from "./stream-copy.js";
-export { type WasmVolume, wasmModule, wasmVolume } from "./wasm-kernel.js";
+export { type WasmVolume, wasmModule, wasmVolume } from "./wasm-volume.js";

@@ -11,49 +11,27 @@
  *   f32[dst + i0*o0 + i1*o1 + i2*o2] = clamp(i16[src + i0*s0 + i1*s1 + 2*i2] * a + b, lo, hi)
  */
 
-// --- a tiny assembler -------------------------------------------------------------------
-const uleb = (n: number): number[] => {
-  const out: number[] = [];
-  do {
-    let b = n & 0x7f;
-    n >>>= 7;
-    if (n) b |= 0x80;
-    out.push(b);
-  } while (n);
-  return out;
-};
-const sleb = (n: number): number[] => {
-  const out: number[] = [];
-  for (;;) {
-    const b = n & 0x7f;
-    n >>= 7;
-    if ((n === 0 && !(b & 0x40)) || (n === -1 && b & 0x40)) {
-      out.push(b);
-      return out;
-    }
-    out.push(b | 0x80);
-  }
-};
-const vec = (items: number[][]): number[] => [...uleb(items.length), ...items.flat()];
-const section = (id: number, body: number[]): number[] => [id, ...uleb(body.length), ...body];
-const str = (s: string): number[] => [...uleb(s.length), ...[...s].map((c) => c.charCodeAt(0))];
+import {
+  assembleModule,
+  BLOCK,
+  br,
+  brIf,
+  END,
+  F32,
+  func,
+  get,
+  I32,
+  i32c,
+  LOOP,
+  mem,
+  set,
+  simd,
+  V128,
+} from "./assembler.js";
 
-const I32 = 0x7f;
-const F32 = 0x7d;
-const V128 = 0x7b;
-const get = (i: number) => [0x20, ...uleb(i)];
-const set = (i: number) => [0x21, ...uleb(i)];
-const i32c = (v: number) => [0x41, ...sleb(v)];
-const simd = (op: number) => [0xfd, ...uleb(op)];
-const mem = (align: number, offset = 0) => [...uleb(align), ...uleb(offset)];
 const ADD = 0x6a;
 const MUL = 0x6c;
 const GE_S = 0x4e;
-const BLOCK = [0x02, 0x40];
-const LOOP = [0x03, 0x40];
-const END = 0x0b;
-const brIf = (d: number) => [0x0d, ...uleb(d)];
-const br = (d: number) => [0x0c, ...uleb(d)];
 
 // Parameters.
 const [SRC, DST, N0, N1, N2, S0, S1, O0, O1, O2, A, B, LO, HI] = [
@@ -300,8 +278,14 @@ const body: number[] = [
   END,
 ];
 
-// Locals: 2 groups, 6 x i32 and 6 x v128.
-const code = [0x02, 6, I32, 6, V128, ...body];
+// Locals: 6 x i32 and 6 x v128.
+const code = func(
+  [
+    [6, I32],
+    [6, V128],
+  ],
+  body,
+);
 
 /*
  * `tile(src, dst, n0, s0, o0, nc, oc, n2, s2, a, b, lo, hi)`: for symmetries that send the
@@ -478,7 +462,13 @@ const tbody: number[] = [
   END,
   END,
 ];
-const tcode = [0x02, 5, I32, 22, V128, ...tbody];
+const tcode = func(
+  [
+    [5, I32],
+    [22, V128],
+  ],
+  tbody,
+);
 
 /*
  * `copyin(src, dst, n0, n1, s0, s1, rowBytes)`: copies the box of n0 x n1 rows of
@@ -583,212 +573,26 @@ const cbody: number[] = [
   END,
   END,
 ];
-const ccode = [0x02, 4, I32, 4, V128, ...cbody];
-const moduleBytes = new Uint8Array([
-  0x00,
-  0x61,
-  0x73,
-  0x6d,
-  0x01,
-  0x00,
-  0x00,
-  0x00,
-  ...section(
-    1,
-    vec([
-      [
-        0x60,
-        ...vec(
-          [I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32].map((t) => [t]),
-        ),
-        0x00,
-      ],
-      [
-        0x60,
-        ...vec([I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32].map((t) => [t])),
-        0x00,
-      ],
-      [0x60, ...vec([I32, I32, I32, I32, I32, I32, I32].map((t) => [t])), 0x00],
-    ]),
-  ),
-  ...section(2, vec([[...str("env"), ...str("mem"), 0x02, 0x00, 0x01]])), // memory, min 1 page
-  ...section(3, vec([[0x00], [0x01], [0x02]])),
-  ...section(
-    7,
-    vec([
-      [...str("gather"), 0x00, 0x00],
-      [...str("tile"), 0x00, 0x01],
-      [...str("copyin"), 0x00, 0x02],
-    ]),
-  ),
-  ...section(
-    10,
-    vec([
-      [...uleb(code.length), ...code],
-      [...uleb(tcode.length), ...tcode],
-      [...uleb(ccode.length), ...ccode],
-    ]),
-  ),
-]);
-
-// Node has WebAssembly; the TypeScript lib used here (ES2023, no DOM) does not declare it.
-interface WasmMemory {
-  buffer: ArrayBuffer;
-}
-interface WasmApi {
-  Module: new (bytes: Uint8Array) => object;
-  Memory: new (d: { initial: number }) => WasmMemory;
-  Instance: new (m: object, imports: object) => { exports: Record<string, unknown> };
-}
-const WA = (globalThis as unknown as { WebAssembly: WasmApi }).WebAssembly;
-
-let compiled: object | null | undefined;
-
-/** The compiled module, or null where WebAssembly SIMD is not available. */
-export function wasmModule(): object | null {
-  if (compiled === undefined) {
-    try {
-      compiled = new WA.Module(moduleBytes);
-    } catch {
-      compiled = null;
-    }
-  }
-  return compiled;
-}
-
-export type GatherFn = (
-  src: number,
-  dst: number,
-  n0: number,
-  n1: number,
-  n2: number,
-  s0: number,
-  s1: number,
-  o0: number,
-  o1: number,
-  o2: number,
-  a: number,
-  b: number,
-  lo: number,
-  hi: number,
-) => void;
-
-export type TileFn = (
-  src: number,
-  dst: number,
-  n0: number,
-  s0: number,
-  o0: number,
-  nc: number,
-  oc: number,
-  n2: number,
-  s2: number,
-  a: number,
-  b: number,
-  lo: number,
-  hi: number,
-) => void;
-
-export type CopyinFn = (
-  src: number,
-  dst: number,
-  n0: number,
-  n1: number,
-  s0: number,
-  s1: number,
-  rowBytes: number,
-) => void;
-
-/** A wasm memory of at least `bytes` with the kernels bound to it. */
-export function wasmInstance(
-  bytes: number,
-): { memory: WasmMemory; gather: GatherFn; tile: TileFn; copyin: CopyinFn } | null {
-  const m = wasmModule();
-  if (!m) return null;
-  const memory = new WA.Memory({ initial: Math.ceil(bytes / 65536) + 1 });
-  const inst = new WA.Instance(m, { env: { mem: memory } });
-  return {
-    memory,
-    gather: inst.exports.gather as GatherFn,
-    tile: inst.exports.tile as TileFn,
-    copyin: inst.exports.copyin as CopyinFn,
-  };
-}
-
-/**
- * A decoded HU volume in wasm memory, with a scratch and an output patch behind it. The
- * volume is stored with a border of `pad` voxels of air (-1000 HU) on every side, so the
- * patches that reach past the volume by up to `pad` voxels (a patch centred on a lung voxel
- * at the edge of the crop box reaches out by half its size) are cut in place like any other.
- */
-export interface WasmVolume {
-  /** Shape of the volume (without the border). */
-  shape: [number, number, number];
-  pad: number;
-  /** Shape with the border: `shape + 2 * pad`. */
-  padded: [number, number, number];
-  /** The padded volume (a view of wasm memory: never keep it past eviction from the cache). */
-  hu: Int16Array;
-  /** Voxels of the largest patch the scratch and output areas hold. */
-  patchVoxels: number;
-  gather: GatherFn;
-  tile: TileFn;
-  copyin: CopyinFn;
-  /** Dense int16 block of a patch (cut from the volume by `copyin`, or filled with air by `extractPatch`). */
-  scratch: Int16Array;
-  scratchPtr: number;
-  out: Float32Array;
-  outPtr: number;
-  bytes: number;
-}
-
-const align = (n: number) => Math.ceil(n / 64) * 64;
-
-/**
- * Copies `hu` into a fresh wasm memory with a border of `pad` air voxels (default: half
- * the edge of a cubic patch of `patchVoxels`); null where wasm SIMD is unavailable.
- */
-export function wasmVolume(
-  hu: Int16Array,
-  shape: [number, number, number],
-  patchVoxels: number,
-  pad = Math.ceil(Math.cbrt(patchVoxels) / 2),
-): WasmVolume | null {
-  const [nz, ny, nx] = shape;
-  const padded: [number, number, number] = [nz + 2 * pad, ny + 2 * pad, nx + 2 * pad];
-  const n = padded[0] * padded[1] * padded[2];
-  const scratchPtr = align(2 * n);
-  // The output patch sits half a page off page alignment: the batch buffers it is copied
-  // into are page-aligned (patch offsets are multiples of 4 KiB), and a copy whose source
-  // and destination addresses agree modulo 4 KiB suffers 4K aliasing (every load waits on
-  // the stores before it): 70 us instead of 4 us per 32^3 patch here.
-  // (16 bytes of slack behind the scratch take copyin's last 16-byte piece.)
-  const outPtr = Math.ceil((scratchPtr + 2 * patchVoxels + 16 - 2048) / 4096) * 4096 + 2048;
-  const bytes = outPtr + 4 * patchVoxels;
-  const inst = wasmInstance(bytes);
-  if (!inst) return null;
-  const buf = inst.memory.buffer;
-  const view = new Int16Array(buf, 0, n);
-  view.fill(-1000);
-  for (let z = 0; z < nz; z++) {
-    for (let y = 0; y < ny; y++) {
-      const s = (z * ny + y) * nx;
-      view.set(hu.subarray(s, s + nx), ((z + pad) * padded[1] + y + pad) * padded[2] + pad);
-    }
-  }
-  return {
-    shape,
-    pad,
-    padded,
-    hu: view,
-    patchVoxels,
-    gather: inst.gather,
-    tile: inst.tile,
-    copyin: inst.copyin,
-    scratch: new Int16Array(buf, scratchPtr, patchVoxels),
-    scratchPtr,
-    out: new Float32Array(buf, outPtr, patchVoxels),
-    outPtr,
-    bytes: buf.byteLength,
-  };
-}
+const ccode = func(
+  [
+    [4, I32],
+    [4, V128],
+  ],
+  cbody,
+);
+/** The module: `gather`, `tile` and `copyin` on a memory imported as `env.mem`. */
+export const patchModuleBytes: Uint8Array = assembleModule({
+  types: [
+    [[I32, I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32], []],
+    [[I32, I32, I32, I32, I32, I32, I32, I32, I32, F32, F32, F32, F32], []],
+    [[I32, I32, I32, I32, I32, I32, I32], []],
+  ],
+  importMemory: { module: "env", name: "mem", minPages: 1 },
+  functions: [0, 1, 2],
+  exports: [
+    ["gather", "func", 0],
+    ["tile", "func", 1],
+    ["copyin", "func", 2],
+  ],
+  bodies: [code, tcode, ccode],
+});
