@@ -5,16 +5,22 @@
  * resample, segment, write) and peak RSS: of the whole process, and per worker
  * ((peak - RSS before the run) / workers). Each configuration runs in its own child process
  * so that peaks do not mix.
- * Usage: pnpm bench ingest [--quick] [--patients N]
+ * Then (unless --no-services) a 24-patient cohort (8 with --quick) through one process vs a
+ * BullMQ queue with 2 worker processes, and DICOMweb (Orthanc) vs folder: see servicesCases.
+ * Usage: pnpm bench ingest [--quick] [--patients N] [--no-services]
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { writeCohort } from "@lungflow/phantom";
 import { type IngestEvent, ingest } from "@lungflow/pipeline";
+import { orthancMissing, startOrthanc } from "../../packages/pipeline/test/orthanc-server.ts";
+import { redisMissing, startRedis } from "../../packages/pipeline/test/redis-server.ts";
 import { type BenchResult, peakRssMiB, quick, report } from "./lib.ts";
+
+const BIN = fileURLToPath(new URL("../../packages/cli/dist/bin.js", import.meta.url));
 
 const argv = process.argv.slice(2);
 
@@ -114,7 +120,131 @@ try {
       `${workers} worker(s): ${s.patientsPerMin} patients/min, ${s.dicomMBps} MB/s, ${(s.durationMs / 1000).toFixed(1)} s`,
     );
   }
+  if (!argv.includes("--no-services")) await servicesCases();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 report("ingest", results);
+
+/** Runs the CLI to its exit; resolves to the wall seconds (throws on a non-zero exit). */
+function cli(args: string[]): Promise<number> {
+  const t0 = performance.now();
+  return new Promise((resolve, reject) => {
+    const c = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let err = "";
+    c.stderr.on("data", (d) => {
+      err += d;
+    });
+    c.on("exit", (code) =>
+      code === 0
+        ? resolve((performance.now() - t0) / 1000)
+        : reject(new Error(`lungflow ${args.join(" ")} exited ${code}: ${err.slice(-2000)}`)),
+    );
+  });
+}
+
+/**
+ * The same small cohort (24 patients, 8 with --quick) through one `lungflow ingest` process
+ * (2 worker threads) and through a BullMQ queue on a throwaway redis-server served by 2
+ * `lungflow worker` processes (1 thread each), patients/min in one run; then the DICOMweb
+ * path (a throwaway Orthanc on loopback) against the folder path, MB/s of DICOM. Skipped
+ * with a line when redis-server or Orthanc is missing.
+ */
+async function servicesCases(): Promise<void> {
+  const n = quick ? 8 : 24;
+  const root = path.join(dir, "small");
+  await writeCohort({
+    out: root,
+    patients: n,
+    seed: 2,
+    matrix: 128,
+    slices: 48,
+    pixelSpacing: 0.9,
+    sliceSpacing: 2.5,
+    groundTruth: false,
+  });
+  let bytes = 0;
+  for (const f of fs.readdirSync(root, { recursive: true, withFileTypes: true }))
+    if (f.isFile() && f.name.endsWith(".dcm"))
+      bytes += fs.statSync(path.join(f.parentPath, f.name)).size;
+  const cfg = { patients: n, matrix: 128, slices: 48 };
+  const folderS = await cli([
+    "ingest",
+    root,
+    "--store",
+    path.join(dir, "folder.zarr"),
+    "--workers",
+    "2",
+  ]);
+  results.push({
+    case: "folder, 1 process (2 threads)",
+    metric: "patients_per_min",
+    value: +((60 * n) / folderS).toFixed(1),
+    unit: "patients/min",
+    ...cfg,
+  });
+  results.push({
+    case: "folder, 1 process (2 threads)",
+    metric: "dicom_throughput",
+    value: +(bytes / 1e6 / folderS).toFixed(1),
+    unit: "MB/s",
+    ...cfg,
+  });
+  const noRedis = redisMissing();
+  if (noRedis) console.error(`queue case skipped: ${noRedis}`);
+  else {
+    const redis = await startRedis();
+    const store = path.join(dir, "queue.zarr");
+    const workers = [0, 1].map(() =>
+      spawn(
+        process.execPath,
+        [BIN, "worker", "--queue", redis.url, "--store", store, "--workers", "1"],
+        { stdio: "ignore" },
+      ),
+    );
+    try {
+      const s = await cli(["ingest", root, "--store", store, "--queue", redis.url]);
+      results.push({
+        case: "queue, 2 worker processes",
+        metric: "patients_per_min",
+        value: +((60 * n) / s).toFixed(1),
+        unit: "patients/min",
+        ...cfg,
+      });
+      console.error(
+        `folder ${((60 * n) / folderS).toFixed(0)} patients/min, queue with 2 workers ${((60 * n) / s).toFixed(0)}`,
+      );
+    } finally {
+      for (const w of workers) w.kill("SIGTERM");
+      await redis.stop();
+    }
+  }
+  const noOrthanc = orthancMissing();
+  if (noOrthanc) console.error(`DICOMweb case skipped: ${noOrthanc}`);
+  else {
+    const orthanc = await startOrthanc();
+    try {
+      await orthanc.upload(root);
+      const s = await cli([
+        "ingest",
+        `dicomweb+${orthanc.dicomweb}`,
+        "--store",
+        path.join(dir, "web.zarr"),
+        "--workers",
+        "2",
+      ]);
+      results.push({
+        case: "DICOMweb (Orthanc on loopback)",
+        metric: "dicom_throughput",
+        value: +(bytes / 1e6 / s).toFixed(1),
+        unit: "MB/s",
+        ...cfg,
+      });
+      console.error(
+        `folder ${(bytes / 1e6 / folderS).toFixed(1)} MB/s, DICOMweb ${(bytes / 1e6 / s).toFixed(1)} MB/s`,
+      );
+    } finally {
+      await orthanc.stop();
+    }
+  }
+}
