@@ -4,7 +4,7 @@ import * as path from "node:path";
 import { after, test } from "node:test";
 import { openStore } from "@lungflow/patch-store";
 import { isLungflowError } from "@lungflow/volume";
-import type { IngestEvent } from "../src/index.ts";
+import { type IngestEvent, ingest } from "../src/index.ts";
 import { cohort, runIngest, tmpDir } from "./ingest-helpers.ts";
 import { orthancMissing, startOrthanc, type TestOrthanc } from "./orthanc-server.ts";
 import { freePort } from "./redis-server.ts";
@@ -121,4 +121,52 @@ test("DICOMweb: ingest from a real Orthanc, then only what is new; same arrays a
   assert.equal(f.id, p3);
   assert.equal(f.error.code, "BAD_RESPONSE");
   tc.diagnostic(f.error.message);
+});
+
+test("DICOMweb --watch: a study that arrives while watching is ingested on the next poll; draining stops it cleanly", {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const server = await startOrthanc();
+  try {
+    const base = tmpDir("ingest-watch-");
+    const root = path.join(base, "dicom");
+    const c = await cohort(root, 2, 43);
+    const [p1, p2] = c.patients.map((p) => p.patientId).sort();
+    await server.upload(path.join(root, p1));
+    const drain = new AbortController();
+    const events: IngestEvent[] = [];
+    let uploaded = false;
+    const done = new Promise<void>((resolve, reject) =>
+      ingest({
+        root: `dicomweb+${server.dicomweb}`,
+        store: path.join(base, "watch.zarr"),
+        workers: 1,
+        drain: drain.signal,
+        dicomweb: { watch: true, pollMs: 200 },
+      }).subscribe({
+        next: (e) => {
+          events.push(e);
+          if (e.type === "ingested" && e.id === p1 && !uploaded) {
+            uploaded = true;
+            // the second study arrives while the first pass is over: the next poll takes it
+            void server.upload(path.join(root, p2));
+          }
+          if (e.type === "ingested" && e.id === p2) drain.abort();
+        },
+        error: reject,
+        complete: resolve,
+      }),
+    );
+    await done;
+    assert.deepEqual(ids(events, "ingested"), [p1, p2]);
+    const fin = events.at(-1);
+    assert.equal(fin?.type, "finished");
+    assert.deepEqual(await (await openStore(path.join(base, "watch.zarr"))).listPatients(), [
+      p1,
+      p2,
+    ]);
+  } finally {
+    await server.stop();
+  }
 });
