@@ -66,3 +66,12 @@ export async function mkdirp(dir: string): Promise<void> {
 export async function removeTree(p: string): Promise<void> {
   await fs.rm(p, { recursive: true, force: true, maxRetries: 3 });
 }
+
+/** True if the path is a directory. */
+export async function dirExists(p: string): Promise<boolean> {
+  try {
+    return (await fs.stat(p)).isDirectory();
+  } catch {
+    return false;
+  }
+}

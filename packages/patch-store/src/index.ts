@@ -47,13 +47,10 @@ export {
   type Split,
 } from "./schema.js";
 export { stratifiedSplit } from "./split.js";
-export {
-  type ArrayName,
-  type ImportLabelsResult,
-  type OpenStoreOptions,
-  openStore,
-  PatchStore,
-  type ReadPatchOptions,
-} from "./store.js";
+export type { ImportLabelsResult } from "./store/labels-split.js";
+export { type OpenStoreOptions, openStore } from "./store/open-store.js";
+export type { ArrayName } from "./store/read-chunk.js";
+export type { ReadPatchOptions } from "./store/read-patch.js";
+export { PatchStore } from "./store.js";
 export type { VerifyProblem, VerifyReport } from "./verify.js";
 export type { WriteOptions } from "./write-patient.js";

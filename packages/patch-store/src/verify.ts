@@ -4,7 +4,8 @@ import { isLungflowError } from "@lungflow/volume";
 import { type FeatureVerifyCounts, verifyPatientFeatures } from "./features/verify-features.js";
 import { readJsonFile } from "./fs-util.js";
 import type { PatientAttrs } from "./schema.js";
-import type { ArrayName, PatchStore } from "./store.js";
+import type { ArrayName } from "./store/read-chunk.js";
+import type { PatchStore } from "./store.js";
 
 /** One thing `verify` found wrong. */
 export interface VerifyProblem {
