@@ -5,7 +5,7 @@ import { type FeatureVerifyCounts, verifyPatientFeatures } from "./features/veri
 import { readJsonFile } from "./fs-util.js";
 import type { PatientAttrs } from "./schema.js";
 import type { ArrayName } from "./store/read-chunk.js";
-import type { PatchStore } from "./store.js";
+import type { VerifySource } from "./verify-source.js";
 
 /** One thing `verify` found wrong. */
 export interface VerifyProblem {
@@ -22,7 +22,7 @@ export interface VerifyProblem {
   path?: string;
 }
 
-/** Result of {@link PatchStore.verify}. */
+/** Result of `PatchStore.verify`. */
 export interface VerifyReport {
   ok: boolean;
   patients: number;
@@ -51,9 +51,9 @@ async function isFile(p: string): Promise<boolean> {
   }
 }
 
-/** See {@link PatchStore.verify}. */
+/** See `PatchStore.verify`; reads the store only through {@link VerifySource}. */
 export async function verifyStore(
-  store: PatchStore,
+  store: VerifySource,
   opts: { signal?: AbortSignal; onPatient?: (id: string) => void } = {},
 ): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
@@ -65,7 +65,7 @@ export async function verifyStore(
     opts.signal?.throwIfAborted();
     opts.onPatient?.(id);
     const dir = path.join(store.root, "patients", id);
-    let attrs: Awaited<ReturnType<PatchStore["getPatient"]>>;
+    let attrs: PatientAttrs | undefined;
     try {
       attrs = await store.getPatient(id);
     } catch (err) {
