@@ -1,4 +1,5 @@
 import * as zarr from "zarrita";
+import { StoreError } from "./errors.js";
 
 /** CRC-32C (Castagnoli) lookup tables for slicing-by-8. */
 const TABLES = (() => {
@@ -57,14 +58,22 @@ export class Crc32cCodec {
     return out;
   }
   decode(bytes: Uint8Array): Uint8Array {
-    if (bytes.length < 4)
-      throw new Error(`chunk of ${bytes.length} bytes is too short to hold a crc32c`);
+    if (bytes.length < 4) {
+      throw new StoreError(
+        "CHUNK_CHECKSUM",
+        `chunk of ${bytes.length} bytes is too short to hold a crc32c`,
+        { codec: "crc32c", reason: "too-short", bytes: bytes.length },
+      );
+    }
     const body = bytes.subarray(0, bytes.length - 4);
     const stored = new DataView(bytes.buffer, bytes.byteOffset + body.length, 4).getUint32(0, true);
     const actual = crc32c(body);
     if (stored !== actual) {
-      throw new Error(
-        `crc32c mismatch: stored ${stored.toString(16).padStart(8, "0")}, computed ${actual.toString(16).padStart(8, "0")}`,
+      const hex = (n: number) => n.toString(16).padStart(8, "0");
+      throw new StoreError(
+        "CHUNK_CHECKSUM",
+        `crc32c mismatch: stored ${hex(stored)}, computed ${hex(actual)}`,
+        { codec: "crc32c", reason: "mismatch", bytes: bytes.length, stored, computed: actual },
       );
     }
     return body;

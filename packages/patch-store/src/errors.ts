@@ -26,6 +26,9 @@ import { LungflowError } from "@lungflow/volume";
  *   the store); retry later, or wait with `waitMs`.
  * - `CLAIM_LOST`: the writer's claim ran out before it moved the patient in (it was frozen or
  *   cut off longer than the lease); nothing was moved in, another writer may hold it.
+ * - `CHUNK_CHECKSUM`: a chunk's `crc32c` checksum is absent (the chunk is shorter than its 4
+ *   bytes) or does not match its bytes (`context.reason` `"too-short"` or `"mismatch"`). Thrown
+ *   by the codec; a read reports it as the `cause` of a `ChunkDecodeError` naming the chunk.
  * - `WRITE_FAILED`: a store write failed with another operating-system error (EIO, EMFILE...).
  *   The four write failures leave the store as it was before the write (see `withWriteErrors`).
  */
@@ -44,6 +47,7 @@ export type StoreErrorCode =
   | "SOURCE_CHANGED"
   | "FEATURES_CORRUPT"
   | "CHUNK_MISSING"
+  | "CHUNK_CHECKSUM"
   | "DISK_FULL"
   | "PERMISSION_DENIED"
   | "READ_ONLY_FS"

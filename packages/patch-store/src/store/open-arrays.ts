@@ -1,3 +1,4 @@
+import type FileSystemStore from "@zarrita/storage/fs";
 import * as zarr from "zarrita";
 import { StoreError } from "../errors.js";
 import { getPatient } from "./patients.js";
@@ -11,30 +12,40 @@ async function openUncached(s: StoreState, id: string): Promise<PatientHandles> 
       store: s.root,
     });
   }
-  const loc = zarr.root(s.fsStore);
-  try {
-    const hu = await zarr.open.v3(loc.resolve(`patients/${id}/hu`), { kind: "array" });
-    const mask = await zarr.open.v3(loc.resolve(`patients/${id}/mask`), { kind: "array" });
-    if (!hu.is("int16") || !mask.is("uint8"))
-      throw new Error(`dtypes ${hu.dtype}/${mask.dtype}, expected int16/uint8`);
-    for (const a of [hu, mask]) {
-      if (a.shape.some((n, i) => n !== attrs.shape[i])) {
-        throw new Error(
-          `array shape ${a.shape.join("x")} differs from attrs shape ${attrs.shape.join("x")}`,
-        );
-      }
-    }
-    return { attrs, hu, mask } as PatientHandles;
-  } catch (err) {
-    throw new StoreError(
+  const corrupt = (why: string, context: Record<string, unknown>, cause?: unknown) =>
+    new StoreError(
       "PATIENT_CORRUPT",
-      `patient ${id}: arrays unreadable: ${(err as Error).message}`,
-      {
-        patientId: id,
-      },
-      { cause: err },
+      `patient ${id}: arrays unreadable: ${why}`,
+      { patientId: id, ...context },
+      cause === undefined ? undefined : { cause },
     );
+  const loc = zarr.root(s.fsStore);
+  let hu: zarr.Array<zarr.DataType, FileSystemStore>;
+  let mask: zarr.Array<zarr.DataType, FileSystemStore>;
+  try {
+    hu = await zarr.open.v3(loc.resolve(`patients/${id}/hu`), { kind: "array" });
+    mask = await zarr.open.v3(loc.resolve(`patients/${id}/mask`), { kind: "array" });
+  } catch (err) {
+    throw corrupt((err as Error).message, {}, err);
   }
+  if (!hu.is("int16") || !mask.is("uint8")) {
+    throw corrupt(`dtypes ${hu.dtype}/${mask.dtype}, expected int16/uint8`, {
+      dtypes: [hu.dtype, mask.dtype],
+      expected: ["int16", "uint8"],
+    });
+  }
+  for (const [name, a] of [
+    ["hu", hu],
+    ["mask", mask],
+  ] as const) {
+    if (a.shape.some((n, i) => n !== attrs.shape[i])) {
+      throw corrupt(
+        `array shape ${a.shape.join("x")} differs from attrs shape ${attrs.shape.join("x")}`,
+        { array: name, shape: a.shape, expected: attrs.shape },
+      );
+    }
+  }
+  return { attrs, hu, mask };
 }
 
 /**
