@@ -1,5 +1,4 @@
 import fs from "node:fs/promises";
-import { isLungflowError } from "@lungflow/volume";
 
 /** A flag or config file the user got wrong: printed without a stack, exit 1. */
 export class UsageError extends Error {
@@ -81,6 +80,8 @@ export async function runAction(cmd: string, fn: () => Promise<void>): Promise<v
       process.exitCode = 1;
       return;
     }
+    // Loaded here, not at the top: registering the commands stays light (--help, --version).
+    const { isLungflowError } = await import("@lungflow/volume");
     if (isLungflowError(err)) {
       console.error(`lungflow ${cmd}: ${err.code}: ${err.message}`);
       process.exitCode = 1;

@@ -1,28 +1,7 @@
-import fs from "node:fs/promises";
-import path from "node:path";
-import {
-  type ClassifierRunConfig,
-  evaluatePredictions,
-  parseClassifierRunConfig,
-  parseSubmissionCsv,
-  writeSubmission,
-} from "@lungflow/classifier";
-import { openStore, parseLabelsCsv } from "@lungflow/patch-store";
-import { type FeaturesEvent, predictFlow, trainClassifierFlow } from "@lungflow/pipeline";
-import { rocChartSvg, svgToPng } from "@lungflow/report";
-import { initTf } from "@lungflow/tf-runtime";
-import cliProgress from "cli-progress";
 import type { Command } from "commander";
-import {
-  intOption,
-  listOption,
-  numberOption,
-  readJsonConfig,
-  runAction,
-  UsageError,
-} from "../options.js";
+import { runAction } from "../options.js";
 
-interface TrainClassifierCli {
+export interface TrainClassifierCli {
   store: string;
   gmcae?: string;
   out: string;
@@ -44,63 +23,25 @@ interface TrainClassifierCli {
   symmetries?: string;
 }
 
-/** Run configuration from the JSON file (or the run's own config.json on resume) and the flags. */
-async function classifierConfig(o: TrainClassifierCli): Promise<ClassifierRunConfig> {
-  const file = o.resume ? path.join(o.out, "config.json") : o.config;
-  const raw = file ? await readJsonConfig(file) : {};
-  const head = { ...(raw.head as Record<string, unknown> | undefined) };
-  const train = { ...(raw.train as Record<string, unknown> | undefined) };
-  const set = (obj: Record<string, unknown>, key: string, v: unknown) => {
-    if (v !== undefined) obj[key] = v;
-  };
-  set(train, "epochs", intOption("epochs", o.epochs, 1));
-  set(
-    train,
-    "learningRate",
-    numberOption("lr", o.lr, (n) => n > 0 && n < 1, "a rate in (0, 1)"),
-  );
-  set(train, "patience", intOption("patience", o.patience, 1));
-  set(train, "batchSize", intOption("batch-size", o.batchSize, 1));
-  set(train, "seed", intOption("seed", o.seed));
-  if (o.classWeight !== undefined) {
-    set(
-      train,
-      "classWeight",
-      o.classWeight === "balanced" || o.classWeight === "none"
-        ? o.classWeight
-        : o.classWeight.split(",").map(Number),
-    );
-  }
-  if (o.freezeEncoder) head.freezeEncoder = true;
-  if (o.dense !== undefined) head.dense = listOption(o.dense)?.map(Number);
-  set(head, "dropout", numberOption("dropout", o.dropout));
-  return parseClassifierRunConfig({ head, train }, file ? `${file} + flags` : "flags");
+export interface PredictCli {
+  store: string;
+  model: string;
+  out: string;
+  split: string;
+  ids?: string;
+  tta: string;
+  expect?: string;
+  fill?: string;
+  workers?: string;
+  backend?: string;
 }
 
-/** Prints the features stage's progress (one line per start / failure). */
-function printFeatures(e: FeaturesEvent): void {
-  if (e.type === "start")
-    console.log(
-      `features ${e.encoderId}: ${e.patients} patient(s), symmetries ${e.symmetries.join(",")}, tile ${e.tile}`,
-    );
-  else if (e.type === "failed")
-    console.error(`  ${e.patientId}: features failed: ${e.error.message}`);
-  else if (e.type === "finished")
-    console.log(
-      `features: ${e.written} array(s) computed, ${e.skipped} reused, ${e.failed} patient(s) failed, ${e.seconds.toFixed(1)} s`,
-    );
-}
-
-/** Aborts on Ctrl-C while `fn` runs. */
-async function withSigint<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const onSigint = () => abort.abort();
-  process.on("SIGINT", onSigint);
-  try {
-    return await fn(abort.signal);
-  } finally {
-    process.off("SIGINT", onSigint);
-  }
+export interface EvaluateCli {
+  labels: string;
+  predictions: string;
+  roc?: string;
+  threshold: string;
+  json?: boolean;
 }
 
 /** Registers `train classifier`, `predict` and `evaluate`. */
@@ -154,66 +95,9 @@ export function registerClassifierCommands(program: Command, train: Command): vo
       "node-gpu | node | cpu (default: best available, or LUNGFLOW_BACKEND)",
     )
     .action((o: TrainClassifierCli) =>
-      runAction("train classifier", async () => {
-        const info = await initTf({ backend: o.backend });
-        const cfg = await classifierConfig(o);
-        if (!o.resume && !o.gmcae && !o.features)
-          throw new UsageError(
-            "--gmcae <dir> is required (the encoder whose features the head learns on), or --features <encoder-id>",
-          );
-        if (o.endToEnd && o.features)
-          throw new UsageError("--end-to-end trains on volumes: it cannot take --features");
-        const bar = process.stderr.isTTY
-          ? new cliProgress.SingleBar(
-              { format: "epoch {epoch} [{bar}] {value}/{total} | loss {loss}", hideCursor: true },
-              cliProgress.Presets.shades_classic,
-            )
-          : undefined;
-        let trainPatients = 0;
-        let inEpoch = -1;
-        try {
-          const res = await withSigint((signal) =>
-            trainClassifierFlow({
-              store: o.store,
-              out: o.out,
-              config: cfg,
-              gmcae: o.gmcae,
-              features: o.features,
-              symmetries: intOption("symmetries", o.symmetries, 1, 48),
-              endToEnd: o.endToEnd,
-              resume: o.resume,
-              workers: intOption("workers", o.workers, 1),
-              signal,
-              onFeatures: printFeatures,
-              onStart: (s) => {
-                trainPatients = s.trainPatients;
-                console.log(
-                  `train classifier: ${s.trainPatients} training / ${s.validationPatients} validation patients; class weights ${s.classWeight.map((w) => w.toFixed(2)).join(", ")}; batch ${cfg.train.batchSize}; ${cfg.head.conv.length ? `conv ${cfg.head.conv.join("-")}, ` : ""}dense ${cfg.head.dense.join("-")}, SPP ${cfg.head.bins.join(",")}; ${s.features ? `on stored features ${s.features.encoderId} (${s.features.symmetries} symmetries)` : `end to end${cfg.head.freezeEncoder ? ", encoder frozen" : ""}`}; backend ${info.backend}`,
-                );
-              },
-              onStep: (s) => {
-                if (!bar) return;
-                if (s.epoch !== inEpoch) {
-                  inEpoch = s.epoch;
-                  bar.start(trainPatients, 0, { epoch: s.epoch + 1, loss: "" });
-                }
-                bar.increment({ loss: s.loss.toFixed(4) });
-              },
-              onEpoch: (e) => {
-                bar?.stop();
-                console.log(
-                  `epoch ${e.epoch}/${cfg.train.epochs}: train ${e.trainLoss.toFixed(4)}  val loss ${e.valLoss.toFixed(4)}  acc ${e.valAccuracy.toFixed(3)}  AUC ${Number.isFinite(e.valAuc) ? e.valAuc.toFixed(3) : "n/a"}${e.best ? " *" : ""}  ${e.seconds.toFixed(1)} s`,
-                );
-              },
-            }),
-          );
-          console.log(
-            `best epoch ${res.bestEpoch} (validation log loss ${res.bestValLoss.toFixed(4)})${res.stoppedEarly ? ", stopped early" : ""}; model in ${path.join(o.out, "best")}`,
-          );
-        } finally {
-          bar?.stop();
-        }
-      }),
+      runAction("train classifier", async () =>
+        (await import("./classifier-actions.js")).trainClassifier(o),
+      ),
     );
 
   program
@@ -245,61 +129,8 @@ export function registerClassifierCommands(program: Command, train: Command): vo
     )
     .option("--workers <n>", "volume worker threads (default cores - 1)")
     .option("--backend <name>", "node-gpu | node | cpu")
-    .action(
-      (o: {
-        store: string;
-        model: string;
-        out: string;
-        split: string;
-        ids?: string;
-        tta: string;
-        expect?: string;
-        fill?: string;
-        workers?: string;
-        backend?: string;
-      }) =>
-        runAction("predict", async () => {
-          await initTf({ backend: o.backend });
-          if (!["train", "validation", "test"].includes(o.split))
-            throw new UsageError(`--split must be train, validation or test, got ${o.split}`);
-          const fill = numberOption(
-            "fill",
-            o.fill,
-            (n) => n >= 0 && n <= 1,
-            "a probability in [0, 1]",
-          );
-          const ids = listOption(o.ids);
-          const rows = await withSigint((signal) =>
-            predictFlow({
-              store: o.store,
-              model: o.model,
-              ...(ids ? { ids } : { split: o.split as "train" | "validation" | "test" }),
-              tta: intOption("tta", o.tta, 1, 48),
-              workers: intOption("workers", o.workers, 1),
-              signal,
-              onFeatures: printFeatures,
-            }),
-          );
-          if (o.expect) {
-            const text = await fs.readFile(o.expect, "utf8");
-            const expected = text
-              .split(/\r?\n/)
-              .slice(1)
-              .map((l) => l.split(",")[0].trim())
-              .filter(Boolean);
-            const have = new Set(await (await openStore(o.store)).listPatients());
-            const missing = expected.filter((id) => !have.has(id));
-            if (missing.length) {
-              console.error(
-                `${missing.length} expected patient(s) are not in the store (failed or not ingested): ${missing.join(", ")}`,
-              );
-              if (fill !== undefined) for (const id of missing) rows.push({ id, cancer: fill });
-              else console.error("they get no row (pass --fill <p> to write one)");
-            }
-          }
-          await writeSubmission(rows, o.out);
-          console.log(`wrote ${o.out}: ${rows.length} patient(s)`);
-        }),
+    .action((o: PredictCli) =>
+      runAction("predict", async () => (await import("./classifier-actions.js")).predict(o)),
     );
 
   program
@@ -315,60 +146,7 @@ export function registerClassifierCommands(program: Command, train: Command): vo
     .option("--roc <png>", "write the ROC curve to this PNG file")
     .option("--threshold <p>", "decision threshold for accuracy and the confusion matrix", "0.5")
     .option("--json", "print one JSON object instead of a table")
-    .action(
-      (o: {
-        labels: string;
-        predictions: string;
-        roc?: string;
-        threshold: string;
-        json?: boolean;
-      }) =>
-        runAction("evaluate", async () => {
-          const threshold = Number(o.threshold);
-          if (!(threshold >= 0 && threshold <= 1))
-            throw new UsageError(
-              `--threshold: expected a probability in [0, 1], got "${o.threshold}"`,
-            );
-          const labels = parseLabelsCsv(await fs.readFile(o.labels, "utf8"), o.labels);
-          const preds = parseSubmissionCsv(await fs.readFile(o.predictions, "utf8"), o.predictions);
-          const ev = evaluatePredictions(labels, preds, threshold);
-          if (o.roc) await fs.writeFile(o.roc, svgToPng(await rocChartSvg(ev.roc, ev.report.auc)));
-          const r = ev.report;
-          if (o.json) {
-            console.log(
-              JSON.stringify({
-                ...r,
-                threshold,
-                missing: ev.missing,
-                unlabelled: ev.unlabelled,
-                roc: o.roc ?? null,
-              }),
-            );
-          } else {
-            const c = r.confusion;
-            console.log(`patients scored   ${r.n} (${r.positives} positive)`);
-            console.log(`log loss          ${r.logLoss.toFixed(5)}`);
-            console.log(`accuracy          ${r.accuracy.toFixed(4)} (threshold ${threshold})`);
-            console.log(
-              `ROC AUC           ${Number.isFinite(r.auc) ? r.auc.toFixed(4) : "n/a (one class only)"}`,
-            );
-            console.log("confusion matrix  predicted 1  predicted 0");
-            console.log(
-              `  actual 1        ${String(c.tp).padStart(11)}  ${String(c.fn).padStart(11)}`,
-            );
-            console.log(
-              `  actual 0        ${String(c.fp).padStart(11)}  ${String(c.tn).padStart(11)}`,
-            );
-            if (o.roc) console.log(`ROC curve         ${o.roc}`);
-          }
-          if (ev.missing.length)
-            console.error(
-              `warning: ${ev.missing.length} labelled patient(s) have no prediction: ${ev.missing.slice(0, 10).join(", ")}${ev.missing.length > 10 ? ", ..." : ""}`,
-            );
-          if (ev.unlabelled.length)
-            console.error(
-              `note: ${ev.unlabelled.length} predicted patient(s) have no label and were not scored`,
-            );
-        }),
+    .action((o: EvaluateCli) =>
+      runAction("evaluate", async () => (await import("./classifier-actions.js")).evaluate(o)),
     );
 }

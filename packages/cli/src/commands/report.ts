@@ -1,5 +1,15 @@
-import { writeReport } from "@lungflow/report";
 import type { Command } from "commander";
+
+export interface ReportCli {
+  store: string;
+  runs: string;
+  out: string;
+  predictions?: string;
+  labels?: string;
+  timings?: string;
+  maxImages: string;
+  title: string;
+}
 
 /** Registers `report`. */
 export function registerReport(program: Command): void {
@@ -19,24 +29,5 @@ export function registerReport(program: Command): void {
     .option("--timings <json>", "timings.json ([{stage, seconds}]) to tabulate")
     .option("--max-images <n>", "patients with slice images", "48")
     .option("--title <text>", "report title", "lungflow report")
-    .action(
-      async (o: {
-        store: string;
-        runs: string;
-        out: string;
-        predictions?: string;
-        labels?: string;
-        timings?: string;
-        maxImages: string;
-        title: string;
-      }) => {
-        const maxImages = Number(o.maxImages);
-        if (!Number.isInteger(maxImages) || maxImages < 0)
-          throw new Error(`--max-images must be a whole number, got ${o.maxImages}`);
-        const r = await writeReport({ ...o, maxImages });
-        console.log(
-          `report: ${r.file} (${r.patients} patients, ${r.images} slice images${r.auc === undefined ? "" : `, AUC ${r.auc.toFixed(3)}`})`,
-        );
-      },
-    );
+    .action(async (o: ReportCli) => (await import("./report-actions.js")).report(o));
 }

@@ -1,31 +1,11 @@
-import type { QueueWorkerEvent } from "@lungflow/pipeline";
-import { isLungflowError } from "@lungflow/volume";
 import type { Command } from "commander";
-
-interface WorkerCliOptions {
+export interface WorkerCliOptions {
   queue: string;
   queueName: string;
   store: string;
   workers?: string;
   lease: string;
   lockDuration: string;
-}
-
-function line(e: QueueWorkerEvent): string | undefined {
-  switch (e.type) {
-    case "ready":
-      return `worker ready: queue ${e.name} on ${e.queue}, store ${e.store}, ${e.workers} patient(s) at a time`;
-    case "started":
-      return `started   ${e.id}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ""}`;
-    case "done":
-      return e.outcome === "ingested" || e.outcome === "skipped"
-        ? `${e.outcome === "ingested" ? "ingested " : "skipped  "} ${e.id} in ${(e.ms / 1000).toFixed(1)} s`
-        : `${e.outcome === "retry" ? "RETRY    " : "FAILED   "} ${e.id}: ${e.code}: ${e.message}`;
-    case "error":
-      return `queue: ${e.message} (reconnecting)`;
-    case "closed":
-      return `worker stopped after ${e.processed} job(s)`;
-  }
 }
 
 /** Registers `worker --queue <redis-url> --store <path> [--workers n]`. */
@@ -45,49 +25,5 @@ export function registerWorker(program: Command): void {
       "seconds without a heartbeat before a job of a dead worker goes to another",
       "30",
     )
-    .action(async (o: WorkerCliOptions) => {
-      const { queueWorker } = await import("@lungflow/pipeline");
-      const stop = new AbortController();
-      const onSignal = () => {
-        if (stop.signal.aborted) process.exit(130);
-        stop.abort();
-        process.stderr.write("\nstopping: jobs in flight finish; Ctrl-C again to quit now\n");
-      };
-      process.on("SIGINT", onSignal);
-      process.on("SIGTERM", onSignal);
-      const lockMs = Number(o.lockDuration) * 1000;
-      try {
-        await new Promise<void>((resolve, reject) => {
-          queueWorker({
-            queue: o.queue,
-            queueName: o.queueName,
-            store: o.store,
-            workers: o.workers === undefined ? undefined : Number(o.workers),
-            leaseMs: Number(o.lease) * 1000,
-            lockDurationMs: lockMs,
-            stalledIntervalMs: lockMs,
-            signal: stop.signal,
-          }).subscribe({
-            next: (e) => {
-              const l = line(e);
-              if (l) console.log(l);
-            },
-            error: reject,
-            complete: resolve,
-          });
-        });
-      } catch (err) {
-        if (isLungflowError(err)) {
-          console.error(`lungflow worker: ${err.code}: ${err.message}`);
-          process.exitCode = 1;
-          return;
-        }
-        throw err;
-      } finally {
-        process.off("SIGINT", onSignal);
-        process.off("SIGTERM", onSignal);
-      }
-      // BullMQ may keep a reconnecting socket after its close: this process is done.
-      process.exit(process.exitCode ?? 0);
-    });
+    .action(async (o: WorkerCliOptions) => (await import("./worker-actions.js")).worker(o));
 }
