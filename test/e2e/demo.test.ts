@@ -290,7 +290,7 @@ test("demo --fresh deletes the working folder and starts over", { skip }, async 
   // Stop the run as soon as it starts generating the cohort again (that only happens when the
   // cohort's labels are gone): by then the folder has been wiped.
   const r = await lungflow(["demo", "--dir", dir, ...DEMO_ARGS, "--fresh"], {
-    stopAt: /^== synthetic cohort: lungflow phantom cohort/m,
+    stopAt: /^== synthetic cohort$/m,
     timeoutMs: 120_000,
   });
   assert.ok(r.stopped, `the fresh run did not regenerate the cohort${tail(r)}`);
