@@ -6,6 +6,13 @@ export class UsageError extends Error {
 }
 
 /** An integer flag in `[min, max]` (undefined when the flag was not given). */
+export function intOption(flag: string, v: string, min?: number, max?: number): number;
+export function intOption(
+  flag: string,
+  v: string | undefined,
+  min?: number,
+  max?: number,
+): number | undefined;
 export function intOption(
   flag: string,
   v: string | undefined,
@@ -27,6 +34,18 @@ export function intOption(
 }
 
 /** A finite number flag passing `check` (described by `what`), undefined when not given. */
+export function numberOption(
+  flag: string,
+  v: string,
+  check?: (n: number) => boolean,
+  what?: string,
+): number;
+export function numberOption(
+  flag: string,
+  v: string | undefined,
+  check?: (n: number) => boolean,
+  what?: string,
+): number | undefined;
 export function numberOption(
   flag: string,
   v: string | undefined,
@@ -54,16 +73,19 @@ export async function readJsonConfig(file: string): Promise<Record<string, unkno
   try {
     text = await fs.readFile(file, "utf8");
   } catch (err) {
-    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`);
+    throw new UsageError(`cannot read ${file}: ${(err as Error).message}`, { cause: err });
   }
+  let v: unknown;
   try {
-    const v = JSON.parse(text) as unknown;
-    if (typeof v !== "object" || v === null || Array.isArray(v))
-      throw new Error("expected a JSON object");
-    return v as Record<string, unknown>;
+    v = JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`${file} is not a valid JSON configuration: ${(err as Error).message}`);
+    throw new UsageError(`${file} is not a valid JSON configuration: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
+  if (typeof v !== "object" || v === null || Array.isArray(v))
+    throw new UsageError(`${file} is not a valid JSON configuration: expected a JSON object`);
+  return v as Record<string, unknown>;
 }
 
 /**

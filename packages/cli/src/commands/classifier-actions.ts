@@ -177,9 +177,12 @@ export async function predict(o: PredictCli): Promise<void> {
 
 /** The `evaluate` action. */
 export async function evaluate(o: EvaluateCli): Promise<void> {
-  const threshold = Number(o.threshold);
-  if (!(threshold >= 0 && threshold <= 1))
-    throw new UsageError(`--threshold: expected a probability in [0, 1], got "${o.threshold}"`);
+  const threshold = numberOption(
+    "threshold",
+    o.threshold,
+    (n) => n >= 0 && n <= 1,
+    "a probability in [0, 1]",
+  );
   const labels = parseLabelsCsv(await fs.readFile(o.labels, "utf8"), o.labels);
   const preds = parseSubmissionCsv(await fs.readFile(o.predictions, "utf8"), o.predictions);
   const ev = evaluatePredictions(labels, preds, threshold);

@@ -18,6 +18,7 @@ import {
 } from "@lungflow/pipeline";
 import { writeReport } from "@lungflow/report";
 import { initTf } from "@lungflow/tf-runtime";
+import { intOption, numberOption } from "../options.js";
 import type { DemoManifest, DemoOptions } from "./demo.js";
 
 /** What the demo was made with; a change of any of these regenerates the cohort. */
@@ -56,21 +57,15 @@ async function exists(p: string): Promise<boolean> {
 }
 
 export async function demo(o: DemoOptions): Promise<void> {
-  const num = (flag: string, v: string, ok: (n: number) => boolean) => {
-    const n = Number(v);
-    if (!ok(n)) throw new Error(`--${flag}: bad value "${v}"`);
-    return n;
-  };
-  const isInt = (lo: number) => (n: number) => Number.isInteger(n) && n >= lo;
   const m: DemoManifest = {
-    patients: num("patients", o.patients, isInt(6)),
-    seed: num("seed", o.seed, isInt(0)),
-    matrix: num("matrix", o.matrix, isInt(64)),
-    holdout: num("holdout", o.holdout, (n) => n > 0 && n < 0.8),
+    patients: intOption("patients", o.patients, 6),
+    seed: intOption("seed", o.seed, 0),
+    matrix: intOption("matrix", o.matrix, 64),
+    holdout: numberOption("holdout", o.holdout, (n) => n > 0 && n < 0.8, "a fraction in (0, 0.8)"),
   };
-  const gmcaeEpochs = num("gmcae-epochs", o.gmcaeEpochs, isInt(1));
-  const classifierEpochs = num("classifier-epochs", o.classifierEpochs, isInt(1));
-  const workers = o.workers ? num("workers", o.workers, isInt(1)) : undefined;
+  const gmcaeEpochs = intOption("gmcae-epochs", o.gmcaeEpochs, 1);
+  const classifierEpochs = intOption("classifier-epochs", o.classifierEpochs, 1);
+  const workers = intOption("workers", o.workers, 1);
   const dir = path.resolve(o.dir);
   const dicom = path.join(dir, "dicom");
   const store = path.join(dir, "store.zarr");

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { runAction } from "../options.js";
 export interface DemoOptions {
   dir: string;
   patients: string;
@@ -38,5 +39,7 @@ export function registerDemo(program: Command): void {
     .option("--matrix <n>", "phantom slice matrix (chest scales with it)", "112")
     .option("--workers <n>", "worker threads for ingest and streaming (default: cores)")
     .option("--fresh", "delete the working folder first instead of reusing what is done")
-    .action(async (o: DemoOptions) => (await import("./demo-actions.js")).demo(o));
+    .action((o: DemoOptions) =>
+      runAction("demo", async () => (await import("./demo-actions.js")).demo(o)),
+    );
 }

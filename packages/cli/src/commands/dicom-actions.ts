@@ -13,6 +13,7 @@ import {
   summarizeFiles,
   writeNifti,
 } from "@lungflow/dicom-ingest";
+import { UsageError } from "../options.js";
 import type { DicomCheckCli, DicomConvertCli, DicomSummarizeCli } from "./dicom.js";
 
 const fmt = (xs: readonly number[], d = 3) => xs.map((x) => +x.toFixed(d)).join(" x ");
@@ -57,7 +58,7 @@ export async function dicomSummarize(root: string, o: DicomSummarizeCli): Promis
 /** The `dicom convert` action. */
 export async function dicomConvert(dir: string, o: DicomConvertCli): Promise<void> {
   if (!/\.nii(\.gz)?$/.test(o.out))
-    throw new Error(`--out must end with .nii or .nii.gz, got ${o.out}`);
+    throw new UsageError(`--out must end with .nii or .nii.gz, got ${o.out}`);
   const { volume, meta } = await readSeries(dir);
   await mkdir(path.dirname(path.resolve(o.out)), { recursive: true });
   await writeNifti(volume, o.out, {

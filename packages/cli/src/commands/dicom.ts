@@ -1,4 +1,4 @@
-import type { Command } from "commander";
+import { type Command, InvalidArgumentError } from "commander";
 import { runAction } from "../options.js";
 
 export interface DicomSummarizeCli {
@@ -18,7 +18,8 @@ export interface DicomCheckCli {
 
 function positiveInt(v: string): number {
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`expected a positive integer, got "${v}"`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new InvalidArgumentError(`expected a positive integer, got "${v}"`);
   return n;
 }
 

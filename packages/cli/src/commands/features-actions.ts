@@ -1,16 +1,11 @@
 import { computeFeatures } from "@lungflow/pipeline";
 import { initTf } from "@lungflow/tf-runtime";
+import { intOption, listOption } from "../options.js";
 import type { FeaturesCli } from "./features.js";
 
 /** The `features` action. */
 export async function features(o: FeaturesCli): Promise<void> {
-  const int = (flag: string, v: string, lo: number, hi = Number.POSITIVE_INFINITY) => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < lo || n > hi)
-      throw new Error(`--${flag}: expected an integer in ${lo}..${hi}, got "${v}"`);
-    return n;
-  };
-  const k = int("symmetries", o.symmetries, 1, 48);
+  const k = intOption("symmetries", o.symmetries, 1, 48);
   await initTf({ backend: o.backend });
   const abort = new AbortController();
   const onSigint = () => abort.abort();
@@ -20,12 +15,9 @@ export async function features(o: FeaturesCli): Promise<void> {
       store: o.store,
       gmcae: o.gmcae,
       symmetries: k,
-      ids: o.ids
-        ?.split(",")
-        .map((s) => s.trim())
-        .filter(Boolean),
-      tile: o.tile ? int("tile", o.tile, 1) : undefined,
-      maxTileMiB: int("max-tile-mib", o.maxTileMib, 1),
+      ids: listOption(o.ids),
+      tile: intOption("tile", o.tile, 1),
+      maxTileMiB: intOption("max-tile-mib", o.maxTileMib, 1),
       signal: abort.signal,
       onEvent: (e) => {
         if (e.type === "start")

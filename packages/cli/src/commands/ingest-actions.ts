@@ -1,7 +1,7 @@
 import * as fs from "node:fs/promises";
 import type { IngestEvent, IngestSummary } from "@lungflow/pipeline";
-import { isLungflowError } from "@lungflow/volume";
 import cliProgress from "cli-progress";
+import { intOption, numberOption } from "../options.js";
 import { LUNGFLOW_VERSION } from "../program.js";
 import type { IngestCliOptions } from "./ingest.js";
 
@@ -88,15 +88,16 @@ export async function ingest(root: string, o: IngestCliOptions): Promise<void> {
         root,
         store: o.store,
         labels: o.labels,
-        workers: o.workers === undefined ? undefined : Number(o.workers),
+        workers: intOption("workers", o.workers, 1),
         force: o.force,
-        chunk: Number(o.chunk),
-        zstdLevel: Number(o.zstdLevel),
+        chunk: intOption("chunk", o.chunk, 1),
+        zstdLevel: intOption("zstd-level", o.zstdLevel, 1, 22),
         maskMode: o.maskMode as "kdsb17" | "improved",
-        lockTimeoutMs: Number(o.lockTimeout) * 1000,
+        lockTimeoutMs:
+          numberOption("lock-timeout", o.lockTimeout, (n) => n >= 0, "seconds >= 0") * 1000,
         queue: o.queue,
         queueName: o.queueName,
-        attempts: Number(o.attempts),
+        attempts: intOption("attempts", o.attempts, 1),
         dicomweb: root.startsWith("dicomweb+")
           ? {
               since: o.since,
@@ -104,7 +105,7 @@ export async function ingest(root: string, o: IngestCliOptions): Promise<void> {
               study: o.study,
               idFrom: o.idFrom === "study" ? "StudyInstanceUID" : "PatientID",
               watch: o.watch,
-              pollMs: Number(o.poll) * 1000,
+              pollMs: numberOption("poll", o.poll, (n) => n > 0, "seconds > 0") * 1000,
             }
           : undefined,
         lungflowVersion: LUNGFLOW_VERSION,
@@ -143,12 +144,7 @@ export async function ingest(root: string, o: IngestCliOptions): Promise<void> {
   } catch (err) {
     bar?.stop();
     process.off("SIGINT", onSigint);
-    if (isLungflowError(err)) {
-      console.error(`lungflow ingest: ${err.code}: ${err.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
+    throw err; // runAction prints a lungflow error as `lungflow ingest: CODE: message`
   }
   bar?.stop();
   process.off("SIGINT", onSigint);

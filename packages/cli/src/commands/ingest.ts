@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { runAction } from "../options.js";
 export interface IngestCliOptions {
   store: string;
   labels?: string;
@@ -56,7 +57,7 @@ export function registerIngest(program: Command): void {
     )
     .option("--watch", "DICOMweb: keep polling and ingest studies as they arrive (Ctrl-C stops)")
     .option("--poll <s>", "DICOMweb: seconds between polls with --watch", "10")
-    .action(async (root: string, o: IngestCliOptions) =>
-      (await import("./ingest-actions.js")).ingest(root, o),
+    .action((root: string, o: IngestCliOptions) =>
+      runAction("ingest", async () => (await import("./ingest-actions.js")).ingest(root, o)),
     );
 }

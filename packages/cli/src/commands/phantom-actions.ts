@@ -9,6 +9,7 @@ import {
   writeCohort,
   writeSeries,
 } from "@lungflow/phantom";
+import { UsageError } from "../options.js";
 import type { CohortCliOptions, CommonOptions, SeriesCliOptions } from "./phantom.js";
 
 function encoding(o: CommonOptions): EncodingOptions {
@@ -48,7 +49,7 @@ async function prepareOut(dir: string, kind: "cohort" | "series"): Promise<void>
   if (entries.length === 0) return;
   if (kind === "series") {
     if (!existsSync(path.join(dir, GROUND_TRUTH_DIR, "truth.json"))) {
-      throw new Error(
+      throw new UsageError(
         `${dir} is not empty and holds no phantom series (no ${GROUND_TRUTH_DIR}/truth.json); choose an empty folder`,
       );
     }
@@ -57,7 +58,7 @@ async function prepareOut(dir: string, kind: "cohort" | "series"): Promise<void>
   }
   const csv = path.join(dir, "stage1_labels.csv");
   if (!existsSync(csv)) {
-    throw new Error(
+    throw new UsageError(
       `${dir} is not empty and is not a phantom cohort (no stage1_labels.csv); choose an empty folder`,
     );
   }
@@ -70,11 +71,29 @@ async function prepareOut(dir: string, kind: "cohort" | "series"): Promise<void>
   await rm(csv);
 }
 
+/**
+ * The phantom package refuses impossible settings (geometry, counts, nodule sizes) with a
+ * RangeError: for the command that is a usage error, printed as `lungflow phantom: ...`.
+ */
+async function asUsage(fn: () => Promise<void>): Promise<void> {
+  try {
+    await fn();
+  } catch (err) {
+    if (err instanceof RangeError)
+      throw new UsageError(err.message.replace(/^phantom: /, ""), { cause: err });
+    throw err;
+  }
+}
+
 const mb = (b: number) => (b / 1e6).toFixed(1);
 
 /** Registers `phantom cohort` and `phantom series`. */
 
 export async function phantomCohort(o: CohortCliOptions): Promise<void> {
+  return asUsage(() => cohort(o));
+}
+
+async function cohort(o: CohortCliOptions): Promise<void> {
   phantomGeometry({ seed: o.seed, ...geometry(o) }); // bad geometry: refused before --out is touched
   await prepareOut(o.out, "cohort");
   const t0 = performance.now();
@@ -124,6 +143,10 @@ export async function phantomCohort(o: CohortCliOptions): Promise<void> {
 }
 
 export async function phantomSeries(o: SeriesCliOptions): Promise<void> {
+  return asUsage(() => series(o));
+}
+
+async function series(o: SeriesCliOptions): Promise<void> {
   phantomGeometry({ seed: o.seed, ...geometry(o) }); // bad geometry: refused before --out is touched
   await prepareOut(o.out, "series");
   const t0 = performance.now();

@@ -1,5 +1,6 @@
 import type { BrokenVariant, PhantomPreset } from "@lungflow/phantom";
 import { type Command, InvalidArgumentError, Option } from "commander";
+import { runAction } from "../options.js";
 
 /**
  * `--variant` choices: @lungflow/phantom's BROKEN_VARIANTS, written out so that registering
@@ -151,19 +152,6 @@ function common(cmd: Command): Command {
     .option("--json", "print what was written as JSON");
 }
 
-async function guarded(fn: () => Promise<void>): Promise<void> {
-  try {
-    await fn();
-  } catch (err) {
-    if (err instanceof RangeError || (err instanceof Error && /not empty/.test(err.message))) {
-      console.error(`lungflow phantom: ${err.message.replace(/^phantom: /, "")}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
-  }
-}
-
 export function registerPhantom(program: Command): void {
   const phantom = program
     .command("phantom")
@@ -194,7 +182,7 @@ export function registerPhantom(program: Command): void {
         num,
       ),
   ).action((o: CohortCliOptions) =>
-    guarded(async () => (await import("./phantom-actions.js")).phantomCohort(o)),
+    runAction("phantom", async () => (await import("./phantom-actions.js")).phantomCohort(o)),
   );
 
   common(
@@ -206,6 +194,6 @@ export function registerPhantom(program: Command): void {
       .option("--no-cancer", "keep every nodule < 10 mm (label 0)")
       .option("--patient-id <id>", "PatientID (default: 32 hex characters from the seed)"),
   ).action((o: SeriesCliOptions) =>
-    guarded(async () => (await import("./phantom-actions.js")).phantomSeries(o)),
+    runAction("phantom", async () => (await import("./phantom-actions.js")).phantomSeries(o)),
   );
 }

@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { runAction } from "../options.js";
 
 export interface ReportCli {
   store: string;
@@ -29,5 +30,7 @@ export function registerReport(program: Command): void {
     .option("--timings <json>", "timings.json ([{stage, seconds}]) to tabulate")
     .option("--max-images <n>", "patients with slice images", "48")
     .option("--title <text>", "report title", "lungflow report")
-    .action(async (o: ReportCli) => (await import("./report-actions.js")).report(o));
+    .action((o: ReportCli) =>
+      runAction("report", async () => (await import("./report-actions.js")).report(o)),
+    );
 }

@@ -1,6 +1,7 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { openStore, type PatchStore } from "@lungflow/patch-store";
+import { intOption, numberOption } from "../options.js";
 import type { StoreJsonCli, StoreLabelsCli, StoreSplitCli } from "./store.js";
 
 /** Prints rows as an aligned text table. */
@@ -175,11 +176,10 @@ export async function storeLabels(
 
 /** The `store split` action. */
 export async function storeSplit(storePath: string, o: StoreSplitCli): Promise<void> {
+  const seed = intOption("seed", o.seed);
+  const validationFraction = numberOption("validation-fraction", o.validationFraction);
   const s = await openStore(storePath);
-  const sp = await s.makeSplit({
-    seed: Number(o.seed),
-    validationFraction: Number(o.validationFraction),
-  });
+  const sp = await s.makeSplit({ seed, validationFraction });
   if (o.json) console.log(JSON.stringify(sp));
   else {
     const labels = s.rootAttrs.labels;

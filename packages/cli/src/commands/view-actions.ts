@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
 import { readFile } from "node:fs/promises";
 import { parsePredictionsCsv, startViewer } from "@lungflow/viewer";
+import { intOption } from "../options.js";
 import type { ViewCli } from "./view.js";
 
 /** Opens `url` in the desktop's browser; false when no opener is installed. */
@@ -19,9 +20,7 @@ function openBrowser(url: string): Promise<boolean> {
 
 /** The `view` action. */
 export async function view(o: ViewCli): Promise<void> {
-  const port = Number(o.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535)
-    throw new Error(`--port must be an integer in 0..65535, got ${o.port}`);
+  const port = intOption("port", o.port, 0, 65535);
   const predictions = o.predictions
     ? parsePredictionsCsv(await readFile(o.predictions, "utf8"), o.predictions)
     : undefined;

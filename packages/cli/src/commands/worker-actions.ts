@@ -1,5 +1,5 @@
 import type { QueueWorkerEvent } from "@lungflow/pipeline";
-import { isLungflowError } from "@lungflow/volume";
+import { intOption, numberOption } from "../options.js";
 import type { WorkerCliOptions } from "./worker.js";
 
 function line(e: QueueWorkerEvent): string | undefined {
@@ -29,15 +29,15 @@ export async function worker(o: WorkerCliOptions): Promise<void> {
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
-  const lockMs = Number(o.lockDuration) * 1000;
+  const lockMs = numberOption("lock-duration", o.lockDuration, (n) => n > 0, "seconds > 0") * 1000;
   try {
     await new Promise<void>((resolve, reject) => {
       queueWorker({
         queue: o.queue,
         queueName: o.queueName,
         store: o.store,
-        workers: o.workers === undefined ? undefined : Number(o.workers),
-        leaseMs: Number(o.lease) * 1000,
+        workers: intOption("workers", o.workers, 1),
+        leaseMs: numberOption("lease", o.lease, (n) => n > 0, "seconds > 0") * 1000,
         lockDurationMs: lockMs,
         stalledIntervalMs: lockMs,
         signal: stop.signal,
@@ -50,13 +50,6 @@ export async function worker(o: WorkerCliOptions): Promise<void> {
         complete: resolve,
       });
     });
-  } catch (err) {
-    if (isLungflowError(err)) {
-      console.error(`lungflow worker: ${err.code}: ${err.message}`);
-      process.exitCode = 1;
-      return;
-    }
-    throw err;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

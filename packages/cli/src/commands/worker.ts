@@ -1,4 +1,5 @@
 import type { Command } from "commander";
+import { runAction } from "../options.js";
 export interface WorkerCliOptions {
   queue: string;
   queueName: string;
@@ -25,5 +26,7 @@ export function registerWorker(program: Command): void {
       "seconds without a heartbeat before a job of a dead worker goes to another",
       "30",
     )
-    .action(async (o: WorkerCliOptions) => (await import("./worker-actions.js")).worker(o));
+    .action((o: WorkerCliOptions) =>
+      runAction("worker", async () => (await import("./worker-actions.js")).worker(o)),
+    );
 }
