@@ -140,7 +140,7 @@ export async function demo(o: DemoOptions): Promise<void> {
       if (!summary || summary.failed > 0 || summary.halted)
         throw new DemoStageError("ingest", summary?.halted ? 1 : 2);
       console.log(
-        `${summary.ingested} ingested, ${summary.skipped} unchanged of ${summary.total} in ${(summary.durationMs / 1000).toFixed(1)} s`,
+        `${summary.ingested} ingested (${summary.replaced} replaced), ${summary.skipped} unchanged, ${summary.failed} failed of ${summary.total} in ${(summary.durationMs / 1000).toFixed(1)} s`,
       );
     });
 
