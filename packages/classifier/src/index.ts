@@ -27,10 +27,13 @@ export type { ClassifierHeadConfig } from "./model.js";
 export {
   buildClassifier,
   buildFeatureHead,
+  buildPooledHead,
   chainLayers,
   classifierEncoder,
   DEFAULT_HEAD,
   ENCODER_PREFIX,
+  pooledFeatureId,
+  poolsFirst,
 } from "./model.js";
 export { SeededDropout } from "./seeded-dropout.js";
 export type { SpatialPyramidPooling3DArgs, SppPooling } from "./spp.js";

@@ -116,6 +116,51 @@ export function buildFeatureHead(
   return tf.model({ inputs: input, outputs: applyHead(input, cfg), name: "lungflow_feature_head" });
 }
 
+/**
+ * True when nothing trainable comes before the head's pooling (no standardisation, convs or
+ * detector): its pooled vectors are then a fixed function of the stored features and can be
+ * computed once (`pooledFeatureId`, `buildPooledHead`).
+ */
+export function poolsFirst(head: Partial<ClassifierHeadConfig> = {}): boolean {
+  const cfg = { ...DEFAULT_HEAD, ...head };
+  return !cfg.standardize && cfg.conv.length === 0 && cfg.detector === 0;
+}
+
+/**
+ * The stored-features id of pooled vectors: the SPP of encoder `encoderId`'s feature maps
+ * with the head's bins, pooling and sharpness, e.g. `enc-0123456789abcdef.spp-max-1-2-4`.
+ */
+export function pooledFeatureId(
+  encoderId: string,
+  head: Partial<ClassifierHeadConfig> = {},
+): string {
+  const cfg = { ...DEFAULT_HEAD, ...head };
+  const kind = cfg.pooling === "lse" ? `lse${cfg.sharpness}` : cfg.pooling;
+  return `${encoderId}.spp-${kind}-${cfg.bins.join("-")}`;
+}
+
+/**
+ * The head of {@link buildFeatureHead} without its pooling, on pooled vectors stored as
+ * `[1, 1, 1, P]` feature maps (`pooledFeatureId`): the same dense layers, names and initial
+ * weights, so its predictions on pooled vectors equal the feature head's on the maps, and
+ * weights move between the two by layer name. Only for heads that {@link poolsFirst}.
+ */
+export function buildPooledHead(
+  pooledSize: number,
+  head: Partial<ClassifierHeadConfig> = {},
+): tf.LayersModel {
+  const cfg = { ...DEFAULT_HEAD, ...head };
+  validateHead(cfg);
+  if (!poolsFirst(cfg))
+    throw new ClassifierError(
+      "BAD_CONFIG",
+      "a head with standardisation, convs or a detector before its pooling cannot train on pooled vectors",
+    );
+  const input = tf.input({ shape: [1, 1, 1, pooledSize], name: "pooled" });
+  const flat = tf.layers.flatten({ name: "pooled_flatten" }).apply(input) as tf.SymbolicTensor;
+  return tf.model({ inputs: input, outputs: applyDense(flat, cfg), name: "lungflow_pooled_head" });
+}
+
 /** Head layers: optional convs, SPP, dense + dropout, one sigmoid unit. */
 function applyHead(x: tf.SymbolicTensor, cfg: ClassifierHeadConfig): tf.SymbolicTensor {
   if (cfg.standardize)
@@ -148,6 +193,11 @@ function applyHead(x: tf.SymbolicTensor, cfg: ClassifierHeadConfig): tf.Symbolic
     sharpness: cfg.sharpness,
     name: "spp",
   }).apply(x) as tf.SymbolicTensor;
+  return applyDense(x, cfg);
+}
+
+/** The head's trainable part after pooling: dense + dropout layers and the sigmoid unit. */
+function applyDense(x: tf.SymbolicTensor, cfg: ClassifierHeadConfig): tf.SymbolicTensor {
   cfg.dense.forEach((units, i) => {
     x = tf.layers
       .dense({

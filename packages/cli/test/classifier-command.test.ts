@@ -117,7 +117,11 @@ test("features, then train classifier on them, then predict with test-time augme
   assert.match(t.out, /0 array\(s\) computed, 16 reused/);
   assert.match(t.out, new RegExp(`on stored features ${m[1]} \\(2 symmetries\\)`));
   const cfg = JSON.parse(readFileSync(path.join(out, "config.json"), "utf8"));
-  assert.deepEqual(cfg.features, { encoderId: m[1], symmetries: 2 });
+  assert.deepEqual(cfg.features, {
+    encoderId: m[1],
+    symmetries: 2,
+    pooledId: `${m[1]}.spp-max-1-2-4`,
+  });
   assert.ok(existsSync(path.join(out, "best", "model.json")));
 
   const csv = path.join(root, "sub.csv");

@@ -10,6 +10,7 @@ import {
   buildFeatureHead,
   encoderId,
   featureSymmetries,
+  spatialPyramidPool3d,
 } from "@lungflow/classifier";
 import { buildGmcae, saveGmcae } from "@lungflow/gmcae";
 import { openStore, type PatientSource, type PreprocessingParams } from "@lungflow/patch-store";
@@ -115,6 +116,12 @@ test("features: every patient and symmetry stored, equal to the whole-volume enc
       const d = relDiff(f.data, want.dataSync());
       assert.ok(d <= 1e-5, `${p.id} s${k}: relative difference ${d}`);
       want.dispose();
+      // the pooled vector beside it: SPP max over bins 1, 2, 4 of the stored map
+      const pooled = await s.readFeatures(p.id, r.pooledId, k);
+      assert.ok(pooled, `${p.id} pooled s${k}`);
+      const spp = spatialPyramidPool3d(tf.tensor5d(f.data, [1, ...f.shape]), [1, 2, 4]);
+      assert.deepEqual(pooled.shape, [1, 1, 1, spp.shape[1]]);
+      assert.deepEqual(Array.from(pooled.data), Array.from(spp.dataSync()));
     }
   }
   // a second run computes nothing; a larger K only the new symmetry

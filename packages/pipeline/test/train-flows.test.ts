@@ -118,6 +118,8 @@ test("train classifier flow: features path and end-to-end path train and predict
     assert.equal(steps, 6, "3 training patients x 2 epochs");
     const run = JSON.parse(fs.readFileSync(path.join(out, "config.json"), "utf8"));
     assert.equal(run.features !== undefined, !endToEnd);
+    // a head that pools first trains on the stored pooled vectors
+    if (!endToEnd) assert.equal(run.features.pooledId, `${run.features.encoderId}.spp-max-1-2-4`);
     const rows = await predictFlow({ store, model: out, split: "test", tta: 2, workers: 1 });
     assert.deepEqual(
       rows.map((x) => x.id),

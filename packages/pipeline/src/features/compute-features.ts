@@ -1,11 +1,15 @@
 import {
+  DEFAULT_HEAD,
   encoderId,
   featureSymmetries,
+  pooledFeatureId,
   resolveCheckpoint,
+  spatialPyramidPool3d,
   TiledEncoder,
 } from "@lungflow/classifier";
 import { loadGmcae } from "@lungflow/gmcae";
 import { openStore } from "@lungflow/patch-store";
+import { tf } from "@lungflow/tf-runtime";
 import { applySymmetry, normalizeHu } from "@lungflow/volume";
 
 /** Options of {@link computeFeatures}. */
@@ -44,6 +48,11 @@ export type FeaturesEvent =
 
 export interface FeaturesReport {
   encoderId: string;
+  /**
+   * Id of the pooled vectors stored beside the maps: SPP max over bins 1, 2, 4 of each map, as
+   * `[1, 1, 1, P]` arrays (`pooledFeatureId(encoderId)`), what a head that pools first trains on.
+   */
+  pooledId: string;
   symmetries: number[];
   /** Arrays written in this run. */
   written: number;
@@ -70,8 +79,10 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
   const tile = o.tile ?? tiler.tileFor((o.maxTileMiB ?? 512) * 2 ** 20);
   const store = await openStore(o.store);
   const lock = await store.lock({ purpose: "features", timeoutMs: o.lockTimeoutMs ?? 0 });
+  const pooledId = pooledFeatureId(id, DEFAULT_HEAD);
   const report: FeaturesReport = {
     encoderId: id,
+    pooledId,
     symmetries: syms,
     written: 0,
     skipped: 0,
@@ -91,10 +102,33 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
     };
     for (const pid of ids) {
       o.signal?.throwIfAborted();
-      try {
-        const have = new Set(
-          (await store.listFeatures(pid)).find((f) => f.encoderId === id)?.symmetries ?? [],
+      const writePooled = async (
+        f: { data: Float32Array; shape: [number, number, number, number] },
+        k: number,
+      ) => {
+        const v = tf.tidy(() =>
+          spatialPyramidPool3d(tf.tensor5d(f.data, [1, ...f.shape]), DEFAULT_HEAD.bins, "max"),
         );
+        const data = (await v.data()) as Float32Array;
+        v.dispose();
+        await store.writeFeatures(
+          pid,
+          pooledId,
+          k,
+          { data, shape: [1, 1, 1, data.length] },
+          { ...meta, pooled: { of: id, bins: DEFAULT_HEAD.bins, pooling: "max" } },
+          { expectSourceHash: (await store.getPatient(pid))?.sourceHash, signal: o.signal },
+        );
+      };
+      try {
+        const sets = await store.listFeatures(pid);
+        const have = new Set(sets.find((f) => f.encoderId === id)?.symmetries ?? []);
+        const havePooled = new Set(sets.find((f) => f.encoderId === pooledId)?.symmetries ?? []);
+        // maps stored by an earlier version without their pooled vectors: pool them from the store
+        for (const k of syms.filter((k) => have.has(k) && !havePooled.has(k))) {
+          const f = await store.readFeatures(pid, id, k, { signal: o.signal });
+          if (f) await writePooled(f, k);
+        }
         const todo = syms.filter((k) => !have.has(k));
         if (todo.length < syms.length) {
           report.skipped += syms.length - todo.length;
@@ -118,6 +152,7 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
             expectSourceHash: attrs.sourceHash,
             signal: o.signal,
           });
+          await writePooled(f, k);
           report.written++;
           o.onEvent?.({
             type: "done",

@@ -2,12 +2,15 @@ import fs from "node:fs/promises";
 import path from "node:path";
 import {
   buildFeatureHead,
+  buildPooledHead,
   type ClassifierRunConfig,
   classifierFromGmcae,
   type EpochRecord,
   featureSymmetries,
   type LabelledVolume,
   loadClassifier,
+  pooledFeatureId,
+  poolsFirst,
   predictSource,
   resolveCheckpoint,
   resolveClassWeight,
@@ -29,8 +32,11 @@ export interface ClassifierRunInfo {
   head?: ClassifierRunConfig["head"];
   train?: ClassifierRunConfig["train"];
   gmcae?: string;
-  /** Set when the head was trained on stored features (the default path). */
-  features?: { encoderId: string; symmetries: number };
+  /**
+   * Set when the head was trained on stored features (the default path); `pooledId` when it
+   * trained on the maps' stored pooled vectors (a head that pools first).
+   */
+  features?: { encoderId: string; symmetries: number; pooledId?: string };
 }
 
 /** Options of {@link trainClassifierFlow}. */
@@ -129,6 +135,20 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
       ).encoderId;
     }
     features = { encoderId, symmetries: k };
+    // A head with nothing trainable before its pooling trains on the stored pooled vectors
+    // (kilobytes a patient instead of the maps' megabytes), when every patient has them.
+    if (poolsFirst(cfg.head)) {
+      const pooledId = pooledFeatureId(encoderId, cfg.head);
+      const ok = await FeatureStream.open(o.store, {
+        encoderId: pooledId,
+        ids: [...trainIds, ...valIds].map((p) => p.id),
+        symmetries: k,
+      }).then(
+        () => true,
+        () => false,
+      );
+      if (ok) features.pooledId = pooledId;
+    }
   }
   if (!o.resume) {
     const info: ClassifierRunInfo = { ...cfg, gmcae: o.gmcae, ...(features ? { features } : {}) };
@@ -146,7 +166,7 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
     let train: (epoch: number) => tf.data.Dataset<LabelledVolume>;
     let validation: ((epoch: number) => tf.data.Dataset<LabelledVolume>) | undefined;
     if (features) {
-      const { encoderId } = features;
+      const encoderId = features.pooledId ?? features.encoderId;
       const tr = await featureDataset(o.store, {
         encoderId,
         split: "train",
@@ -175,7 +195,9 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
         );
       model = o.resume
         ? await loadClassifier(path.join(o.out, "last"))
-        : buildFeatureHead(first.shape[3], cfg.head);
+        : features.pooledId
+          ? buildPooledHead(first.shape[3], cfg.head)
+          : buildFeatureHead(first.shape[3], cfg.head);
     } else {
       if (!o.resume && !o.gmcae)
         throw new PatchStreamError("BAD_OPTION", "end-to-end training needs a GMCAE run", {});
@@ -277,7 +299,7 @@ export async function predictFlow(
         );
     }
     const stream = await FeatureStream.open(o.store, {
-      encoderId,
+      encoderId: run.features.pooledId ?? encoderId,
       ...sel,
       symmetries: tta,
       shuffle: false,
