@@ -13,20 +13,12 @@ import {
   spatialPyramidPool3d,
 } from "@lungflow/classifier";
 import { buildGmcae, saveGmcae } from "@lungflow/gmcae";
-import { openStore, type PatientSource, type PreprocessingParams } from "@lungflow/patch-store";
+import { openStore } from "@lungflow/patch-store";
 import { initTf, tf } from "@lungflow/tf-runtime";
-import { applySymmetry, makeVolume, normalizeHu } from "@lungflow/volume";
+import { applySymmetry, normalizeHu } from "@lungflow/volume";
 import { computeFeatures, FeatureStream } from "../src/features/index.ts";
-import { chest } from "./patches-helpers.ts";
+import { chest, writeChestStore } from "./patches-helpers.ts";
 
-const PARAMS: PreprocessingParams = {
-  spacing: [1, 1, 1],
-  interpolation: "trilinear",
-  thresholdMethod: "otsu",
-  maskMode: "kdsb17",
-  kernels: {},
-  tailFraction: 0.005,
-};
 const patients = [
   { id: "a", ...chest([21, 30, 27], 1), label: 1 as const },
   { id: "b", ...chest([18, 26, 33], 2), label: 0 as const },
@@ -36,32 +28,8 @@ let root = "";
 let store = "";
 let gmcaeDir = "";
 
-async function makeStore(dir: string): Promise<void> {
-  const s = await openStore(dir, { create: true, params: PARAMS });
-  for (const p of patients) {
-    const source: PatientSource = {
-      bbox: [
-        [0, p.shape[0]],
-        [0, p.shape[1]],
-        [0, p.shape[2]],
-      ],
-      sourceSpacing: [1, 1, 1],
-      sourceShape: p.shape,
-      otsuThreshold: -400,
-      seriesInstanceUid: `1.2.${p.id.charCodeAt(0)}`,
-      fileCount: p.shape[0],
-      sourceHash: p.id,
-      lungflowVersion: "0.1.0",
-    };
-    await s.writePatient({
-      id: p.id,
-      hu: makeVolume(p.hu, p.shape),
-      mask: makeVolume(p.mask, p.shape),
-      source,
-      params: PARAMS,
-    });
-  }
-  await s.importLabels(`id,cancer\n${patients.map((p) => `${p.id},${p.label}`).join("\n")}\n`);
+function makeStore(dir: string): Promise<void> {
+  return writeChestStore(dir, patients);
 }
 
 before(async () => {

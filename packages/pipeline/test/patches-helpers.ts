@@ -1,5 +1,5 @@
-import type { Vec3 } from "@lungflow/volume";
-import { createRng } from "@lungflow/volume";
+import { openStore, type PatientSource, type PreprocessingParams } from "@lungflow/patch-store";
+import { createRng, makeVolume, type Vec3 } from "@lungflow/volume";
 
 /** A small synthetic chest: two ellipsoid lungs (-850 HU) with bright blobs, soft tissue around, varied texture. */
 export function chest(shape: Vec3, seed = 1): { hu: Int16Array; mask: Uint8Array; shape: Vec3 } {
@@ -56,3 +56,56 @@ export function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The preprocessing parameters the test stores are made with. */
+export const STORE_PARAMS: PreprocessingParams = {
+  spacing: [1, 1, 1],
+  interpolation: "trilinear",
+  thresholdMethod: "otsu",
+  maskMode: "kdsb17",
+  kernels: {},
+  tailFraction: 0.005,
+};
+
+/**
+ * A new store at `dir` holding `patients` (HU and mask at 1 mm, the whole volume as the crop),
+ * written with `chunk`; labels, when given, imported.
+ */
+export async function writeChestStore(
+  dir: string,
+  patients: { id: string; hu: Int16Array; mask: Uint8Array; shape: Vec3; label?: 0 | 1 }[],
+  opts: { chunk?: number } = {},
+): Promise<void> {
+  const store = await openStore(dir, { create: true, params: STORE_PARAMS });
+  for (const [i, p] of patients.entries()) {
+    const source: PatientSource = {
+      bbox: [
+        [0, p.shape[0]],
+        [0, p.shape[1]],
+        [0, p.shape[2]],
+      ],
+      sourceSpacing: [1, 1, 1],
+      sourceShape: p.shape,
+      otsuThreshold: -400,
+      seriesInstanceUid: `1.2.${i}.${p.id.charCodeAt(0)}`,
+      fileCount: p.shape[0],
+      sourceHash: p.id,
+      lungflowVersion: "0.1.0",
+    };
+    await store.writePatient(
+      {
+        id: p.id,
+        hu: makeVolume(p.hu, p.shape),
+        mask: makeVolume(p.mask, p.shape),
+        source,
+        params: STORE_PARAMS,
+      },
+      opts,
+    );
+  }
+  const labelled = patients.filter((p) => p.label !== undefined);
+  if (labelled.length)
+    await store.importLabels(
+      `id,cancer\n${labelled.map((p) => `${p.id},${p.label}`).join("\n")}\n`,
+    );
+}

@@ -3,15 +3,9 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { after, before, describe, test } from "node:test";
-import {
-  balancedSampler,
-  lungSampler,
-  openStore,
-  type PatientSource,
-  type PreprocessingParams,
-} from "@lungflow/patch-store";
+import { balancedSampler, lungSampler, openStore } from "@lungflow/patch-store";
 import { initTf, tf } from "@lungflow/tf-runtime";
-import { isLungflowError, makeVolume } from "@lungflow/volume";
+import { isLungflowError } from "@lungflow/volume";
 import {
   memorySource,
   type PatchBatch,
@@ -20,16 +14,8 @@ import {
   replayTransforms,
   volumeDataset,
 } from "../src/patches/index.ts";
-import { chest, maxDiff } from "./patches-helpers.ts";
+import { chest, maxDiff, writeChestStore } from "./patches-helpers.ts";
 
-const PARAMS: PreprocessingParams = {
-  spacing: [1, 1, 1],
-  interpolation: "trilinear",
-  thresholdMethod: "otsu",
-  maskMode: "kdsb17",
-  kernels: {},
-  tailFraction: 0.005,
-};
 const patients = [
   { id: "a", ...chest([30, 40, 44], 1), label: 1 as const },
   { id: "b", ...chest([26, 36, 40], 2), label: 0 as const },
@@ -54,34 +40,8 @@ async function collect(it: AsyncIterable<PatchBatch>): Promise<PatchBatch[]> {
 
 before(async () => {
   dir = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "patches-")), "s.zarr");
-  const store = await openStore(dir, { create: true, params: PARAMS });
-  for (const p of patients) {
-    const source: PatientSource = {
-      bbox: [
-        [0, p.shape[0]],
-        [0, p.shape[1]],
-        [0, p.shape[2]],
-      ],
-      sourceSpacing: [1, 1, 1],
-      sourceShape: p.shape,
-      otsuThreshold: -400,
-      seriesInstanceUid: `1.2.${p.id.charCodeAt(0)}`,
-      fileCount: p.shape[0],
-      sourceHash: p.id,
-      lungflowVersion: "0.1.0",
-    };
-    await store.writePatient(
-      {
-        id: p.id,
-        hu: makeVolume(p.hu, p.shape),
-        mask: makeVolume(p.mask, p.shape),
-        source,
-        params: PARAMS,
-      },
-      { chunk: 16 },
-    );
-  }
-  await store.importLabels(`id,cancer\n${patients.map((p) => `${p.id},${p.label}`).join("\n")}\n`);
+  await writeChestStore(dir, patients, { chunk: 16 });
+  const store = await openStore(dir);
   await store.makeSplit({ seed: 1, validationFraction: 0.5 });
   await initTf({ quiet: true });
 });

@@ -5,20 +5,11 @@ import path from "node:path";
 import { before, test } from "node:test";
 import { parseClassifierRunConfig } from "@lungflow/classifier";
 import { buildGmcae, saveGmcae } from "@lungflow/gmcae";
-import { openStore, type PatientSource, type PreprocessingParams } from "@lungflow/patch-store";
+import { openStore } from "@lungflow/patch-store";
 import { initTf } from "@lungflow/tf-runtime";
-import { makeVolume } from "@lungflow/volume";
 import { predictFlow, trainClassifierFlow, trainGmcaeFlow } from "../src/train/index.ts";
-import { chest } from "./patches-helpers.ts";
+import { chest, writeChestStore } from "./patches-helpers.ts";
 
-const PARAMS: PreprocessingParams = {
-  spacing: [1, 1, 1],
-  interpolation: "trilinear",
-  thresholdMethod: "otsu",
-  maskMode: "kdsb17",
-  kernels: {},
-  tailFraction: 0.005,
-};
 let root = "";
 let store = "";
 
@@ -26,38 +17,17 @@ before(async () => {
   await initTf({ backend: "cpu", quiet: true });
   root = fs.mkdtempSync(path.join(os.tmpdir(), "train-flows-"));
   store = path.join(root, "s.zarr");
-  const s = await openStore(store, { create: true, params: PARAMS });
   const ids = ["a", "b", "c", "d", "e", "f"];
-  for (const [i, id] of ids.entries()) {
-    const p = chest([20 + (i % 3), 26, 24 + (i % 2)], i + 1);
-    const source: PatientSource = {
-      bbox: [
-        [0, p.shape[0]],
-        [0, p.shape[1]],
-        [0, p.shape[2]],
-      ],
-      sourceSpacing: [1, 1, 1],
-      sourceShape: p.shape,
-      otsuThreshold: -400,
-      seriesInstanceUid: `1.2.${i}`,
-      fileCount: p.shape[0],
-      sourceHash: id,
-      lungflowVersion: "0.1.0",
-    };
-    await s.writePatient({
+  await writeChestStore(
+    store,
+    ids.map((id, i) => ({
       id,
-      hu: makeVolume(p.hu, p.shape),
-      mask: makeVolume(p.mask, p.shape),
-      source,
-      params: PARAMS,
-    });
-  }
-  await s.importLabels(
-    `id,cancer\n${ids
-      .slice(0, 5)
-      .map((id, i) => `${id},${i % 2}`)
-      .join("\n")}\n`,
+      ...chest([20 + (i % 3), 26, 24 + (i % 2)], i + 1),
+      // the last patient stays unlabelled: the test split
+      label: i < 5 ? ((i % 2) as 0 | 1) : undefined,
+    })),
   );
+  const s = await openStore(store);
   await s.makeSplit({ seed: 1, validationFraction: 0.4 });
 });
 
