@@ -114,7 +114,7 @@ test("features, then train classifier on them, then predict with test-time augme
     "4",
   );
   assert.equal(t.code, 0, t.out);
-  assert.match(t.out, /0 array\(s\) computed, 16 reused/);
+  assert.match(t.out, /0 array\(s\) written, 16 already stored/);
   assert.match(t.out, new RegExp(`on stored features ${m[1]} \\(2 symmetries\\)`));
   const cfg = JSON.parse(readFileSync(path.join(out, "config.json"), "utf8"));
   assert.deepEqual(cfg.features, {

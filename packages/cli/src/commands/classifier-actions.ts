@@ -8,12 +8,13 @@ import {
   writeSubmission,
 } from "@lungflow/classifier";
 import { openStore, parseLabelsCsv } from "@lungflow/patch-store";
-import { type FeaturesEvent, predictFlow, trainClassifierFlow } from "@lungflow/pipeline";
+import { predictFlow, trainClassifierFlow } from "@lungflow/pipeline";
 import { rocChartSvg, svgToPng } from "@lungflow/report";
 import { initTf } from "@lungflow/tf-runtime";
 import cliProgress from "cli-progress";
 import { intOption, listOption, numberOption, readJsonConfig, UsageError } from "../options.js";
 import type { EvaluateCli, PredictCli, TrainClassifierCli } from "./classifier.js";
+import { printFeaturesEvent } from "./features-actions.js";
 
 /** Run configuration from the JSON file (or the run's own config.json on resume) and the flags. */
 async function classifierConfig(o: TrainClassifierCli): Promise<ClassifierRunConfig> {
@@ -49,19 +50,6 @@ async function classifierConfig(o: TrainClassifierCli): Promise<ClassifierRunCon
 }
 
 /** Prints the features stage's progress (one line per start / failure). */
-function printFeatures(e: FeaturesEvent): void {
-  if (e.type === "start")
-    console.log(
-      `features ${e.encoderId}: ${e.patients} patient(s), symmetries ${e.symmetries.join(",")}, tile ${e.tile}`,
-    );
-  else if (e.type === "failed")
-    console.error(`  ${e.patientId}: features failed: ${e.error.message}`);
-  else if (e.type === "finished")
-    console.log(
-      `features: ${e.written} array(s) computed, ${e.skipped} reused, ${e.failed} patient(s) failed, ${e.seconds.toFixed(1)} s`,
-    );
-}
-
 /** Aborts on Ctrl-C while `fn` runs. */
 async function withSigint<T>(fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
   const abort = new AbortController();
@@ -105,7 +93,7 @@ export async function trainClassifier(o: TrainClassifierCli): Promise<void> {
         resume: o.resume,
         workers: intOption("workers", o.workers, 1),
         signal,
-        onFeatures: printFeatures,
+        onFeatures: (e) => printFeaturesEvent(e),
         onStart: (s) => {
           trainPatients = s.trainPatients;
           console.log(
@@ -151,7 +139,7 @@ export async function predict(o: PredictCli): Promise<void> {
       tta: intOption("tta", o.tta, 1, 48),
       workers: intOption("workers", o.workers, 1),
       signal,
-      onFeatures: printFeatures,
+      onFeatures: (e) => printFeaturesEvent(e),
     }),
   );
   if (o.expect) {

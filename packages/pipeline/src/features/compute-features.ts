@@ -44,7 +44,14 @@ export type FeaturesEvent =
       seconds: number;
     }
   | { type: "failed"; patientId: string; error: Error }
-  | { type: "finished"; written: number; skipped: number; failed: number; seconds: number };
+  | {
+      type: "finished";
+      encoderId: string;
+      written: number;
+      skipped: number;
+      failed: number;
+      seconds: number;
+    };
 
 export interface FeaturesReport {
   encoderId: string;
@@ -176,6 +183,7 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
   report.seconds = (performance.now() - t0) / 1000;
   o.onEvent?.({
     type: "finished",
+    encoderId: id,
     written: report.written,
     skipped: report.skipped,
     failed: report.failed.length,
