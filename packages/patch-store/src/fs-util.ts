@@ -75,3 +75,13 @@ export async function dirExists(p: string): Promise<boolean> {
     return false;
   }
 }
+
+/** Whether process `pid` runs on this host (EPERM: it exists, owned by another user). */
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}

@@ -2,7 +2,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { StoreError } from "./errors.js";
-import { token } from "./fs-util.js";
+import { pidAlive, token } from "./fs-util.js";
 import { toWriteError, withWriteErrors } from "./write-failure.js";
 
 /** Content of a store's `.lock` file. */
@@ -17,15 +17,6 @@ export interface LockInfo {
 export interface StoreLock {
   readonly info: LockInfo;
   release(): Promise<void>;
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 async function readLock(file: string): Promise<LockInfo | undefined> {

@@ -2,7 +2,7 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import { StoreError } from "./errors.js";
-import { listDir, mkdirp, token } from "./fs-util.js";
+import { listDir, mkdirp, pidAlive, token } from "./fs-util.js";
 import { isValidPatientId } from "./schema.js";
 import { toWriteError, withWriteErrors } from "./write-failure.js";
 
@@ -50,15 +50,6 @@ export function claimsDir(root: string): string {
 
 function claimFile(root: string, id: string): string {
   return path.join(claimsDir(root), `${id}.claim`);
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM";
-  }
 }
 
 async function readClaim(file: string): Promise<ClaimInfo | undefined> {
