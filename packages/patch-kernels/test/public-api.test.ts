@@ -45,3 +45,14 @@ test("public API of @lungflow/patch-kernels/wasm-assembler (exact)", () => {
     "webAssembly",
   ]);
 });
+
+test("public API of @lungflow/patch-kernels/native-loader (exact), and a missing addon is an error naming the file", async () => {
+  const loader = await import("../src/native-loader.ts");
+  assert.deepEqual(Object.keys(loader).sort(), ["loadNativeAddon"]);
+  const r = loader.loadNativeAddon("/nonexistent/build/Release/x.node", "@lungflow/x");
+  assert.ok("error" in r);
+  assert.match(
+    r.error,
+    /no native addon at \/nonexistent\/build\/Release\/x\.node: .*pnpm --filter @lungflow\/x build/,
+  );
+});

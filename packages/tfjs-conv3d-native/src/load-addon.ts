@@ -1,7 +1,6 @@
-import fs from "node:fs";
-import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { type AddonLoadResult, loadNativeAddon } from "@lungflow/patch-kernels/native-loader";
 
 /** The addon's functions (native/addon.cc). Geometry: Int32Array of 18 ints, see `geometry`. */
 export interface NativeAddon {
@@ -37,41 +36,17 @@ export interface NativeAddon {
   ): void;
 }
 
-export type LoadResult = { addon: NativeAddon; path: string } | { error: string; path: string };
+export type LoadResult = AddonLoadResult<NativeAddon>;
 
 const packageRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
 
 /** Where `pnpm build` puts the addon (node-gyp's Release build). */
 export const defaultAddonPath = path.join(packageRoot, "build", "Release", "conv3d_native.node");
 
-const cache = new Map<string, LoadResult>();
-
 /**
  * Loads the compiled addon once per path. Never throws: a missing or broken binary gives
- * `{ error }` naming the file and why (including the build log's reason when the build
- * failed, from build/native-build-error.txt).
+ * `{ error }` naming the file and why (see `loadNativeAddon`).
  */
 export function loadAddon(file: string = defaultAddonPath): LoadResult {
-  const hit = cache.get(file);
-  if (hit) return hit;
-  let result: LoadResult;
-  if (!fs.existsSync(file)) {
-    const errFile = path.join(path.dirname(file), "..", "native-build-error.txt");
-    const why = fs.existsSync(errFile)
-      ? `the native build failed: ${fs.readFileSync(errFile, "utf8").trim().split("\n").slice(-3).join(" | ")}`
-      : "it was not built (run `pnpm --filter @lungflow/tfjs-conv3d-native build`; needs node-gyp and a C++17 compiler)";
-    result = { error: `no native addon at ${file}: ${why}`, path: file };
-  } else {
-    try {
-      const req = createRequire(import.meta.url);
-      result = { addon: req(file) as NativeAddon, path: file };
-    } catch (err) {
-      result = {
-        error: `native addon ${file} failed to load: ${(err as Error).message.split("\n")[0]}`,
-        path: file,
-      };
-    }
-  }
-  cache.set(file, result);
-  return result;
+  return loadNativeAddon<NativeAddon>(file, "@lungflow/tfjs-conv3d-native");
 }
