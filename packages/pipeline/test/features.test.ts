@@ -100,6 +100,18 @@ test("features: every patient and symmetry stored, equal to the whole-volume enc
   assert.equal(more.written, 3);
   assert.equal(more.skipped, 6);
   assert.ok((await s.verify()).ok);
+  // a patient the store does not hold is a typed failure naming it; the others go on
+  const unknown = await computeFeatures({
+    store,
+    gmcae: gmcaeDir,
+    symmetries: 1,
+    ids: ["nope", "a"],
+  });
+  assert.deepEqual(
+    unknown.failed.map((f) => [f.patientId, (f.error as { code?: string }).code]),
+    [["nope", "UNKNOWN_PATIENT"]],
+  );
+  assert.equal(unknown.skipped, 1);
 });
 
 test("feature stream: seeded order and symmetry draws within the stored K; all() gives every symmetry", async () => {

@@ -11,6 +11,7 @@ import { loadGmcae } from "@lungflow/gmcae";
 import { openStore } from "@lungflow/patch-store";
 import { tf } from "@lungflow/tf-runtime";
 import { applySymmetry, normalizeHu } from "@lungflow/volume";
+import { PatchStreamError } from "../patches/errors.js";
 
 /** Options of {@link computeFeatures}. */
 export interface ComputeFeaturesOptions {
@@ -109,6 +110,8 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
     };
     for (const pid of ids) {
       o.signal?.throwIfAborted();
+      // the patient as read before its features are computed: a write after a re-ingest fails
+      let sourceHash: string | undefined;
       const writePooled = async (
         f: { data: Float32Array; shape: [number, number, number, number] },
         k: number,
@@ -124,10 +127,18 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
           k,
           { data, shape: [1, 1, 1, data.length] },
           { ...meta, pooled: { of: id, bins: DEFAULT_HEAD.bins, pooling: "max" } },
-          { expectSourceHash: (await store.getPatient(pid))?.sourceHash, signal: o.signal },
+          { expectSourceHash: sourceHash, signal: o.signal },
         );
       };
       try {
+        const attrs = await store.getPatient(pid);
+        if (!attrs)
+          throw new PatchStreamError(
+            "UNKNOWN_PATIENT",
+            `patient ${pid} is not in the store ${o.store}`,
+            { patientId: pid, store: o.store },
+          );
+        sourceHash = attrs.sourceHash;
         const sets = await store.listFeatures(pid);
         const have = new Set(sets.find((f) => f.encoderId === id)?.symmetries ?? []);
         const havePooled = new Set(sets.find((f) => f.encoderId === pooledId)?.symmetries ?? []);
@@ -146,8 +157,6 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
           });
         }
         if (todo.length === 0) continue;
-        const attrs = await store.getPatient(pid);
-        if (!attrs) throw new Error(`patient ${pid} is not in the store ${o.store}`);
         const hu = await store.readVolume(pid, "hu", { signal: o.signal });
         const vol = normalizeHu(hu.data);
         for (const k of todo) {
