@@ -20,7 +20,23 @@ export * from "./errors.js";
 export { extractPatch } from "./extract-patch.js";
 export { type NormalizeHuOptions, normalizeHu } from "./normalize-hu.js";
 export { createRng, mixSeed, mulberry32, type Rng, shuffled } from "./random.js";
-export { type ResampleOptions, resample, zoomSize } from "./resample.js";
+export {
+  type AxisTable,
+  type ResampleOptions,
+  type ResampleSlabArgs,
+  resample,
+  resampleKernel,
+  zoomSize,
+} from "./resample.js";
+export {
+  type SlabArray,
+  type SlabArrayCtor,
+  type SlabKernel,
+  type SlabRunner,
+  serialSlabs,
+  slabCount,
+  slabRange,
+} from "./slabs.js";
 export {
   applySymmetry,
   composeSymmetry,

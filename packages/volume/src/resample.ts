@@ -1,3 +1,11 @@
+import {
+  type SlabArrayCtor,
+  type SlabKernel,
+  type SlabRunner,
+  serialSlabs,
+  slabCount,
+  slabRange,
+} from "./slabs.js";
 import type { Vec3, Volume, VoxelArray } from "./volume.js";
 import { VolumeError } from "./volume-error.js";
 
@@ -8,7 +16,17 @@ export interface ResampleOptions {
    * for `Uint8Array` volumes (masks), linear for everything else.
    */
   interpolation?: "linear" | "nearest";
+  /**
+   * Splits the output into z-slabs that a threaded runner may resample at once (the
+   * output is then allocated by the runner, on shared memory). Each output voxel is
+   * computed the same way whatever the split: the result is identical. Default: one slab
+   * on the calling thread.
+   */
+  runner?: SlabRunner;
 }
+
+/** Output slices per slab when a runner splits the work (each slab recomputes one or two input slices in plane). */
+const SLAB_SLICES = 16;
 
 /**
  * The seed's (kdsb17) zoom factor and output size of one axis:
@@ -40,7 +58,7 @@ function roundHalfEven(x: number): number {
  * nearest input index in both (nearest). Coordinate mapping is scipy's `zoom` with
  * `grid_mode=False` (scipy >= 1.6): output `i` samples input `i * (nIn - 1) / (nOut - 1)`.
  */
-interface AxisTable {
+export interface AxisTable {
   i0: Int32Array;
   i1: Int32Array;
   /** weight of i0 */
@@ -130,9 +148,21 @@ export function resample<T extends VoxelArray>(
   const tz = axisTable(nz, oz, nearest);
   const ty = axisTable(ny, oy, nearest);
   const tx = axisTable(nx, ox, nearest);
-  const out = new (data.constructor as new (n: number) => T)(oz * oy * ox);
-  if (nearest) gatherNearest(data, out, ny, nx, oz, oy, ox, tz.i0, ty.i0, tx.i0);
-  else linear(data, out, ny, nx, oz, oy, ox, tz, ty, tx);
+  const runner = opts.runner ?? serialSlabs;
+  const out = runner.alloc(data.constructor as SlabArrayCtor<T>, oz * oy * ox);
+  const parts = runner === serialSlabs ? 1 : slabCount(oz, SLAB_SLICES);
+  runner.forEach(resampleKernel, parts, {
+    src: data,
+    dst: out,
+    ny,
+    nx,
+    out: out3,
+    tz,
+    ty,
+    tx,
+    nearest,
+    parts,
+  });
   const newSp = [0, 1, 2].map((a) =>
     out3[a] > 1 ? ((shape[a] - 1) * spacing[a]) / (out3[a] - 1) : newSpacing[a],
   ) as Vec3;
@@ -145,20 +175,48 @@ export function resample<T extends VoxelArray>(
   };
 }
 
+/** What one slab of {@link resampleKernel} needs. */
+export interface ResampleSlabArgs {
+  src: VoxelArray;
+  dst: VoxelArray;
+  ny: number;
+  nx: number;
+  out: Vec3;
+  tz: AxisTable;
+  ty: AxisTable;
+  tx: AxisTable;
+  nearest: boolean;
+  /** Number of slabs the output z range is split into. */
+  parts: number;
+}
+
+/** One output z-slab of {@link resample}. */
+export const resampleKernel: SlabKernel<ResampleSlabArgs> = {
+  name: "volume/resample",
+  run(a, part) {
+    const [oz, oy, ox] = a.out;
+    const [z0, z1] = slabRange(oz, a.parts, part);
+    if (a.nearest)
+      gatherNearest(a.src, a.dst, a.ny, a.nx, z0, z1, oy, ox, a.tz.i0, a.ty.i0, a.tx.i0);
+    else linear(a.src, a.dst, a.ny, a.nx, z0, z1, oy, ox, a.tz, a.ty, a.tx);
+  },
+};
+
 function gatherNearest(
   src: VoxelArray,
   dst: VoxelArray,
   ny: number,
   nx: number,
-  oz: number,
+  z0: number,
+  z1: number,
   oy: number,
   ox: number,
   iz: Int32Array,
   iy: Int32Array,
   ix: Int32Array,
 ): void {
-  let o = 0;
-  for (let z = 0; z < oz; z++) {
+  let o = z0 * oy * ox;
+  for (let z = z0; z < z1; z++) {
     const zb = iz[z] * ny;
     for (let y = 0; y < oy; y++) {
       const rb = (zb + iy[y]) * nx;
@@ -255,7 +313,8 @@ function linear(
   dst: VoxelArray,
   ny: number,
   nx: number,
-  oz: number,
+  z0: number,
+  z1: number,
   oy: number,
   ox: number,
   tz: AxisTable,
@@ -297,7 +356,7 @@ function linear(
     idxB = z;
     return slotB;
   };
-  for (let z = 0; z < oz; z++) {
+  for (let z = z0; z < z1; z++) {
     const s0 = get(tz.i0[z]);
     // w1 = 0 (on a source slice, or the last one): blend with itself, exact (s0 * 1 + s0 * 0).
     const s1 = tz.w1[z] === 0 ? s0 : get(tz.i1[z]);
