@@ -5,9 +5,11 @@
  * resample, segment, write) and peak RSS: of the whole process, and per worker
  * ((peak - RSS before the run) / workers). Each configuration runs in its own child process
  * so that peaks do not mix.
+ * Then (unless --no-seed) the same series through the seed-style Python pipeline
+ * (seed_ingest.py: pydicom, scipy.ndimage.zoom, scikit-image) side by side: see seedCases.
  * Then (unless --no-services) a 24-patient cohort (8 with --quick) through one process vs a
  * BullMQ queue with 2 worker processes, and DICOMweb (Orthanc) vs folder: see servicesCases.
- * Usage: pnpm bench ingest [--quick] [--patients N] [--no-services]
+ * Usage: pnpm bench ingest [--quick] [--patients N] [--no-seed] [--no-services]
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -21,6 +23,8 @@ import { redisMissing, startRedis } from "../../packages/pipeline/test/redis-ser
 import { type BenchResult, peakRssMiB, quick, report } from "./lib.ts";
 
 const BIN = fileURLToPath(new URL("../../packages/cli/dist/bin.js", import.meta.url));
+const PYTHON = "/usr/bin/python3";
+const SEED = fileURLToPath(new URL("./seed_ingest.py", import.meta.url));
 
 const argv = process.argv.slice(2);
 
@@ -120,26 +124,146 @@ try {
       `${workers} worker(s): ${s.patientsPerMin} patients/min, ${s.dicomMBps} MB/s, ${(s.durationMs / 1000).toFixed(1)} s`,
     );
   }
+  if (!argv.includes("--no-seed")) await seedCases();
   if (!argv.includes("--no-services")) await servicesCases();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 report("ingest", results);
 
-/** Runs the CLI to its exit; resolves to the wall seconds (throws on a non-zero exit). */
-function cli(args: string[]): Promise<number> {
+/** Runs `cmd args` to its exit; resolves to the wall seconds (throws on a non-zero exit). */
+function timed(cmd: string, args: string[]): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const c = spawn(process.execPath, [BIN, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    const c = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
     let err = "";
     c.stderr.on("data", (d) => {
       err += d;
     });
+    c.on("error", reject);
     c.on("exit", (code) =>
       code === 0
         ? resolve((performance.now() - t0) / 1000)
-        : reject(new Error(`lungflow ${args.join(" ")} exited ${code}: ${err.slice(-2000)}`)),
+        : reject(new Error(`${cmd} ${args.join(" ")} exited ${code}: ${err.slice(-2000)}`)),
     );
+  });
+}
+
+/** Runs the CLI to its exit; resolves to the wall seconds (throws on a non-zero exit). */
+function cli(args: string[]): Promise<number> {
+  return timed(process.execPath, [BIN, ...args]);
+}
+
+/** Why the seed-style Python pipeline cannot run here, or undefined when it can. */
+function pythonMissing(): string | undefined {
+  const r = spawnSync(PYTHON, ["-c", "import pydicom, scipy.ndimage, skimage.measure"], {
+    encoding: "utf8",
+  });
+  if (r.error) return `${PYTHON} not found`;
+  if (r.status !== 0) return `${PYTHON} lacks pydicom/scipy/scikit-image: ${r.stderr.trim()}`;
+  return undefined;
+}
+
+/** `seed_ingest.py` on `pairs` ([series dir, out dir]...) in `procs` processes; wall seconds. */
+async function seed(pairs: [string, string][], procs: number, order = 3): Promise<number> {
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: procs }, (_, p) =>
+      timed(PYTHON, [
+        SEED,
+        "--order",
+        String(order),
+        ...pairs.filter((_, i) => i % procs === p).flat(),
+      ]),
+    ),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+/** Best (lowest) of `reps` runs of `fn`, in seconds. */
+async function best(reps: number, fn: (rep: number) => Promise<number>): Promise<number> {
+  let b = Number.POSITIVE_INFINITY;
+  for (let i = 0; i < reps; i++) b = Math.min(b, await fn(i));
+  return b;
+}
+
+/**
+ * lungflow against the seed-style Python pipeline (seed_ingest.py: pydicom, HU, sort,
+ * scipy.ndimage.zoom to 1 mm, the kdsb17 mask with scipy/scikit-image, crop, .npy) on the
+ * same series, wall seconds from process start to exit:
+ * (a) one patient of 150 slices of 512 x 512 (--quick: 48 of 128 x 128), `lungflow ingest
+ *     --workers 1` vs one Python process (zoom order 3, the seed's default; and order 1, the
+ *     trilinear lungflow computes); best of 2 runs each (Python order 3: 1 run full size);
+ * (b) a 12-patient cohort of the same geometry, `lungflow ingest --workers 2` vs 2 Python
+ *     processes each taking half the patients.
+ * Skipped with a line when Debian's python3 or its packages are missing.
+ */
+async function seedCases(): Promise<void> {
+  const missing = pythonMissing();
+  if (missing) {
+    console.error(`seed-style Python cases skipped: ${missing}`);
+    return;
+  }
+  const geo = quick
+    ? { matrix: 128, slices: 48, pixelSpacing: 0.9, sliceSpacing: 2.5 }
+    : { matrix: 512, slices: 150, pixelSpacing: 0.7, sliceSpacing: 2.0 };
+  const cfg = { matrix: geo.matrix, slices: geo.slices };
+  const out = path.join(dir, "seed-out");
+  const series = (root: string): [string, string][] =>
+    fs
+      .readdirSync(root, { withFileTypes: true })
+      .filter((d) => d.isDirectory())
+      .map((d) => [path.join(root, d.name), path.join(out, d.name)]);
+  const pushRatio = (name: string, ours: number, py: number, c: Record<string, unknown>) => {
+    results.push({ case: name, metric: "lungflow_wall", value: +ours.toFixed(2), unit: "s", ...c });
+    results.push({ case: name, metric: "python_wall", value: +py.toFixed(2), unit: "s", ...c });
+    results.push({
+      case: name,
+      metric: "speedup",
+      value: +(py / ours).toFixed(2),
+      unit: "x",
+      ...c,
+    });
+    console.error(
+      `${name}: lungflow ${ours.toFixed(2)} s, Python ${py.toFixed(2)} s: ${(py / ours).toFixed(2)}x`,
+    );
+  };
+
+  const one = path.join(dir, "seed-one");
+  await writeCohort({ out: one, patients: 1, seed: 3, ...geo, groundTruth: false });
+  let k = 0;
+  const ours1 = await best(2, () =>
+    cli(["ingest", one, "--store", path.join(dir, `seed-one-${k++}.zarr`), "--workers", "1"]),
+  );
+  const py3 = await best(quick ? 2 : 1, () => seed(series(one), 1, 3));
+  pushRatio("one patient, 1 worker vs seed Python (zoom order 3)", ours1, py3, {
+    ...cfg,
+    patients: 1,
+    order: 3,
+  });
+  const py1 = await best(2, () => seed(series(one), 1, 1));
+  pushRatio("one patient, 1 worker vs seed Python (zoom order 1)", ours1, py1, {
+    ...cfg,
+    patients: 1,
+    order: 1,
+  });
+
+  const n = 12;
+  const cohort = path.join(dir, "seed-cohort");
+  await writeCohort({ out: cohort, patients: n, seed: 4, ...geo, groundTruth: false });
+  const ours2 = await cli([
+    "ingest",
+    cohort,
+    "--store",
+    path.join(dir, "seed-cohort.zarr"),
+    "--workers",
+    "2",
+  ]);
+  const py2 = await seed(series(cohort), 2, 3);
+  pushRatio(`${n} patients, 2 workers vs 2 seed Python processes (zoom order 3)`, ours2, py2, {
+    ...cfg,
+    patients: n,
+    order: 3,
   });
 }
 
