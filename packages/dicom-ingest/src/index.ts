@@ -45,8 +45,13 @@ export {
   writeNifti,
 } from "./nifti.js";
 export { DEFAULT_TOLERANCES, type DicomWarning, type Tolerances } from "./plan.js";
+export {
+  type NativeSlicesArgs,
+  readNativeSlicesKernel,
+} from "./read-native-slices.js";
 export { type PatientRead, readDiscoveredPatient, readPatient } from "./read-patient.js";
 export {
+  type FileDigest,
   type ReadSeriesOptions,
   readSeries,
   type SeriesMeta,

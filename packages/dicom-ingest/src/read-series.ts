@@ -1,11 +1,19 @@
 import path from "node:path";
-import { makeVolume, type Vec3, type Volume } from "@lungflow/volume";
+import {
+  makeVolume,
+  type SlabRunner,
+  serialSlabs,
+  slabCount,
+  type Vec3,
+  type Volume,
+} from "@lungflow/volume";
 import { type Classified, classifyFile, type SkippedFile } from "./classify.js";
 import { assemble, type DiscoveredPatient } from "./discover.js";
 import { DicomError, type DicomErrorCode, isDicomError } from "./errors.js";
 import type { SliceHeader } from "./header.js";
 import { huParams, storedToHu } from "./hu.js";
 import { DEFAULT_TOLERANCES, type DicomWarning, planSeries, type Tolerances } from "./plan.js";
+import { isNativeSlab, readNativeSlicesKernel } from "./read-native-slices.js";
 import type { SeriesCandidate } from "./series.js";
 import type { Ctx } from "./slice-format.js";
 import { isNativeSlice, readSliceWords } from "./slice-reader.js";
@@ -21,6 +29,26 @@ export interface ReadSeriesOptions {
   signal?: AbortSignal;
   /** Paths to leave out when walking a folder: `(path, isDirectory) => boolean`. */
   ignore?: (path: string, isDirectory: boolean) => boolean;
+  /**
+   * Reads a native series' slices in parts that a threaded runner may read at once (the
+   * volume is then allocated by the runner, on shared memory). Same voxels either way.
+   * Default: every slice on the calling thread.
+   */
+  runner?: SlabRunner;
+  /**
+   * Read each file of a native series whole, once, and return its SHA-256 in
+   * `meta.fileDigests` (the bytes hashed are the bytes read, no second pass). Files read
+   * otherwise (compressed series, dropped duplicates) are not listed.
+   */
+  digest?: boolean;
+}
+
+/** SHA-256 and size of one file, as read for its pixels. */
+export interface FileDigest {
+  file: string;
+  bytes: number;
+  /** Hex. */
+  sha256: string;
 }
 
 /** What was read, from where, and what was noticed on the way. */
@@ -45,12 +73,17 @@ export interface SeriesMeta {
   warnings: DicomWarning[];
   /** Files in the input that belong to no CT image series. */
   skipped: SkippedFile[];
+  /** With `digest: true`: the files of the volume, hashed as they were read. */
+  fileDigests?: FileDigest[];
 }
 
 export interface SeriesRead {
   volume: Volume<Int16Array>;
   meta: SeriesMeta;
 }
+
+/** Slices per part when a runner splits the read (a part is a few ms of I/O and HU). */
+const SLAB_SLICES = 8;
 
 const PER_FILE_CODES: DicomErrorCode[] = [
   "NOT_DICOM",
@@ -215,12 +248,37 @@ async function readCandidate(
     warnings.push(...plan.warnings);
     const [nz, ny, nx] = plan.shape;
     const sliceSize = ny * nx;
-    const out = allocateVolume(plan.shape, ctx, plan.slices[0].header.file);
+    const headers = plan.slices.map((sl) => sl.header);
+    // Native slices (the common case) go through the slab kernel when split or hashed.
+    const slab = (opts.runner !== undefined || opts.digest === true) && isNativeSlab(headers);
+    const runner = slab ? (opts.runner ?? serialSlabs) : serialSlabs;
+    const out = allocateVolume(plan.shape, ctx, headers[0].file, opts.runner ?? serialSlabs);
     const scratch = plan.slices.some((s) => s.duplicates.length)
       ? new Int16Array(sliceSize)
       : undefined;
     const tsUids = new Set<string>();
-    // Native pixel bytes are read synchronously, straight into their output slice, and
+    let fileDigests: FileDigest[] | undefined;
+    if (slab) {
+      const parts = runner === serialSlabs ? 1 : slabCount(nz, SLAB_SLICES);
+      const digests = opts.digest ? runner.alloc(Uint8Array, 32 * nz) : undefined;
+      const sizes = opts.digest ? runner.alloc(Float64Array, nz) : undefined;
+      runner.forEach(readNativeSlicesKernel, parts, {
+        headers,
+        out,
+        sliceSize,
+        digests,
+        sizes,
+        parts,
+      });
+      if (digests && sizes) {
+        fileDigests = headers.map((h, z) => ({
+          file: h.file,
+          bytes: sizes[z],
+          sha256: Buffer.from(digests.buffer, digests.byteOffset + 32 * z, 32).toString("hex"),
+        }));
+      }
+    }
+    // Otherwise native pixel bytes are read synchronously, straight into their output slice, and
     // converted there, in place, while still in cache. Other files (compressed) are read
     // ahead (thread pool) while the current slice is decoded.
     const AHEAD = 2;
@@ -237,11 +295,16 @@ async function readCandidate(
       for (let k = 1; k <= AHEAD && z + k < nz; k++) {
         if (!pending[z + k] && !isNativeSlice(plan.slices[z + k].header)) start(z + k);
       }
-      if (!pending[z]) start(z);
       const sl = plan.slices[z];
-      const words = await pending[z];
-      delete pending[z];
-      storedToHu(words, huParams(sl.header), out, z * sliceSize);
+      if (!slab) {
+        for (let k = 1; k <= AHEAD && z + k < nz; k++) {
+          if (!pending[z + k] && !isNativeSlice(plan.slices[z + k].header)) start(z + k);
+        }
+        if (!pending[z]) start(z);
+        const words = await pending[z];
+        delete pending[z];
+        storedToHu(words, huParams(sl.header), out, z * sliceSize);
+      }
       tsUids.add(sl.header.transferSyntaxUid ?? "");
       for (const dup of sl.duplicates) {
         const dw = await readSliceWords(dup);
@@ -284,6 +347,7 @@ async function readCandidate(
       warnings,
       skipped,
     };
+    if (fileDigests) meta.fileDigests = fileDigests;
     return { volume, meta };
   } catch (e) {
     if (isDicomError(e)) {
@@ -302,10 +366,15 @@ async function readCandidate(
  * Columns before this, so the size is what the series really holds; a series too big for
  * this process's memory is TOO_LARGE (not an I/O error).
  */
-function allocateVolume(shape: readonly number[], ctx: Ctx, file: string): Int16Array {
+function allocateVolume(
+  shape: readonly number[],
+  ctx: Ctx,
+  file: string,
+  runner: SlabRunner,
+): Int16Array {
   const voxels = shape[0] * shape[1] * shape[2];
   try {
-    return new Int16Array(voxels);
+    return runner.alloc(Int16Array, voxels);
   } catch (e) {
     if (!(e instanceof RangeError)) throw e;
     const reason = `${shape.join(" x ")} voxels (${((voxels * 2) / 2 ** 30).toFixed(2)} GiB) cannot be allocated`;

@@ -28,9 +28,20 @@ export async function readSliceWords(h: SliceHeader, target?: Uint8Array): Promi
   const px = h.pixelData;
   const native = ts === TS.implicitLittle || ts === TS.explicitLittle || ts === TS.explicitBig;
   if (!native || !px || px.encapsulated) return decodePixelData(await readDataSet(h.file), h);
+  const bytes = (h.rows ?? 0) * (h.columns ?? 0) * 2;
+  if (px.length < bytes) return decodePixelData(await readDataSet(h.file), h); // reports the error
+  return readNativeWords(h, target);
+}
+
+/**
+ * The native fast path of {@link readSliceWords}, synchronous: only the Pixel Data bytes,
+ * at the offset the header parse found, into `target` when it is large enough. The caller
+ * has checked {@link isNativeSlice} and that the element holds rows x columns words.
+ */
+export function readNativeWords(h: SliceHeader, target?: Uint8Array): Uint16Array {
+  const px = h.pixelData!;
   const n = (h.rows ?? 0) * (h.columns ?? 0);
   const bytes = n * 2;
-  if (px.length < bytes) return decodePixelData(await readDataSet(h.file), h); // reports the error
   const buf = target && target.length >= bytes ? target : Buffer.allocUnsafe(bytes);
   let got = 0;
   let fd: number | undefined;
@@ -58,10 +69,25 @@ export async function readSliceWords(h: SliceHeader, target?: Uint8Array): Promi
       reason: `pixel data needs ${bytes} bytes at offset ${px.offset}, only ${got} there`,
     });
   }
-  let words: Uint16Array;
-  if (buf.byteOffset % 2 === 0) words = new Uint16Array(buf.buffer, buf.byteOffset, n);
-  else words = new Uint16Array(Uint8Array.prototype.slice.call(buf, 0, bytes).buffer, 0, n);
-  if (ts === TS.explicitBig) {
+  return wordsOf(buf, 0, n, h.transferSyntaxUid === TS.explicitBig);
+}
+
+/**
+ * `n` 16-bit words at byte `offset` of `buf`, in machine order: a view when aligned, else a
+ * copy; big-endian words are swapped in place.
+ */
+export function wordsOf(
+  buf: Uint8Array,
+  offset: number,
+  n: number,
+  bigEndian: boolean,
+): Uint16Array {
+  const abs = buf.byteOffset + offset;
+  const words =
+    abs % 2 === 0
+      ? new Uint16Array(buf.buffer, abs, n)
+      : new Uint16Array(Uint8Array.prototype.slice.call(buf, offset, offset + n * 2).buffer, 0, n);
+  if (bigEndian) {
     for (let i = 0; i < n; i++) {
       const w = words[i];
       words[i] = ((w & 0xff) << 8) | (w >>> 8);

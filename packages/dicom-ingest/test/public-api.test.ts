@@ -24,6 +24,7 @@ test("public API surface (changes show in review)", () => {
     "rankSeries",
     "readDiscoveredPatient",
     "readHeader",
+    "readNativeSlicesKernel",
     "readNifti",
     "readPatient",
     "readSeries",
