@@ -13,6 +13,11 @@
 export * from "./features/index.js";
 // Ingest (DICOM folders -> workers -> patch store).
 export * from "./ingest/index.js";
+export {
+  type QueueWorkerEvent,
+  type QueueWorkerOptions,
+  queueWorker,
+} from "./ingest/queue/queue-worker.js";
 // Patch streaming (samplers -> workers -> tf.data).
 export * from "./patches/index.js";
 

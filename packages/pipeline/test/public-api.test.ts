@@ -42,3 +42,31 @@ test("public API of the pipeline (ingest, patch streaming, encoder features, tra
     "volumeDataset",
   ]);
 });
+
+test("public API of @lungflow/pipeline/ingest: the root's ingest exports less queueWorker (exact)", async () => {
+  const sub = await import("../src/ingest/index.ts");
+  assert.deepEqual(Object.keys(sub).sort(), [
+    "DicomWebError",
+    "IngestError",
+    "defaultWorkers",
+    "ingest",
+    "ingestWorkerUrl",
+    "listPatientFolders",
+    "patientFolders",
+    "preprocessingParams",
+    "serializeError",
+    "sourceHash",
+  ]);
+  const root: Record<string, unknown> = { ...api };
+  for (const [k, v] of Object.entries(sub)) assert.equal(v, root[k], k);
+  const pkg = JSON.parse(
+    await (await import("node:fs/promises")).readFile(
+      new URL("../package.json", import.meta.url),
+      "utf8",
+    ),
+  );
+  assert.deepEqual(pkg.exports["./ingest"], {
+    types: "./dist/ingest/index.d.ts",
+    default: "./dist/ingest/index.js",
+  });
+});

@@ -1,5 +1,5 @@
 import * as fs from "node:fs/promises";
-import type { IngestEvent, IngestSummary } from "@lungflow/pipeline";
+import type { IngestEvent, IngestSummary } from "@lungflow/pipeline/ingest";
 import cliProgress from "cli-progress";
 import { intOption, numberOption } from "../options.js";
 import { LUNGFLOW_VERSION } from "../program.js";
@@ -51,8 +51,8 @@ function summaryText(s: IngestSummary): string {
 }
 
 export async function ingest(root: string, o: IngestCliOptions): Promise<void> {
-  // Loaded on use: the pipeline package also brings the training stack.
-  const { ingest } = await import("@lungflow/pipeline");
+  // The ingest subpath: the store, RxJS and Piscina; not the training stack, BullMQ or undici.
+  const { ingest } = await import("@lungflow/pipeline/ingest");
   const drain = new AbortController();
   const hard = new AbortController();
   let interrupts = 0;
@@ -82,6 +82,8 @@ export async function ingest(root: string, o: IngestCliOptions): Promise<void> {
   const counts = { ok: 0, skip: 0, fail: 0, last: "" };
   const events: IngestEvent[] = [];
   let summary: IngestSummary | undefined;
+  // Milliseconds from process start to the first patient task handed to the workers.
+  let readyMs: number | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       ingest({
@@ -113,6 +115,7 @@ export async function ingest(root: string, o: IngestCliOptions): Promise<void> {
         signal: hard.signal,
       }).subscribe({
         next: (e) => {
+          if (e.type === "started") readyMs ??= Math.round(performance.now());
           if (e.type !== "started") events.push(e);
           if (e.type === "finished") summary = e.summary;
           if (bar) {
@@ -153,7 +156,10 @@ export async function ingest(root: string, o: IngestCliOptions): Promise<void> {
   if (summary.halted && o.labels) console.log(`labels from ${o.labels} not imported`);
   if (o.report) {
     try {
-      await fs.writeFile(o.report, `${JSON.stringify({ summary, events }, null, 2)}\n`);
+      await fs.writeFile(
+        o.report,
+        `${JSON.stringify({ summary, events, startup: { readyMs } }, null, 2)}\n`,
+      );
     } catch (err) {
       const e = err as NodeJS.ErrnoException;
       console.error(`lungflow ingest: cannot write the report ${o.report}: ${e.message}`);

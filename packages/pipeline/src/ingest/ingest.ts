@@ -15,14 +15,11 @@ import {
   tap,
 } from "rxjs";
 import type { DicomWebQuery } from "./dicomweb/list-patients.js";
-import { runDicomweb } from "./dicomweb/run-dicomweb.js";
 import { IngestError, serializeError } from "./errors.js";
 import type { IngestEvent } from "./events.js";
 import { type MaskMode, preprocessingParams } from "./params.js";
 import { type PatientFolder, patientFolders } from "./patient-folders.js";
 import { createIngestPool, defaultWorkers } from "./pool.js";
-import { runQueued } from "./queue/run-queued.js";
-import { runIngestTask } from "./run-task.js";
 import { account, finishSummary, newSummary, toEvent } from "./summary.js";
 import type { IngestTask, IngestTaskResult } from "./task.js";
 
@@ -156,8 +153,15 @@ async function run(
   const labelsText = opts.labels !== undefined ? await fs.readFile(opts.labels, "utf8") : undefined;
   if (labelsText !== undefined) parseLabelsCsv(labelsText, opts.labels as string); // fail before any work
   const store = await openStore(opts.store, { create: true, params });
-  if (web) return runDicomweb({ opts, store, params, signal, emit, t0 });
+  // The DICOMweb client (undici), the queue (BullMQ, ioredis) and the in-thread task (the
+  // whole preprocessing stack) load only on the path that uses them: a folder ingest's
+  // main thread needs none of them (the workers load the task).
+  if (web) {
+    const { runDicomweb } = await import("./dicomweb/run-dicomweb.js");
+    return runDicomweb({ opts, store, params, signal, emit, t0 });
+  }
   if (opts.queue !== undefined) {
+    const { runQueued } = await import("./queue/run-queued.js");
     return runQueued({ opts, root, store, labelsText, signal, emit, t0 });
   }
   const lock = await store.lock({ timeoutMs: opts.lockTimeoutMs ?? 0, purpose: `ingest ${root}` });
@@ -174,7 +178,9 @@ async function run(
     emit({ type: "discovered", total: folders.length, root });
     if (workers > 0) pool = createIngestPool(workers);
     const runTask = (task: IngestTask): Promise<IngestTaskResult> =>
-      pool ? (pool.run(task, { signal }) as Promise<IngestTaskResult>) : runIngestTask(task);
+      pool
+        ? (pool.run(task, { signal }) as Promise<IngestTaskResult>)
+        : import("./run-task.js").then((m) => m.runIngestTask(task));
     const stopped = () =>
       signal.aborted || opts.drain?.aborted === true || summary.halted !== undefined;
 
