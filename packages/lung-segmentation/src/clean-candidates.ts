@@ -1,3 +1,4 @@
+import { type SlabKernel, slabRange } from "@lungflow/volume";
 import { fillBits, morphBlocks, morphRowsX, packBelow, rowRuns, wordsPerRow } from "./bit-rows.js";
 import type { Shape3 } from "./box-morphology.js";
 import { labelRunList, RunList } from "./label-runs.js";
@@ -27,21 +28,24 @@ export interface CleanStats {
  * `hu < threshold`, binary opening with a 5x5 square twice (= a 9x9 box; outside counts as
  * 0), then background removal: pad the slice with ones and drop the 8-connected component
  * holding the padded corner, i.e. every component touching the slice border. Writes the
- * packed result into `out` (nz * ny * W words).
+ * packed result into `out` (nz * ny * W words), slices `z0..z1-1` only (default: all):
+ * slices are independent, so a volume can be cleaned in slabs.
  */
 export function cleanCandidates(
   hu: Int16Array,
   shape: Shape3,
   threshold: number,
   out: Int32Array,
+  z0 = 0,
+  z1 = shape[0],
 ): CleanStats {
-  const [nz, ny, nx] = shape;
+  const [, ny, nx] = shape;
   const W = wordsPerRow(nx);
   const planeW = ny * W;
   let candidates = 0;
   let kept = 0;
   let cornerless = 0;
-  for (let z = 0; z < nz; z++) {
+  for (let z = z0; z < z1; z++) {
     const base = z * planeW;
     let c = 0;
     for (let y = 0; y < ny; y++)
@@ -80,3 +84,27 @@ export function cleanCandidates(
   }
   return { candidates, kept, cornerless };
 }
+
+/** What {@link cleanKernel} reads and writes. */
+export interface CleanSlabArgs {
+  hu: Int16Array;
+  shape: Shape3;
+  threshold: number;
+  /** Packed output, nz * ny * W words (shared). */
+  out: Int32Array;
+  /** Per part: candidates, kept, cornerless (3 numbers, shared). */
+  stats: Float64Array;
+  parts: number;
+}
+
+/** {@link cleanCandidates} over one z-slab; its counts go to the part's slots of `stats`. */
+export const cleanKernel: SlabKernel<CleanSlabArgs> = {
+  name: "lung-segmentation/clean",
+  run(a, part) {
+    const [z0, z1] = slabRange(a.shape[0], a.parts, part);
+    const s = cleanCandidates(a.hu, a.shape, a.threshold, a.out, z0, z1);
+    a.stats[3 * part] = s.candidates;
+    a.stats[3 * part + 1] = s.kept;
+    a.stats[3 * part + 2] = s.cornerless;
+  },
+};

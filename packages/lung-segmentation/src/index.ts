@@ -16,8 +16,15 @@
  */
 
 export { binaryDilate, binaryErode, binaryOpening, type Shape3 } from "./box-morphology.js";
+export { type CleanSlabArgs, cleanKernel } from "./clean-candidates.js";
 export { type Connectivity, labelComponents, labelRuns, type RunLabels } from "./label-runs.js";
-export { histogramInt16, otsuFromHistogram, otsuThreshold } from "./otsu-threshold.js";
+export {
+  type HistogramSlabArgs,
+  histogramInt16,
+  histogramKernel,
+  otsuFromHistogram,
+  otsuThreshold,
+} from "./otsu-threshold.js";
 export { type LungSegmentation, type SegmentationStats, segmentLungs } from "./segment-lungs.js";
 export type { SegmentLungsOptions } from "./segment-options.js";
 export { SegmentationError, type SegmentationErrorCode } from "./segmentation-error.js";

@@ -1,3 +1,11 @@
+import {
+  type SlabKernel,
+  type SlabRunner,
+  serialSlabs,
+  slabCount,
+  slabRange,
+} from "@lungflow/volume";
+
 /**
  * Otsu's threshold over an integer volume with one histogram bin per integer value, the
  * variant `skimage.filters.threshold_otsu` (scikit-image 0.19) uses for integer images:
@@ -17,8 +25,45 @@ export function otsuThreshold(values: Int16Array): number {
   return otsuFromHistogram(histogramInt16(values));
 }
 
-/** Counts of each int16 value: `hist[v + 32768]`. */
-export function histogramInt16(values: Int16Array): Float64Array {
+/** What {@link histogramKernel} reads and writes. */
+export interface HistogramSlabArgs {
+  values: Int16Array;
+  /** Per part, 65536 counts (shared). */
+  counts: Float64Array;
+  parts: number;
+}
+
+/** The histogram of one contiguous share of `values`, into the part's 65536 slots of `counts`. */
+export const histogramKernel: SlabKernel<HistogramSlabArgs> = {
+  name: "lung-segmentation/histogram",
+  run(a, part) {
+    const [i0, i1] = slabRange(a.values.length, a.parts, part);
+    histogramInt16(a.values.subarray(i0, i1), a.counts.subarray(part * 65536, (part + 1) * 65536));
+  },
+};
+
+/**
+ * Otsu's threshold of `values` with the histogram counted in parts a runner may spread over
+ * threads (counts are integers: the sum is exact, the threshold the same).
+ */
+export function otsuThresholdWith(values: Int16Array, runner: SlabRunner): number {
+  if (runner === serialSlabs) return otsuThreshold(values);
+  const parts = slabCount(values.length, 1 << 22);
+  const counts = runner.alloc(Float64Array, parts * 65536);
+  runner.forEach(histogramKernel, parts, { values, counts, parts });
+  const hist = counts.slice(0, 65536);
+  for (let p = 1; p < parts; p++) {
+    const c = counts.subarray(p * 65536, (p + 1) * 65536);
+    for (let v = 0; v < 65536; v++) hist[v] += c[v];
+  }
+  return otsuFromHistogram(hist);
+}
+
+/** Counts of each int16 value: `hist[v + 32768]` (into `out` when given). */
+export function histogramInt16(
+  values: Int16Array,
+  out: Float64Array = new Float64Array(65536),
+): Float64Array {
   // Four interleaved tables: runs of equal values (air, padding) would otherwise chain
   // every increment through the same memory word. Uint32 counting is cheaper than Float64.
   const h0 = new Uint32Array(65536);
@@ -34,7 +79,6 @@ export function histogramInt16(values: Int16Array): Float64Array {
     h3[values[i + 3] + 32768]++;
   }
   for (let i = n4; i < n; i++) h0[values[i] + 32768]++;
-  const out = new Float64Array(65536);
   for (let v = 0; v < 65536; v++) out[v] = h0[v] + h1[v] + h2[v] + h3[v];
   return out;
 }

@@ -1,11 +1,18 @@
-import { type BBox, crop, type Volume } from "@lungflow/volume";
+import {
+  type BBox,
+  crop,
+  type SlabRunner,
+  serialSlabs,
+  slabCount,
+  type Volume,
+} from "@lungflow/volume";
 import { morphBlocks, morphRowsX, wordsPerRow } from "./bit-rows.js";
 import { binaryDilate } from "./box-morphology.js";
-import { cleanCandidates } from "./clean-candidates.js";
+import { type CleanStats, cleanKernel } from "./clean-candidates.js";
 import { cropBox } from "./crop-box.js";
 import { applyFixes, chooseComponent } from "./improved.js";
 import { labelBitRuns, labelRuns } from "./label-runs.js";
-import { otsuThreshold } from "./otsu-threshold.js";
+import { otsuThresholdWith } from "./otsu-threshold.js";
 import { resolveOptions, type SegmentLungsOptions } from "./segment-options.js";
 import { SegmentationError } from "./segmentation-error.js";
 import { KDSB17_KERNELS, kernelReach } from "./segmentation-params.js";
@@ -92,7 +99,8 @@ export function segmentLungs(
     timingsMs[name] = Math.round((now - t) * 10) / 10;
     t = now;
   };
-  const threshold = otsuThreshold(hu.data);
+  const runner = options.runner ?? serialSlabs;
+  const threshold = otsuThresholdWith(hu.data, runner);
   ctx.otsuThreshold = threshold;
   lap("otsu");
   const fail = (
@@ -108,8 +116,8 @@ export function segmentLungs(
 
   // Step 3: candidates, per-slice opening and background removal (bit-packed rows).
   const [nz, ny, nx] = shape;
-  const bits = new Int32Array(nz * ny * wordsPerRow(nx));
-  const cs = cleanCandidates(hu.data, shape, threshold, bits);
+  const bits = runner.alloc(Int32Array, nz * ny * wordsPerRow(nx));
+  const cs = clean(hu.data, shape, threshold, bits, runner);
   lap("clean");
   if (cs.kept === 0)
     throw fail(
@@ -209,4 +217,27 @@ export function segmentLungs(
   };
   if (o.boxMask) res.boxMask = boxMaskOf(hu, rl, keep, bbox, CROP_Y);
   return res;
+}
+
+/** Slices per part when a runner splits the per-slice step. */
+const CLEAN_SLICES = 16;
+
+/** {@link cleanCandidates} over every slice, in z-slabs through `runner`; counts summed. */
+function clean(
+  hu: Int16Array,
+  shape: [number, number, number],
+  threshold: number,
+  out: Int32Array,
+  runner: SlabRunner,
+): CleanStats {
+  const parts = runner === serialSlabs ? 1 : slabCount(shape[0], CLEAN_SLICES);
+  const stats = runner.alloc(Float64Array, 3 * parts);
+  runner.forEach(cleanKernel, parts, { hu, shape, threshold, out, stats, parts });
+  const sum: CleanStats = { candidates: 0, kept: 0, cornerless: 0 };
+  for (let p = 0; p < parts; p++) {
+    sum.candidates += stats[3 * p];
+    sum.kept += stats[3 * p + 1];
+    sum.cornerless += stats[3 * p + 2];
+  }
+  return sum;
 }

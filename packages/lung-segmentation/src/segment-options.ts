@@ -1,3 +1,4 @@
+import type { SlabRunner } from "@lungflow/volume";
 import { SegmentationError } from "./segmentation-error.js";
 import { DEFAULT_TAIL_FRACTION } from "./segmentation-params.js";
 
@@ -59,9 +60,15 @@ export interface SegmentLungsOptions {
   boxMask?: boolean;
   /** File or patient id, named in errors. */
   source?: string;
+  /**
+   * Splits the per-slice steps (the Otsu histogram, the candidates' opening and background
+   * removal) into parts a threaded runner may run at once; the 3D steps stay on the calling
+   * thread. Same mask whatever the split. Default: all on the calling thread.
+   */
+  runner?: SlabRunner;
 }
 
-export type ResolvedOptions = Required<Omit<SegmentLungsOptions, "source">> & {
+export type ResolvedOptions = Required<Omit<SegmentLungsOptions, "source" | "runner">> & {
   source?: string;
   /** True when a larger z index is more superior (the volume's z axis points to +Z in LPS). */
   up: boolean;
