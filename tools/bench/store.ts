@@ -1,14 +1,20 @@
 /**
  * Patch-store benchmark: write MB/s, whole-volume read MB/s, and random 32^3 patch reads
  * per second (cold: a fresh store, every patch decoding its chunks; warm: through the LRU
- * chunk cache). Volumes are synthetic chest-like HU (lungs at -850, tissue at 40, noise
+ * chunk cache). Write and volume read run with the native zstd (the default) and again with
+ * the WASM codec (setZstdBackend("wasm")) on the same volumes: `write_wasm`, `read_volume_wasm`. Volumes are synthetic chest-like HU (lungs at -850, tissue at 40, noise
  * 20 HU) of a typical cropped kdsb17 size.
  * Usage: pnpm bench store [--quick]
  */
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { openStore, type PreprocessingParams } from "@lungflow/patch-store";
+import {
+  openStore,
+  type PreprocessingParams,
+  setZstdBackend,
+  zstdBackend,
+} from "@lungflow/patch-store";
 import { makeVolume, mulberry32, type Vec3 } from "@lungflow/volume";
 import { type BenchResult, quick, report } from "./lib.ts";
 
@@ -50,8 +56,9 @@ const storePath = path.join(dir, "s.zarr");
 const results: BenchResult[] = [];
 const mb = (shape[0] * shape[1] * shape[2] * 3) / 1e6; // int16 hu + uint8 mask
 const cfg = { shape: shape.join("x"), chunk: 64, zstdLevel: 3 };
-try {
-  const store = await openStore(storePath, { create: true, params: PARAMS });
+/** Writes the bench's patients into a new store at `at`; milliseconds spent writing. */
+async function writeAll(at: string): Promise<number> {
+  const store = await openStore(at, { create: true, params: PARAMS });
   let writeMs = 0;
   for (let p = 0; p < patients; p++) {
     const { hu, mask } = chestLike(shape, p + 1);
@@ -78,13 +85,48 @@ try {
     });
     writeMs += performance.now() - t0;
   }
+  return writeMs;
+}
+
+/** Reads every patient's hu and mask from a fresh handle; milliseconds. */
+async function readAll(at: string): Promise<number> {
+  const fresh = await openStore(at);
+  const t0 = performance.now();
+  for (let p = 0; p < patients; p++) {
+    await fresh.readVolume(`p${p}`, "hu");
+    await fresh.readVolume(`p${p}`, "mask");
+  }
+  return performance.now() - t0;
+}
+
+try {
+  const zstd = zstdBackend();
+  if (zstd.backend !== "native") console.error(`native zstd unavailable: ${zstd.reason}`);
+  const writeMs = await writeAll(storePath);
   results.push({
     case: "write",
     metric: "throughput",
     value: +((mb * patients) / (writeMs / 1000)).toFixed(1),
     unit: "MB/s",
     ...cfg,
+    zstd: zstd.backend,
   });
+  setZstdBackend("wasm");
+  const wasmStore = path.join(dir, "wasm.zarr");
+  const wasmWriteMs = await writeAll(wasmStore);
+  const wasmReadMs = await readAll(wasmStore);
+  setZstdBackend("auto");
+  results.push({
+    case: "write_wasm",
+    metric: "throughput",
+    value: +((mb * patients) / (wasmWriteMs / 1000)).toFixed(1),
+    unit: "MB/s",
+    ...cfg,
+    zstd: "wasm",
+  });
+  console.error(
+    `write: ${zstd.backend} zstd ${((mb * patients) / (writeMs / 1000)).toFixed(1)} MB/s, WASM zstd ${((mb * patients) / (wasmWriteMs / 1000)).toFixed(1)} MB/s`,
+  );
   let onDisk = 0;
   const walk = (d: string) => {
     for (const e of fs.readdirSync(d, { withFileTypes: true })) {
@@ -102,21 +144,25 @@ try {
     ...cfg,
   });
 
-  const fresh = await openStore(storePath);
-  let t0 = performance.now();
-  for (let p = 0; p < patients; p++) {
-    await fresh.readVolume(`p${p}`, "hu");
-    await fresh.readVolume(`p${p}`, "mask");
-  }
-  const readMs = performance.now() - t0;
+  const readMs = await readAll(storePath);
   results.push({
     case: "read_volume",
     metric: "throughput",
     value: +((mb * patients) / (readMs / 1000)).toFixed(1),
     unit: "MB/s",
     ...cfg,
+    zstd: zstd.backend,
+  });
+  results.push({
+    case: "read_volume_wasm",
+    metric: "throughput",
+    value: +((mb * patients) / (wasmReadMs / 1000)).toFixed(1),
+    unit: "MB/s",
+    ...cfg,
+    zstd: "wasm",
   });
 
+  let t0: number;
   const rand = mulberry32(9);
   const boxes = Array.from({ length: patches }, () => ({
     id: `p${Math.floor(rand() * patients)}`,
@@ -144,6 +190,7 @@ try {
     ...cfg,
   });
 
+  const fresh = await openStore(storePath);
   t0 = performance.now();
   const v = await fresh.verify();
   results.push({

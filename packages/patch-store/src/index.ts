@@ -54,3 +54,9 @@ export type { ReadPatchOptions } from "./store/read-patch.js";
 export { PatchStore } from "./store.js";
 export type { VerifyProblem, VerifyReport } from "./verify.js";
 export type { WriteOptions } from "./write-patient.js";
+export {
+  setZstdBackend,
+  type ZstdBackendInfo,
+  type ZstdBackendName,
+  zstdBackend,
+} from "./zstd-codec.js";

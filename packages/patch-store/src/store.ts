@@ -39,8 +39,10 @@ import type { StoreState } from "./store/state.js";
 import { type VerifyReport, verifyStore } from "./verify.js";
 import { withWriteErrors } from "./write-failure.js";
 import type { WriteOptions } from "./write-patient.js";
+import { registerZstd } from "./zstd-codec.js";
 
 registerCrc32c();
+registerZstd();
 
 /**
  * A patch store: Zarr v3 on a directory. Open with `openStore`. Reads are safe from

@@ -25,8 +25,10 @@ test("public API of the store, samplers included (exact: a change here is a chan
     "paramsDiff",
     "parseLabelsCsv",
     "readIdCancerCsv",
+    "setZstdBackend",
     "stratifiedSplit",
     "uniformSampler",
     "voxelIndex",
+    "zstdBackend",
   ]);
 });
