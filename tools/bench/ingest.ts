@@ -132,10 +132,10 @@ try {
 report("ingest", results);
 
 /** Runs `cmd args` to its exit; resolves to the wall seconds (throws on a non-zero exit). */
-function timed(cmd: string, args: string[]): Promise<number> {
+function timed(cmd: string, args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
   const t0 = performance.now();
   return new Promise((resolve, reject) => {
-    const c = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"] });
+    const c = spawn(cmd, args, { stdio: ["ignore", "ignore", "pipe"], env: env ?? process.env });
     let err = "";
     c.stderr.on("data", (d) => {
       err += d;
@@ -150,8 +150,33 @@ function timed(cmd: string, args: string[]): Promise<number> {
 }
 
 /** Runs the CLI to its exit; resolves to the wall seconds (throws on a non-zero exit). */
-function cli(args: string[]): Promise<number> {
-  return timed(process.execPath, [BIN, ...args]);
+function cli(args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
+  return timed(process.execPath, [BIN, ...args], env);
+}
+
+/**
+ * One patient through `lungflow ingest --workers 1 --report`: wall seconds, ms from process
+ * start to the first patient handed to the workers, and the write stage's MB/s (HU int16 +
+ * mask uint8 of the stored shape over the stage's seconds).
+ */
+async function cliOne(
+  root: string,
+  store: string,
+  env?: NodeJS.ProcessEnv,
+): Promise<{ wall: number; readyMs: number; writeMBps: number }> {
+  const rep = `${store}.json`;
+  const wall = await cli(
+    ["ingest", root, "--store", store, "--workers", "1", "--report", rep],
+    env,
+  );
+  const r = JSON.parse(fs.readFileSync(rep, "utf8"));
+  const e = r.events.find((x: IngestEvent) => x.type === "ingested");
+  const voxels = e.shape.reduce((a: number, b: number) => a * b, 1);
+  return {
+    wall,
+    readyMs: r.startup.readyMs,
+    writeMBps: (voxels * 3) / 1e6 / (e.timings.write / 1000),
+  };
 }
 
 /** Why the seed-style Python pipeline cannot run here, or undefined when it can. */
@@ -194,6 +219,9 @@ async function best(reps: number, fn: (rep: number) => Promise<number>): Promise
  * (a) one patient of 150 slices of 512 x 512 (--quick: 48 of 128 x 128), `lungflow ingest
  *     --workers 1` vs one Python process (zoom order 3, the seed's default; and order 1, the
  *     trilinear lungflow computes); best of 2 runs each (Python order 3: 1 run full size);
+ *     with it the ms from process start to the first patient handed to the workers (`ready`,
+ *     from --report) and the write stage's MB/s with the native zstd and with
+ *     LUNGFLOW_ZSTD=wasm (one more run);
  * (b) a 12-patient cohort of the same geometry, `lungflow ingest --workers 2` vs 2 Python
  *     processes each taking half the patients.
  * Skipped with a line when Debian's python3 or its packages are missing.
@@ -231,9 +259,39 @@ async function seedCases(): Promise<void> {
 
   const one = path.join(dir, "seed-one");
   await writeCohort({ out: one, patients: 1, seed: 3, ...geo, groundTruth: false });
-  let k = 0;
-  const ours1 = await best(2, () =>
-    cli(["ingest", one, "--store", path.join(dir, `seed-one-${k++}.zarr`), "--workers", "1"]),
+  const runs = [];
+  for (let k = 0; k < 2; k++) runs.push(await cliOne(one, path.join(dir, `seed-one-${k}.zarr`)));
+  const ours1 = Math.min(...runs.map((r) => r.wall));
+  const wasm = await cliOne(one, path.join(dir, "seed-one-wasm.zarr"), {
+    ...process.env,
+    LUNGFLOW_ZSTD: "wasm",
+  });
+  const c1 = { ...cfg, patients: 1 };
+  const readyMs = Math.min(...runs.map((r) => r.readyMs));
+  results.push({
+    case: "one patient, 1 worker",
+    metric: "ready",
+    value: readyMs,
+    unit: "ms",
+    ...c1,
+  });
+  const nativeMBps = Math.max(...runs.map((r) => r.writeMBps));
+  results.push({
+    case: "one patient, 1 worker",
+    metric: "write_native_zstd",
+    value: +nativeMBps.toFixed(1),
+    unit: "MB/s",
+    ...c1,
+  });
+  results.push({
+    case: "one patient, 1 worker",
+    metric: "write_wasm_zstd",
+    value: +wasm.writeMBps.toFixed(1),
+    unit: "MB/s",
+    ...c1,
+  });
+  console.error(
+    `one patient: ready in ${readyMs} ms; write ${nativeMBps.toFixed(1)} MB/s native zstd, ${wasm.writeMBps.toFixed(1)} MB/s WASM (wall ${ours1.toFixed(2)} vs ${wasm.wall.toFixed(2)} s)`,
   );
   const py3 = await best(quick ? 2 : 1, () => seed(series(one), 1, 3));
   pushRatio("one patient, 1 worker vs seed Python (zoom order 3)", ours1, py3, {
