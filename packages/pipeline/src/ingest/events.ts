@@ -23,6 +23,8 @@ export type IngestEvent =
       lungVolumeMl: number;
       warnings: number;
       timings: StageTimings;
+      /** Parts of this patient's split work (slices, z-slabs) that idle pool threads did. */
+      helpedParts: number;
       rssMiB: number;
     }
   /** This patient failed; the rest go on. */

@@ -1,7 +1,6 @@
 import * as fs from "node:fs/promises";
 import * as path from "node:path";
 import { openStore, parseLabelsCsv } from "@lungflow/patch-store";
-import type { Piscina } from "piscina";
 import {
   concat,
   defer,
@@ -19,7 +18,7 @@ import { IngestError, serializeError } from "./errors.js";
 import type { IngestEvent } from "./events.js";
 import { type MaskMode, preprocessingParams } from "./params.js";
 import { type PatientFolder, patientFolders } from "./patient-folders.js";
-import { createIngestPool, defaultWorkers } from "./pool.js";
+import { createIngestPool, defaultWorkers, type IngestPool } from "./pool.js";
 import { account, finishSummary, newSummary, toEvent } from "./summary.js";
 import type { IngestTask, IngestTaskResult } from "./task.js";
 
@@ -32,8 +31,15 @@ export interface IngestOptions {
   root: string;
   /** Patch store path (created if missing). */
   store: string;
-  /** Pool size (default: number of cores). 0 runs on the calling thread (debugging). */
+  /** Patients in flight (default: number of cores). 0 runs on the calling thread (debugging). */
   workers?: number;
+  /**
+   * Threads of the pool (default: `workers` or the number of cores, whichever is larger).
+   * Threads without a patient help the running ones (slices, z-slabs): one patient uses
+   * every thread, and so do the last patients of a cohort. Equal to `workers`: help only
+   * once fewer patients than workers are left (the tail of a cohort).
+   */
+  threads?: number;
   /** Re-ingest patients even when their sources are unchanged. */
   force?: boolean;
   /** Kaggle labels CSV, checked before the run and imported after it. */
@@ -91,6 +97,8 @@ function validate(o: IngestOptions): void {
     });
   if (o.workers !== undefined && !(Number.isInteger(o.workers) && o.workers >= 0))
     throw bad(`workers must be an integer >= 0, got ${o.workers}`);
+  if (o.threads !== undefined && !(Number.isInteger(o.threads) && o.threads >= 1))
+    throw bad(`threads must be an integer >= 1, got ${o.threads}`);
   if (o.chunk !== undefined && !(Number.isInteger(o.chunk) && o.chunk >= 8 && o.chunk <= 512))
     throw bad(`chunk must be an integer in 8..512, got ${o.chunk}`);
   if (
@@ -166,7 +174,7 @@ async function run(
   }
   const lock = await store.lock({ timeoutMs: opts.lockTimeoutMs ?? 0, purpose: `ingest ${root}` });
   const workers = opts.workers ?? defaultWorkers();
-  let pool: Piscina | undefined;
+  let pool: IngestPool | undefined;
   const summary = newSummary(root, store.root, workers);
   try {
     const rec = await store.recover();
@@ -176,10 +184,10 @@ async function run(
       : await collect(patientFolders(root));
     summary.total = folders.length;
     emit({ type: "discovered", total: folders.length, root });
-    if (workers > 0) pool = createIngestPool(workers);
+    if (workers > 0) pool = createIngestPool(workers, opts.threads);
     const runTask = (task: IngestTask): Promise<IngestTaskResult> =>
       pool
-        ? (pool.run(task, { signal }) as Promise<IngestTaskResult>)
+        ? pool.run(task, { signal })
         : import("./run-task.js").then((m) => m.runIngestTask(task));
     const stopped = () =>
       signal.aborted || opts.drain?.aborted === true || summary.halted !== undefined;

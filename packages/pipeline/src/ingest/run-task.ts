@@ -7,10 +7,11 @@ import {
   type PatientClaim,
   StoreError,
 } from "@lungflow/patch-store";
-import { resample } from "@lungflow/volume";
+import { resample, type SlabRunner, serialSlabs } from "@lungflow/volume";
 import { serializeError } from "./errors.js";
-import { sourceHash } from "./source-hash.js";
+import { type SourceDigest, sourceHash } from "./source-hash.js";
 import type { IngestTask, IngestTaskResult, StageTimings } from "./task.js";
+import { threadSlabs } from "./thread-slabs.js";
 
 const stores = new Map<string, Promise<PatchStore>>();
 
@@ -39,9 +40,11 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
   const timings: Partial<StageTimings> = {};
   let stage = "hash";
   let claim: PatientClaim | undefined;
+  const threaded = task.slabPort ? threadSlabs(task.slabPort) : undefined;
+  const runner: SlabRunner = threaded ?? serialSlabs;
   const lap = (name: keyof StageTimings) => {
     const now = performance.now();
-    timings[name] = Math.round((now - t) * 10) / 10;
+    timings[name] = Math.round(((timings[name] ?? 0) + now - t) * 10) / 10;
     t = now;
   };
   try {
@@ -60,11 +63,6 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
       waitMs: task.claimWaitMs,
       purpose: `ingest of ${task.dir}`,
     });
-    stage = "hash";
-    const digest = await sourceHash(task.dir);
-    // A DICOMweb patient is known by its QIDO listing (compared before anything is fetched).
-    const sourceKey = task.sourceHash ?? digest.hash;
-    lap("hash");
     stage = "check";
     let existing: Awaited<ReturnType<PatchStore["getPatient"]>>;
     try {
@@ -72,26 +70,44 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
     } catch {
       existing = undefined; // unreadable metadata: re-ingest repairs it
     }
-    if (existing && existing.sourceHash === sourceKey && !task.force) {
-      return {
-        status: "skipped",
-        id: task.id,
-        sourceHash: sourceKey,
-        dicomBytes: digest.bytes,
-        timings: { hash: timings.hash ?? 0, total: Math.round(performance.now() - t0) },
-      };
+    lap("hash");
+    let digest: SourceDigest | undefined;
+    if (existing && !task.force) {
+      // Skipping an unchanged patient needs its hash before anything else is read.
+      stage = "hash";
+      digest = await sourceHash(task.dir);
+      const sourceKey = task.sourceHash ?? digest.hash;
+      lap("hash");
+      if (existing.sourceHash === sourceKey) {
+        return {
+          status: "skipped",
+          id: task.id,
+          sourceHash: sourceKey,
+          dicomBytes: digest.bytes,
+          timings: { hash: timings.hash ?? 0, total: Math.round(performance.now() - t0) },
+        };
+      }
     }
     stage = "read";
-    const { volume, meta } = await readPatient(task.dir);
+    // A new (or changed) patient: each file is hashed as it is read, not in a second pass.
+    const { volume, meta } = await readPatient(task.dir, { runner, digest: digest === undefined });
     lap("read");
+    if (digest === undefined) {
+      stage = "hash";
+      digest = await sourceHash(task.dir, meta.fileDigests); // reads only the files not in the series
+      lap("hash");
+    }
+    // A DICOMweb patient is known by its QIDO listing (compared before anything is fetched).
+    const sourceKey = task.sourceHash ?? digest.hash;
     stage = "resample";
-    const iso = resample(volume, task.params.spacing);
+    const iso = resample(volume, task.params.spacing, { runner });
     lap("resample");
     stage = "segment";
     const seg = segmentLungs(iso, {
       mode: task.maskMode,
       tailFraction: task.params.tailFraction,
       source: task.id,
+      runner,
     });
     lap("segment");
     stage = "write";
@@ -133,6 +149,7 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
       lungVolumeMl: seg.stats.lungVolumeMl,
       warnings: meta.warnings.length,
       timings: timings as StageTimings,
+      helpedParts: threaded?.helpedParts ?? 0,
       rssMiB: Math.round(process.memoryUsage.rss() / 1048576),
     };
   } catch (err) {
@@ -140,5 +157,6 @@ export async function runIngestTask(task: IngestTask): Promise<IngestTaskResult>
     return { status: "failed", id: task.id, error: serializeError(err), stage, timings };
   } finally {
     await claim?.release().catch(() => undefined);
+    task.slabPort?.close();
   }
 }

@@ -20,22 +20,45 @@ async function walk(dir: string, rel: string, out: string[]): Promise<void> {
   }
 }
 
+/** A file already hashed (by the series read, which hashes each file as it reads it). */
+export interface KnownDigest {
+  /** Path as `path.join(dir, relativePath)`. */
+  file: string;
+  bytes: number;
+  /** SHA-256, hex. */
+  sha256: string;
+}
+
 /**
  * Hashes a patient folder: the names (relative paths), sizes and content digests of all
  * its files (hidden files skipped). Renaming, adding, removing or editing any file changes
  * it; touching timestamps does not. Used to skip unchanged patients on re-ingest.
+ * Files in `known` are not read again: their digest is taken as given.
  */
-export async function sourceHash(dir: string): Promise<SourceDigest> {
+export async function sourceHash(
+  dir: string,
+  known: readonly KnownDigest[] = [],
+): Promise<SourceDigest> {
   const files: string[] = [];
   await walk(dir, "", files);
   files.sort();
+  const byPath = new Map(known.map((k) => [path.join(k.file), k]));
   const all = createHash("sha256");
   let bytes = 0;
   for (const f of files) {
-    const data = await fs.readFile(path.join(dir, f));
-    bytes += data.length;
-    const d = createHash("sha256").update(data).digest("hex");
-    all.update(`${f}\0${data.length}\0${d}\n`);
+    const k = byPath.get(path.join(dir, f));
+    let size: number;
+    let d: string;
+    if (k) {
+      size = k.bytes;
+      d = k.sha256;
+    } else {
+      const data = await fs.readFile(path.join(dir, f));
+      size = data.length;
+      d = createHash("sha256").update(data).digest("hex");
+    }
+    bytes += size;
+    all.update(`${f}\0${size}\0${d}\n`);
   }
   return { hash: `sha256:${all.digest("hex")}`, files: files.length, bytes };
 }

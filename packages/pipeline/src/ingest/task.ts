@@ -1,3 +1,4 @@
+import type { MessagePort } from "node:worker_threads";
 import type { PreprocessingParams } from "@lungflow/patch-store";
 import type { Vec3 } from "@lungflow/volume";
 import type { SerializedError } from "./errors.js";
@@ -20,6 +21,11 @@ export interface IngestTask {
   sourceHash?: string;
   /** How long to wait for another writer holding the patient, ms (default 0). */
   claimWaitMs?: number;
+  /**
+   * Set by the ingest pool: where this patient's thread posts the jobs idle threads may
+   * help with (see `IngestPool`). Without it everything runs on the patient's thread.
+   */
+  slabPort?: MessagePort;
 }
 
 /** Milliseconds per stage of one patient. */
@@ -54,6 +60,8 @@ export type IngestTaskResult =
       lungVolumeMl: number;
       warnings: number;
       timings: StageTimings;
+      /** Parts of this patient's split work (slices, z-slabs) that idle pool threads did. */
+      helpedParts: number;
       /** Resident set size of the process when the task ended, MiB (all threads). */
       rssMiB: number;
     }

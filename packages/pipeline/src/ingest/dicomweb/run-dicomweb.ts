@@ -2,12 +2,11 @@ import * as fs from "node:fs/promises";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { PatchStore, PreprocessingParams } from "@lungflow/patch-store";
-import type { Piscina } from "piscina";
 import { from, lastValueFrom, mergeMap } from "rxjs";
 import { serializeError } from "../errors.js";
 import type { IngestEvent } from "../events.js";
 import type { IngestOptions } from "../ingest.js";
-import { createIngestPool, defaultWorkers } from "../pool.js";
+import { createIngestPool, defaultWorkers, type IngestPool } from "../pool.js";
 import { runIngestTask } from "../run-task.js";
 import { account, finishSummary, newSummary, toEvent } from "../summary.js";
 import type { IngestTask, IngestTaskResult } from "../task.js";
@@ -36,7 +35,7 @@ export async function runDicomweb(a: {
   const lock = await store.lock({ timeoutMs: opts.lockTimeoutMs ?? 0, purpose: `ingest ${base}` });
   const client = new DicomWebClient(base, { connections: opts.dicomweb?.connections });
   const tmp = await fs.mkdtemp(path.join(opts.dicomweb?.tmpDir ?? os.tmpdir(), "lungflow-wado-"));
-  let pool: Piscina | undefined;
+  let pool: IngestPool | undefined;
   const stopped = () => a.signal.aborted || opts.drain?.aborted === true;
   const out = (e: IngestEvent) => {
     account(summary, e);
@@ -47,7 +46,7 @@ export async function runDicomweb(a: {
     if (rec.rolledForward.length || rec.removed.length) emit({ type: "recovered", ...rec });
     if (workers > 0) pool = createIngestPool(workers);
     const runTask = (t: IngestTask): Promise<IngestTaskResult> =>
-      pool ? (pool.run(t, { signal: a.signal }) as Promise<IngestTaskResult>) : runIngestTask(t);
+      pool ? pool.run(t, { signal: a.signal }) : runIngestTask(t);
     const seen = new Map<string, string>(); // id -> source hash already handled this run
     const one = async (p: DicomWebPatient): Promise<void> => {
       if (stopped()) {

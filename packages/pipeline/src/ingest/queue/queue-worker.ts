@@ -105,22 +105,20 @@ async function run(
       lungflowVersion: d.lungflowVersion,
       leaseMs: opts.leaseMs,
     };
-    const r: IngestTaskResult = await (pool.run(task) as Promise<IngestTaskResult>).catch(
-      (err) => ({
-        status: "failed" as const,
-        id: d.id,
-        stage: "worker",
-        timings: {},
-        error: serializeError(
-          new IngestError(
-            "WORKER_FAILED",
-            `worker failed on patient ${d.id}: ${(err as Error)?.message ?? err}`,
-            { patientId: d.id, dir: d.dir },
-            { cause: err },
-          ),
+    const r: IngestTaskResult = await pool.run(task).catch((err) => ({
+      status: "failed" as const,
+      id: d.id,
+      stage: "worker",
+      timings: {},
+      error: serializeError(
+        new IngestError(
+          "WORKER_FAILED",
+          `worker failed on patient ${d.id}: ${(err as Error)?.message ?? err}`,
+          { patientId: d.id, dir: d.dir },
+          { cause: err },
         ),
-      }),
-    );
+      ),
+    }));
     processed++;
     const ms = Math.round(performance.now() - t0);
     if (r.status !== "failed") {
