@@ -16,18 +16,26 @@ interface Child {
   proc: ChildProcess;
   lines: string[];
   err: string;
-  /** Resolves with the first line matching `re`. */
+  /** Resolves with the first line matching `re`; rejects at once when the process has exited (a child that fails to start fails the test in seconds, with its stderr). */
   waitFor(re: RegExp, timeoutMs?: number): Promise<string>;
   exited: Promise<void>;
 }
+
+/** How long a worker process may take to print its first line before the test gives up on it. */
+const START_TIMEOUT_MS = 20_000;
 
 function startWorker(queue: string, name: string, store: string): Child {
   const proc = spawn(process.execPath, [CHILD, queue, name, store, "1"], {
     stdio: ["ignore", "pipe", "pipe"],
   });
   const lines: string[] = [];
-  const waiters: { re: RegExp; resolve: (l: string) => void }[] = [];
+  const waiters: { re: RegExp; resolve: (l: string) => void; reject: (e: Error) => void }[] = [];
   let buf = "";
+  let exit: string | undefined;
+  const died = (re: RegExp) =>
+    new Error(
+      `worker process ${exit} before printing ${re}; stdout: ${lines.join(" | ")}; stderr: ${c.err.trim()}`,
+    );
   const c: Child = {
     proc,
     lines,
@@ -35,9 +43,15 @@ function startWorker(queue: string, name: string, store: string): Child {
     waitFor(re, timeoutMs = 30_000) {
       const hit = lines.find((l) => re.test(l));
       if (hit) return Promise.resolve(hit);
+      if (exit !== undefined) return Promise.reject(died(re));
       return new Promise((resolve, reject) => {
         const t = setTimeout(
-          () => reject(new Error(`no ${re} in ${lines.join(" | ")}`)),
+          () =>
+            reject(
+              new Error(
+                `no ${re} in ${timeoutMs} ms; stdout: ${lines.join(" | ")}; stderr: ${c.err.trim()}`,
+              ),
+            ),
           timeoutMs,
         );
         t.unref(); // Promise.race leaves the losers waiting: they must not hold the process
@@ -47,11 +61,24 @@ function startWorker(queue: string, name: string, store: string): Child {
             clearTimeout(t);
             resolve(l);
           },
+          reject: (e) => {
+            clearTimeout(t);
+            reject(e);
+          },
         });
       });
     },
-    exited: new Promise((resolve) => proc.on("exit", () => resolve())),
+    exited: new Promise((resolve) =>
+      proc.on("exit", (code, sig) => {
+        exit = sig ? `killed by ${sig}` : `exited with code ${code}`;
+        resolve();
+      }),
+    ),
   };
+  // stderr may still be arriving when "exit" fires; "close" comes after both pipes end.
+  proc.on("close", () => {
+    for (const w of waiters.splice(0)) w.reject(died(w.re));
+  });
   proc.stdout?.on("data", (d) => {
     buf += d;
     const parts = buf.split("\n");
@@ -74,7 +101,10 @@ function startWorker(queue: string, name: string, store: string): Child {
 
 const children: Child[] = [];
 let redis: TestRedis | undefined;
+// A failed test must not leave the enqueuing ingest waiting on the queue (it would hold the process).
+const stopRuns = new AbortController();
 after(async () => {
+  stopRuns.abort();
   for (const c of children) if (c.proc.exitCode === null) c.proc.kill("SIGKILL");
   await redis?.stop();
 });
@@ -102,10 +132,19 @@ test("queue: 3 worker processes, one SIGKILLed mid-job and Redis restarted mid-r
   const name = "q1";
 
   // The store is made by the first ingest; workers open it, so enqueue first (no worker yet).
-  const run = runIngest({ root, store: storePath, queue: redis.url, queueName: name });
+  const run = runIngest({
+    root,
+    store: storePath,
+    queue: redis.url,
+    queueName: name,
+    signal: stopRuns.signal,
+  });
+  run.catch(() => {}); // awaited below; a test that fails before must not add an unhandled rejection
   await new Promise((r) => setTimeout(r, 1500));
   const workers = [0, 1, 2].map(() => startWorker(redis?.url as string, name, storePath));
   children.push(...workers);
+  // Each worker says "ready" once connected: one that cannot start fails the test here.
+  await Promise.all(workers.map((w) => w.waitFor(/^ready$/, START_TIMEOUT_MS)));
 
   // Kill the first worker that starts a patient, in the middle of it.
   const victim = await Promise.race(
