@@ -4,8 +4,10 @@ import * as path from "node:path";
 import { after, test } from "node:test";
 import { fileURLToPath } from "node:url";
 import { openStore } from "@lungflow/patch-store";
+import { isLungflowError } from "@lungflow/volume";
 import { Queue } from "bullmq";
-import type { IngestEvent } from "../src/index.ts";
+import { lastValueFrom } from "rxjs";
+import { type IngestEvent, queueWorker } from "../src/index.ts";
 import { cohort, patient, runIngest, tmpDir } from "./ingest-helpers.ts";
 import { redisMissing, startRedis, type TestRedis } from "./redis-server.ts";
 
@@ -218,4 +220,16 @@ test("queue: 3 worker processes, one SIGKILLed mid-job and Redis restarted mid-r
   for (const w of survivors) w.proc.kill("SIGTERM");
   await Promise.all(survivors.map((w) => w.exited));
   for (const w of survivors) assert.ok(w.lines.includes("closed"), w.lines.join(" | "));
+});
+
+test("queue worker: bad workers or threads are BAD_OPTIONS before any connection", async () => {
+  const opts = { queue: "redis://127.0.0.1:1", store: path.join(tmpDir("queue-opts-"), "s.zarr") };
+  await assert.rejects(
+    lastValueFrom(queueWorker({ ...opts, threads: 0 })),
+    (e) => isLungflowError(e) && e.code === "BAD_OPTIONS" && /threads/.test(e.message),
+  );
+  await assert.rejects(
+    lastValueFrom(queueWorker({ ...opts, workers: 1.5 })),
+    (e) => isLungflowError(e) && e.code === "BAD_OPTIONS" && /workers/.test(e.message),
+  );
 });

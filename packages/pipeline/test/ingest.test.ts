@@ -163,6 +163,10 @@ test("run-level errors: bad root, bad labels file, other parameters, locked stor
     runIngest({ root, store: storePath, workers: 0, chunk: 3 }),
     (e) => isLungflowError(e) && e.code === "BAD_OPTIONS",
   );
+  await assert.rejects(
+    runIngest({ root, store: storePath, workers: 1, threads: 0 }),
+    (e) => isLungflowError(e) && e.code === "BAD_OPTIONS" && /threads/.test(e.message),
+  );
 
   const store = await openStore(storePath, { create: true, params: preprocessingParams("kdsb17") });
   await assert.rejects(

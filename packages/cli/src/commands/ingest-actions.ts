@@ -91,6 +91,7 @@ export async function ingest(root: string, o: IngestCliOptions): Promise<void> {
         store: o.store,
         labels: o.labels,
         workers: intOption("workers", o.workers, 1),
+        threads: intOption("threads", o.threads, 1),
         force: o.force,
         chunk: intOption("chunk", o.chunk, 1),
         zstdLevel: intOption("zstd-level", o.zstdLevel, 1, 22),

@@ -4,6 +4,7 @@ export interface IngestCliOptions {
   store: string;
   labels?: string;
   workers?: string;
+  threads?: string;
   force?: boolean;
   report?: string;
   chunk: string;
@@ -34,7 +35,14 @@ export function registerIngest(program: Command): void {
     )
     .requiredOption("--store <path>", "patch store (created if missing)")
     .option("--labels <csv>", "Kaggle labels CSV (id,cancer) to import after the run")
-    .option("--workers <n>", "worker threads (default: number of cores)")
+    .option(
+      "--workers <n>",
+      "patients at a time, each on its own thread (default: number of cores)",
+    )
+    .option(
+      "--threads <n>",
+      "pool threads; those without a patient help the running ones (slices, z-slabs); --threads 1 with --workers 1 runs without helpers (default: the larger of --workers and the number of cores)",
+    )
     .option("--force", "re-ingest patients whose sources are unchanged")
     .option("--report <file>", "write a JSON report (summary and per-patient events)")
     .option("--chunk <n>", "chunk edge in voxels", "64")
@@ -43,7 +51,7 @@ export function registerIngest(program: Command): void {
     .option("--lock-timeout <s>", "seconds to wait for another ingest holding the store", "0")
     .option(
       "--queue <redis-url>",
-      "enqueue one job per patient on this Redis (redis://host:port[/db]) for `lungflow worker` processes and follow them; --workers is unused",
+      "enqueue one job per patient on this Redis (redis://host:port[/db]) for `lungflow worker` processes and follow them; --workers and --threads are unused",
     )
     .option("--queue-name <name>", "BullMQ queue name (one per store)", "lungflow-ingest")
     .option("--attempts <n>", "with --queue: attempts per patient on transient failures", "3")

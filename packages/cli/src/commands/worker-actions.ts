@@ -37,6 +37,7 @@ export async function worker(o: WorkerCliOptions): Promise<void> {
         queueName: o.queueName,
         store: o.store,
         workers: intOption("workers", o.workers, 1),
+        threads: intOption("threads", o.threads, 1),
         leaseMs: numberOption("lease", o.lease, (n) => n > 0, "seconds > 0") * 1000,
         lockDurationMs: lockMs,
         stalledIntervalMs: lockMs,

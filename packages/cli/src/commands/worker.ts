@@ -5,11 +5,12 @@ export interface WorkerCliOptions {
   queueName: string;
   store: string;
   workers?: string;
+  threads?: string;
   lease: string;
   lockDuration: string;
 }
 
-/** Registers `worker --queue <redis-url> --store <path> [--workers n]`. */
+/** Registers `worker --queue <redis-url> --store <path> [--workers n] [--threads n]`. */
 export function registerWorker(program: Command): void {
   program
     .command("worker")
@@ -20,6 +21,10 @@ export function registerWorker(program: Command): void {
     .requiredOption("--store <path>", "the patch store the jobs write (same store as the ingest)")
     .option("--queue-name <name>", "BullMQ queue name", "lungflow-ingest")
     .option("--workers <n>", "patients at a time on this host (default: number of cores)")
+    .option(
+      "--threads <n>",
+      "pool threads on this host; those without a job help the running ones (default: the larger of --workers and the number of cores)",
+    )
     .option("--lease <s>", "lease of a patient's claim in the store, seconds", "60")
     .option(
       "--lock-duration <s>",

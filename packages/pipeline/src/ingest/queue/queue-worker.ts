@@ -18,6 +18,11 @@ export interface QueueWorkerOptions {
   store: string;
   /** Patients at a time on this host, each on its own thread (default: cores). */
   workers?: number;
+  /**
+   * Threads of this host's pool (default: `workers` or the number of cores, whichever is
+   * larger): threads without a job help the running ones, as `IngestOptions.threads`.
+   */
+  threads?: number;
   /** Lease of each patient's claim in the store, ms (default 60 000). */
   leaseMs?: number;
   /**
@@ -85,9 +90,13 @@ async function run(
     throw new IngestError("BAD_OPTIONS", `workers must be an integer >= 1, got ${workers}`, {
       workers,
     });
+  if (opts.threads !== undefined && !(Number.isInteger(opts.threads) && opts.threads >= 1))
+    throw new IngestError("BAD_OPTIONS", `threads must be an integer >= 1, got ${opts.threads}`, {
+      threads: opts.threads,
+    });
   const addr = parseQueueUrl(opts.queue, opts.queueName);
   const store = await openStore(opts.store);
-  const pool = createIngestPool(workers);
+  const pool = createIngestPool(workers, opts.threads);
   let processed = 0;
   const processor = async (job: Job<IngestJobData>): Promise<IngestJobResult> => {
     const d = job.data;
