@@ -9,7 +9,9 @@
  * (seed_ingest.py: pydicom, scipy.ndimage.zoom, scikit-image) side by side: see seedCases.
  * Then (unless --no-services) a 24-patient cohort (8 with --quick) through one process vs a
  * BullMQ queue with 2 worker processes, and DICOMweb (Orthanc) vs folder: see servicesCases.
- * Usage: pnpm bench ingest [--quick] [--patients N] [--no-seed] [--no-services]
+ * --seed-only runs the side by side alone. Every case prints the 1-minute load average when
+ * it starts (the machine is shared: a busy one slows lungflow's helpers first).
+ * Usage: pnpm bench ingest [--quick] [--patients N] [--no-seed] [--no-services] [--seed-only]
  */
 import { spawn, spawnSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -60,12 +62,14 @@ const results: BenchResult[] = [];
 try {
   const root = path.join(dir, "dicom");
   const t0 = performance.now();
-  await writeCohort({ out: root, patients, seed: 1, ...geometry, groundTruth: false });
-  console.error(
-    `cohort of ${patients} written in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
-  );
+  if (!argv.includes("--seed-only")) {
+    await writeCohort({ out: root, patients, seed: 1, ...geometry, groundTruth: false });
+    console.error(
+      `cohort of ${patients} written in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
+  }
   const cfg = { patients, slices: geometry.slices, matrix: geometry.matrix };
-  for (const workers of [1, 2]) {
+  for (const workers of argv.includes("--seed-only") ? [] : [1, 2]) {
     const store = path.join(dir, `w${workers}.zarr`);
     const r = spawnSync(
       process.execPath,
@@ -125,7 +129,7 @@ try {
     );
   }
   if (!argv.includes("--no-seed")) await seedCases();
-  if (!argv.includes("--no-services")) await servicesCases();
+  if (!argv.includes("--no-services") && !argv.includes("--seed-only")) await servicesCases();
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
 }
@@ -154,19 +158,31 @@ function cli(args: string[], env?: NodeJS.ProcessEnv): Promise<number> {
   return timed(process.execPath, [BIN, ...args], env);
 }
 
+/** The 1-minute load average, printed with each case (other work on the machine skews it). */
+function load(what: string): number {
+  const l = +os.loadavg()[0].toFixed(2);
+  console.error(`${what}: load average ${l} (1 min) on ${os.availableParallelism()} cores`);
+  return l;
+}
+
+type Stages = Record<"hash" | "read" | "resample" | "segment" | "write" | "total", number>;
+
 /**
- * One patient through `lungflow ingest --workers 1 --report`: wall seconds, ms from process
- * start to the first patient handed to the workers, and the write stage's MB/s (HU int16 +
- * mask uint8 of the stored shape over the stage's seconds).
+ * One patient through `lungflow ingest --workers 1 --report` (and `--threads` when given:
+ * 1 turns the helpers off): wall seconds, ms from process start to the first patient handed
+ * to the workers, the write stage's MB/s (HU int16 + mask uint8 of the stored shape over the
+ * stage's seconds), the patient's stage ms and the parts helper threads did.
  */
 async function cliOne(
   root: string,
   store: string,
   env?: NodeJS.ProcessEnv,
-): Promise<{ wall: number; readyMs: number; writeMBps: number }> {
+  threads?: number,
+): Promise<{ wall: number; readyMs: number; writeMBps: number; stages: Stages; helped: number }> {
   const rep = `${store}.json`;
+  const t = threads === undefined ? [] : ["--threads", String(threads)];
   const wall = await cli(
-    ["ingest", root, "--store", store, "--workers", "1", "--report", rep],
+    ["ingest", root, "--store", store, "--workers", "1", ...t, "--report", rep],
     env,
   );
   const r = JSON.parse(fs.readFileSync(rep, "utf8"));
@@ -176,7 +192,16 @@ async function cliOne(
     wall,
     readyMs: r.startup.readyMs,
     writeMBps: (voxels * 3) / 1e6 / (e.timings.write / 1000),
+    stages: e.timings,
+    helped: e.helpedParts,
   };
+}
+
+/** "read 0.52, resample 0.61, ..." in seconds. */
+function stagesText(s: Stages): string {
+  return (["hash", "read", "resample", "segment", "write", "total"] as const)
+    .map((k) => `${k} ${(s[k] / 1000).toFixed(2)}`)
+    .join(", ");
 }
 
 /** Why the seed-style Python pipeline cannot run here, or undefined when it can. */
@@ -219,11 +244,12 @@ async function best(reps: number, fn: (rep: number) => Promise<number>): Promise
  * (a) one patient of 150 slices of 512 x 512 (--quick: 48 of 128 x 128), `lungflow ingest
  *     --workers 1` vs one Python process (zoom order 3, the seed's default; and order 1, the
  *     trilinear lungflow computes); best of 2 runs each (Python order 3: 1 run full size);
- *     with it the ms from process start to the first patient handed to the workers (`ready`,
- *     from --report) and the write stage's MB/s with the native zstd and with
- *     LUNGFLOW_ZSTD=wasm (one more run);
+ *     lungflow with the idle threads helping (default --threads: the cores) and without
+ *     (--threads 1), runs interleaved, each with its stage seconds; with it the ms from
+ *     process start to the first patient handed to the workers (`ready`, from --report) and
+ *     the write stage's MB/s with the native zstd and with LUNGFLOW_ZSTD=wasm (one more run);
  * (b) a 12-patient cohort of the same geometry, `lungflow ingest --workers 2` vs 2 Python
- *     processes each taking half the patients.
+ *     processes each taking half the patients; mean stage seconds per patient.
  * Skipped with a line when Debian's python3 or its packages are missing.
  */
 async function seedCases(): Promise<void> {
@@ -259,14 +285,55 @@ async function seedCases(): Promise<void> {
 
   const one = path.join(dir, "seed-one");
   await writeCohort({ out: one, patients: 1, seed: 3, ...geo, groundTruth: false });
-  const runs = [];
-  for (let k = 0; k < 2; k++) runs.push(await cliOne(one, path.join(dir, `seed-one-${k}.zarr`)));
-  const ours1 = Math.min(...runs.map((r) => r.wall));
+  const c1 = { ...cfg, patients: 1 };
+  results.push({
+    case: "one patient",
+    metric: "load_1min",
+    value: load("one patient"),
+    unit: "",
+    ...c1,
+  });
+  // Helpers on (default threads) and off (--threads 1), interleaved so that a change of the
+  // machine's load hits both alike.
+  const runs: Awaited<ReturnType<typeof cliOne>>[] = [];
+  const alone: Awaited<ReturnType<typeof cliOne>>[] = [];
+  for (let k = 0; k < 2; k++) {
+    runs.push(await cliOne(one, path.join(dir, `seed-one-${k}.zarr`)));
+    alone.push(await cliOne(one, path.join(dir, `seed-one-t1-${k}.zarr`), undefined, 1));
+  }
+  const fastest = (rs: typeof runs) => rs.reduce((a, b) => (b.wall < a.wall ? b : a));
+  const on = fastest(runs);
+  const off = fastest(alone);
+  const ours1 = on.wall;
+  for (const [name, r] of [
+    ["one patient, 1 worker, helpers on", on],
+    ["one patient, 1 worker, helpers off (--threads 1)", off],
+  ] as const) {
+    results.push({ case: name, metric: "wall", value: +r.wall.toFixed(2), unit: "s", ...c1 });
+    results.push({ case: name, metric: "helped_parts", value: r.helped, unit: "parts", ...c1 });
+    for (const [k, ms] of Object.entries(r.stages))
+      results.push({
+        case: name,
+        metric: `stage_${k}`,
+        value: +(ms / 1000).toFixed(2),
+        unit: "s",
+        ...c1,
+      });
+    console.error(
+      `${name}: wall ${r.wall.toFixed(2)} s (${stagesText(r.stages)}; ${r.helped} helped parts)`,
+    );
+  }
+  results.push({
+    case: "one patient, 1 worker: helpers on vs off",
+    metric: "speedup",
+    value: +(off.wall / on.wall).toFixed(2),
+    unit: "x",
+    ...c1,
+  });
   const wasm = await cliOne(one, path.join(dir, "seed-one-wasm.zarr"), {
     ...process.env,
     LUNGFLOW_ZSTD: "wasm",
   });
-  const c1 = { ...cfg, patients: 1 };
   const readyMs = Math.min(...runs.map((r) => r.readyMs));
   results.push({
     case: "one patient, 1 worker",
@@ -299,8 +366,18 @@ async function seedCases(): Promise<void> {
     patients: 1,
     order: 3,
   });
+  pushRatio("one patient, 1 worker, --threads 1 vs seed Python (zoom order 3)", off.wall, py3, {
+    ...cfg,
+    patients: 1,
+    order: 3,
+  });
   const py1 = await best(2, () => seed(series(one), 1, 1));
   pushRatio("one patient, 1 worker vs seed Python (zoom order 1)", ours1, py1, {
+    ...cfg,
+    patients: 1,
+    order: 1,
+  });
+  pushRatio("one patient, 1 worker, --threads 1 vs seed Python (zoom order 1)", off.wall, py1, {
     ...cfg,
     patients: 1,
     order: 1,
@@ -309,6 +386,15 @@ async function seedCases(): Promise<void> {
   const n = 12;
   const cohort = path.join(dir, "seed-cohort");
   await writeCohort({ out: cohort, patients: n, seed: 4, ...geo, groundTruth: false });
+  const cn = { ...cfg, patients: n };
+  results.push({
+    case: `${n} patients`,
+    metric: "load_1min",
+    value: load(`${n} patients`),
+    unit: "",
+    ...cn,
+  });
+  const rep = path.join(dir, "seed-cohort.json");
   const ours2 = await cli([
     "ingest",
     cohort,
@@ -316,11 +402,25 @@ async function seedCases(): Promise<void> {
     path.join(dir, "seed-cohort.zarr"),
     "--workers",
     "2",
+    "--report",
+    rep,
   ]);
+  const s2 = JSON.parse(fs.readFileSync(rep, "utf8")).summary;
+  const mean = Object.fromEntries(
+    Object.entries(s2.stageMs as Stages).map(([k, ms]) => [k, ms / Math.max(1, s2.ingested)]),
+  ) as Stages;
+  for (const [k, ms] of Object.entries(mean))
+    results.push({
+      case: `${n} patients, 2 workers`,
+      metric: `stage_${k}`,
+      value: +(ms / 1000).toFixed(2),
+      unit: "s/patient",
+      ...cn,
+    });
+  console.error(`${n} patients, 2 workers: per patient ${stagesText(mean)}`);
   const py2 = await seed(series(cohort), 2, 3);
   pushRatio(`${n} patients, 2 workers vs 2 seed Python processes (zoom order 3)`, ours2, py2, {
-    ...cfg,
-    patients: n,
+    ...cn,
     order: 3,
   });
 }
