@@ -5,6 +5,8 @@ import { loadModel, type tf } from "@lungflow/tf-runtime";
 import { ClassifierError } from "./errors.js";
 import { buildClassifier, type ClassifierHeadConfig } from "./model.js";
 // Custom layers must be registered before a saved classifier is loaded.
+import "./channel-select.js";
+import "./feature-standardization.js";
 import "./seeded-dropout.js";
 import "./spp.js";
 

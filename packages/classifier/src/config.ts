@@ -5,7 +5,10 @@ import { type ClassifierHeadConfig, DEFAULT_HEAD } from "./model.js";
 export interface ClassifierTrainConfig {
   /** Maximum epochs (default 30). */
   epochs: number;
-  /** Adam learning rate (default 1e-4). */
+  /**
+   * Adam learning rate (default 1e-2: the default head has ~150 weights on stored features;
+   * `lungflow train classifier --end-to-end` fine-tunes the encoder with kdsb17's 1e-4).
+   */
   learningRate: number;
   /** Global gradient-norm clip, 0 = off (default 1). */
   clipNorm: number;
@@ -31,7 +34,7 @@ export interface ClassifierRunConfig {
 
 export const DEFAULT_CLASSIFIER_TRAIN: ClassifierTrainConfig = {
   epochs: 30,
-  learningRate: 1e-4,
+  learningRate: 1e-2,
   clipNorm: 1,
   classWeight: "balanced",
   patience: 10,
@@ -99,7 +102,20 @@ export function parseClassifierRunConfig(raw: unknown, source: string): Classifi
   const pooling = h.pooling ?? DEFAULT_HEAD.pooling;
   if (pooling !== "max" && pooling !== "mean" && pooling !== "lse")
     throw bad("head.pooling", `must be "max", "mean" or "lse", got ${JSON.stringify(pooling)}`);
+  const channels = h.channels ?? DEFAULT_HEAD.channels;
+  if (channels !== "all" && channels !== "density")
+    throw bad("head.channels", `must be "all" or "density", got ${JSON.stringify(channels)}`);
   const head: ClassifierHeadConfig = {
+    region: bool(h, "region", DEFAULT_HEAD.region, "head"),
+    density: num(
+      h,
+      "density",
+      DEFAULT_HEAD.density,
+      "head",
+      (n) => int(n) && n >= 0,
+      "a non-negative integer",
+    ),
+    channels,
     standardize: bool(h, "standardize", DEFAULT_HEAD.standardize, "head"),
     conv: ints(h, "conv", DEFAULT_HEAD.conv, "head"),
     detector: num(
@@ -127,6 +143,8 @@ export function parseClassifierRunConfig(raw: unknown, source: string): Classifi
     seed: num(h, "seed", DEFAULT_HEAD.seed, "head", int, "an integer"),
   };
   if (head.bins.length === 0) throw bad("head.bins", "must not be empty");
+  if (head.channels === "density" && head.density === 0)
+    throw bad("head.channels", '"density" needs a density channel (head.density > 0)');
   const cw = t.classWeight ?? DEFAULT_CLASSIFIER_TRAIN.classWeight;
   if (
     !(

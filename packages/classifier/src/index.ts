@@ -8,6 +8,7 @@
  * ```
  */
 
+export { ChannelSelect, type ChannelSelectArgs } from "./channel-select.js";
 export { classifierFromGmcae, loadClassifier, resolveCheckpoint } from "./checkpoints.js";
 export type { ClassifierRunConfig, ClassifierTrainConfig } from "./config.js";
 export {
@@ -22,6 +23,7 @@ export { ClassifierError } from "./errors.js";
 export type { FeatureStandardizationArgs } from "./feature-standardization.js";
 export { FeatureStandardization, fitFeatureStandardization } from "./feature-standardization.js";
 export { featureSymmetries } from "./feature-symmetries.js";
+export { concatChannels, densityMap, densityPools, lungInput } from "./lung-input.js";
 export * from "./metrics.js";
 export type { ClassifierHeadConfig } from "./model.js";
 export {
@@ -32,6 +34,8 @@ export {
   classifierEncoder,
   DEFAULT_HEAD,
   ENCODER_PREFIX,
+  encoderStride,
+  KDSB17_HEAD,
   pooledFeatureId,
   poolsFirst,
 } from "./model.js";

@@ -1,11 +1,31 @@
 import { tf } from "@lungflow/tf-runtime";
+import { ChannelSelect } from "./channel-select.js";
 import { ClassifierError } from "./errors.js";
 import { FeatureStandardization } from "./feature-standardization.js";
+import { densityPools } from "./lung-input.js";
 import { SeededDropout } from "./seeded-dropout.js";
 import { SpatialPyramidPooling3D, type SppPooling } from "./spp.js";
 
-/** Shape of the classifier head; every field has a kdsb17 default. */
+/** Shape of the classifier (its input, density channel and head); every field has a default. */
 export interface ClassifierHeadConfig {
+  /**
+   * Look only inside the lung region (lung-segmentation's `lungRegion` of the stored mask:
+   * lungs with their vessels and nodules, juxtapleural ones included): voxels outside it read
+   * as air (default true). kdsb17 fed the whole crop box, ribs and heart included.
+   */
+  region: boolean;
+  /**
+   * Window (voxels) of the density channel appended to the encoder's features: per feature
+   * voxel, the highest mean of the (masked, normalised) input over a `density`^3 cube near
+   * it (0: no density channel). Default 8: a nodule of 12 mm fills such a cube, a vessel of
+   * 5 mm or a nodule under 8 mm does not.
+   */
+  density: number;
+  /**
+   * What the head reads: "all" (the encoder's features and the density channel) or
+   * "density" (the density channel alone; default: see the README on why).
+   */
+  channels: "all" | "density";
   /**
    * Filters of 3x3x3 'same' convs (ReLU) applied to the encoder's features before pooling
    * (default []: kdsb17's head pools the encoder output directly). They let the head learn a
@@ -44,17 +64,37 @@ export interface ClassifierHeadConfig {
 }
 
 export const DEFAULT_HEAD: ClassifierHeadConfig = {
-  standardize: false,
-  conv: [],
+  region: true,
+  density: 8,
+  channels: "density",
+  standardize: true,
+  conv: [4],
   detector: 0,
   detectorKernel: 3,
-  bins: [1, 2, 4],
+  bins: [1],
   pooling: "max",
   sharpness: 1,
-  dense: [1024, 1024],
-  dropout: 0.5,
+  dense: [],
+  dropout: 0,
   freezeEncoder: false,
   seed: 1,
+};
+
+/**
+ * kdsb17's classifier as it was: the whole crop box, no density channel, SPP max over 1, 2,
+ * 4 bins of the encoder's features, dense 1024 x 2 with dropout 0.5 (spread it over a
+ * config: `{ ...KDSB17_HEAD, dense: [16] }`).
+ */
+export const KDSB17_HEAD: ClassifierHeadConfig = {
+  ...DEFAULT_HEAD,
+  region: false,
+  density: 0,
+  channels: "all",
+  standardize: false,
+  conv: [],
+  bins: [1, 2, 4],
+  dense: [1024, 1024],
+  dropout: 0.5,
 };
 
 /** Prefix of the transferred encoder layers inside the classifier. */
@@ -93,6 +133,29 @@ export function buildClassifier(
     clone.setWeights(layer.getWeights());
     clone.trainable = !cfg.freezeEncoder;
   }
+  if (cfg.density > 0) {
+    const p = densityPools(encoderStride(encoder), cfg.density);
+    let d = tf.layers
+      .averagePooling3d({
+        poolSize: p.avg.pool,
+        strides: p.avg.strides,
+        padding: "same",
+        name: "density_avg",
+      })
+      .apply(input) as tf.SymbolicTensor;
+    if (p.max)
+      d = tf.layers
+        .maxPooling3d({
+          poolSize: p.max.pool,
+          strides: p.max.strides,
+          padding: "same",
+          name: "density_max",
+        })
+        .apply(d) as tf.SymbolicTensor;
+    x = tf.layers
+      .concatenate({ axis: -1, name: "features_density" })
+      .apply([x, d]) as tf.SymbolicTensor;
+  }
   return tf.model({ inputs: input, outputs: applyHead(x, cfg), name: "lungflow_classifier" });
 }
 
@@ -123,7 +186,7 @@ export function buildFeatureHead(
  */
 export function poolsFirst(head: Partial<ClassifierHeadConfig> = {}): boolean {
   const cfg = { ...DEFAULT_HEAD, ...head };
-  return !cfg.standardize && cfg.conv.length === 0 && cfg.detector === 0;
+  return !cfg.standardize && cfg.conv.length === 0 && cfg.detector === 0 && cfg.channels === "all";
 }
 
 /**
@@ -161,8 +224,12 @@ export function buildPooledHead(
   return tf.model({ inputs: input, outputs: applyDense(flat, cfg), name: "lungflow_pooled_head" });
 }
 
-/** Head layers: optional convs, SPP, dense + dropout, one sigmoid unit. */
+/** Head layers: channel choice, optional convs, SPP, dense + dropout, one sigmoid unit. */
 function applyHead(x: tf.SymbolicTensor, cfg: ClassifierHeadConfig): tf.SymbolicTensor {
+  if (cfg.channels === "density")
+    x = new ChannelSelect({ start: -1, size: 1, name: "head_density" }).apply(
+      x,
+    ) as tf.SymbolicTensor;
   if (cfg.standardize)
     x = new FeatureStandardization({ name: "head_standardize" }).apply(x) as tf.SymbolicTensor;
   cfg.conv.forEach((filters, i) => {
@@ -268,6 +335,18 @@ export function chainLayers(encoder: tf.LayersModel): tf.layers.Layer[] {
   return layers;
 }
 
+/** Product of the encoder's conv strides per axis (its feature grid: ceil(d / stride)). */
+export function encoderStride(encoder: tf.LayersModel): [number, number, number] {
+  const s: [number, number, number] = [1, 1, 1];
+  for (const layer of chainLayers(encoder)) {
+    const st = (layer.getConfig() as { strides?: number | number[] }).strides;
+    if (st === undefined) continue;
+    const v = Array.isArray(st) ? st : [st, st, st];
+    for (let i = 0; i < 3; i++) s[i] *= v[i];
+  }
+  return s;
+}
+
 /** The encoder part of a built classifier as its own model (input -> last encoder layer). */
 export function classifierEncoder(model: tf.LayersModel): tf.LayersModel {
   const enc = model.layers.filter((l) => l.name.startsWith(ENCODER_PREFIX));
@@ -301,4 +380,11 @@ function validateHead(c: ClassifierHeadConfig): void {
     throw bad('pooling must be "max", "mean" or "lse"');
   if (!(c.sharpness > 0 && Number.isFinite(c.sharpness))) throw bad("sharpness must be positive");
   if (!Number.isInteger(c.seed)) throw bad("seed must be an integer");
+  if (typeof c.region !== "boolean") throw bad("region must be true or false");
+  if (!Number.isInteger(c.density) || c.density < 0)
+    throw bad("density must be a non-negative integer (0: no density channel)");
+  if (c.channels !== "all" && c.channels !== "density")
+    throw bad('channels must be "all" or "density"');
+  if (c.channels === "density" && c.density === 0)
+    throw bad('channels "density" needs a density channel (density > 0)');
 }

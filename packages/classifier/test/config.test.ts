@@ -5,9 +5,12 @@ import { ClassifierError, parseClassifierRunConfig, resolveClassWeight } from ".
 test("defaults fill a partial config", () => {
   const c = parseClassifierRunConfig({ head: { dense: [64] }, train: { epochs: 3 } }, "c.json");
   assert.deepEqual(c.head.dense, [64]);
-  assert.deepEqual(c.head.bins, [1, 2, 4]);
+  assert.deepEqual(c.head.bins, [1]);
+  assert.equal(c.head.region, true);
+  assert.equal(c.head.density, 8);
+  assert.equal(c.head.channels, "density");
   assert.equal(c.train.epochs, 3);
-  assert.equal(c.train.learningRate, 1e-4);
+  assert.equal(c.train.learningRate, 1e-2);
   assert.equal(c.train.classWeight, "balanced");
 });
 
@@ -25,6 +28,10 @@ test("unknown keys, wrong types and ranges are errors naming the file and key", 
   bad({ train: { classWeight: [1] } }, /train\.classWeight/);
   bad({ train: { augment: "yes" } }, /train\.augment must be true or false/);
   bad([], /config must be an object/);
+  bad({ head: { channels: "encoder" } }, /head\.channels must be "all" or "density"/);
+  bad({ head: { density: -1 } }, /head\.density must be a non-negative integer/);
+  bad({ head: { density: 0 } }, /head\.channels "density" needs a density channel/);
+  bad({ head: { region: 1 } }, /head\.region must be true or false/);
 });
 
 test("balanced class weights follow n / (2 n_c)", () => {

@@ -9,6 +9,7 @@ import {
   buildFeatureHead,
   FeatureStandardization,
   fitFeatureStandardization,
+  KDSB17_HEAD,
   trainClassifier,
 } from "../src/index.ts";
 
@@ -43,7 +44,7 @@ const asSource = (items: ReturnType<typeof maps>) => () =>
 
 test("fitting sets each channel's mean and std over every voxel of every volume", async () => {
   const items = maps(5, 3);
-  const model = buildFeatureHead(2, { standardize: true, dense: [], bins: [1] });
+  const model = buildFeatureHead(2, { ...KDSB17_HEAD, standardize: true, dense: [], bins: [1] });
   const layer = model.getLayer("head_standardize") as FeatureStandardization;
   assert.equal(layer.fitted, false);
   assert.equal(await fitFeatureStandardization(model, asSource(items)()), 1);
@@ -91,6 +92,7 @@ test("trainClassifier fits the layer before the first step; the model saves and 
   const items = maps(6, 9);
   const dir = await fs.mkdtemp(path.join(os.tmpdir(), "lungflow-std-"));
   const model = buildFeatureHead(2, {
+    ...KDSB17_HEAD,
     standardize: true,
     detector: 1,
     bins: [1],

@@ -6,6 +6,7 @@ import {
   ClassifierError,
   chainLayers,
   classifierEncoder,
+  KDSB17_HEAD,
   sppOutputSize,
 } from "../src/index.ts";
 
@@ -39,7 +40,7 @@ function tinyEncoder(size: number, filters: number[], seed = 3): tf.LayersModel 
 
 test("transfer copies every encoder weight and the encoder part computes the same features", () => {
   const enc = tinyEncoder(16, [2, 4]);
-  const model = buildClassifier(enc, { dense: [8, 8], seed: 5 });
+  const model = buildClassifier(enc, { ...KDSB17_HEAD, dense: [8, 8], seed: 5 });
   const part = classifierEncoder(model);
   const x = tf.randomNormal([1, 16, 16, 16, 1], 0, 1, "float32", 11) as tf.Tensor5D;
   const a = enc.predict(x) as tf.Tensor;
@@ -68,7 +69,7 @@ test("transfer copies every encoder weight and the encoder part computes the sam
 test("weights are copies: training the classifier does not change the source encoder", () => {
   const enc = tinyEncoder(8, [2]);
   const before = enc.getWeights().map((w) => w.dataSync().slice());
-  const model = buildClassifier(enc, { dense: [4], dropout: 0 });
+  const model = buildClassifier(enc, { ...KDSB17_HEAD, dense: [4], dropout: 0 });
   model.compile({ optimizer: tf.train.sgd(0.5), loss: "binaryCrossentropy" });
   const x = tf.randomNormal([2, 8, 8, 8, 1], 0, 1, "float32", 4);
   const y = tf.tensor2d([[1], [0]]);
@@ -87,7 +88,12 @@ test("weights are copies: training the classifier does not change the source enc
 
 test("a frozen encoder stays fixed while the head trains", async () => {
   const enc = tinyEncoder(8, [2]);
-  const model = buildClassifier(enc, { dense: [4], dropout: 0, freezeEncoder: true });
+  const model = buildClassifier(enc, {
+    ...KDSB17_HEAD,
+    dense: [4],
+    dropout: 0,
+    freezeEncoder: true,
+  });
   const w0 = model.getLayer("encoder/enc_0_conv_a").getWeights()[0].dataSync().slice();
   const h0 = model.getLayer("dense_0").getWeights()[0].dataSync().slice();
   model.compile({ optimizer: tf.train.sgd(0.5), loss: "binaryCrossentropy" });
@@ -105,10 +111,10 @@ test("a frozen encoder stays fixed while the head trains", async () => {
 test("bad configs and non-chain encoders are clear errors", () => {
   const enc = tinyEncoder(8, [2]);
   assert.throws(
-    () => buildClassifier(enc, { bins: [] }),
+    () => buildClassifier(enc, { ...KDSB17_HEAD, bins: [] }),
     (e: unknown) => e instanceof ClassifierError && e.code === "BAD_CONFIG",
   );
-  assert.throws(() => buildClassifier(enc, { dropout: 1 }), /dropout/);
+  assert.throws(() => buildClassifier(enc, { ...KDSB17_HEAD, dropout: 1 }), /dropout/);
   const a = tf.input({ shape: [8, 8, 8, 1] });
   const c1 = tf.layers
     .conv3d({ filters: 2, kernelSize: 3, padding: "same" })

@@ -5,6 +5,7 @@ import {
   buildFeatureHead,
   buildPooledHead,
   ClassifierError,
+  KDSB17_HEAD,
   pooledFeatureId,
   poolsFirst,
   spatialPyramidPool3d,
@@ -14,7 +15,7 @@ import {
 await tf.setBackend("cpu");
 
 test("a pooled head on SPP vectors predicts what the feature head predicts on the maps (same weights by name)", () => {
-  const head = { dense: [6, 5], dropout: 0.3, seed: 4 };
+  const head = { ...KDSB17_HEAD, dense: [6, 5], dropout: 0.3, seed: 4 };
   const fh = buildFeatureHead(3, head);
   fh.setWeights(fh.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.7, "float32", 10 + i)));
   const P = sppOutputSize(3, [1, 2, 4]);
@@ -34,11 +35,15 @@ test("a pooled head on SPP vectors predicts what the feature head predicts on th
 });
 
 test("only heads with nothing trainable before the pooling have pooled ids and pooled heads", () => {
-  assert.equal(poolsFirst({}), true);
-  assert.equal(poolsFirst({ conv: [4] }), false);
-  assert.equal(poolsFirst({ detector: 1 }), false);
-  assert.equal(poolsFirst({ standardize: true }), false);
-  assert.equal(pooledFeatureId("enc-0123456789abcdef"), "enc-0123456789abcdef.spp-max-1-2-4");
+  assert.equal(poolsFirst(KDSB17_HEAD), true);
+  assert.equal(poolsFirst({}), false, "the default head standardises and convolves first");
+  assert.equal(poolsFirst({ ...KDSB17_HEAD, conv: [4] }), false);
+  assert.equal(poolsFirst({ ...KDSB17_HEAD, detector: 1 }), false);
+  assert.equal(poolsFirst({ ...KDSB17_HEAD, standardize: true }), false);
+  assert.equal(
+    pooledFeatureId("enc-0123456789abcdef", KDSB17_HEAD),
+    "enc-0123456789abcdef.spp-max-1-2-4",
+  );
   assert.equal(
     pooledFeatureId("enc-0123456789abcdef", { pooling: "lse", sharpness: 2, bins: [1, 3] }),
     "enc-0123456789abcdef.spp-lse2-1-3",

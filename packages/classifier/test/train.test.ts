@@ -8,6 +8,7 @@ import { mulberry32 } from "@lungflow/volume";
 import {
   buildClassifier,
   ClassifierError,
+  KDSB17_HEAD,
   type LabelledVolume,
   readEpochs,
   trainClassifier,
@@ -101,7 +102,7 @@ const tmp = () => fs.mkdtemp(path.join(os.tmpdir(), "lungflow-cls-"));
 
 test("learns the planted signal: validation AUC >= 0.8, logs and checkpoints written", async () => {
   const dir = await tmp();
-  const model = buildClassifier(encoder(1), { dense: [16], dropout: 0.2, seed: 2 });
+  const model = buildClassifier(encoder(1), { ...KDSB17_HEAD, dense: [16], dropout: 0.2, seed: 2 });
   const res = await trainClassifier({
     model,
     train: source(cohort(20, 5), 1),
@@ -132,7 +133,7 @@ test("resume continues exactly where an uninterrupted run would be", async () =>
   const val = cohort(4, 8);
   const full = await tmp();
   const a = await trainClassifier({
-    model: buildClassifier(encoder(3), { dense: [8], dropout: 0.3, seed: 4 }),
+    model: buildClassifier(encoder(3), { ...KDSB17_HEAD, dense: [8], dropout: 0.3, seed: 4 }),
     train: source(data, 2),
     validation: source(val),
     outDir: full,
@@ -141,7 +142,7 @@ test("resume continues exactly where an uninterrupted run would be", async () =>
   });
   const part = await tmp();
   await trainClassifier({
-    model: buildClassifier(encoder(3), { dense: [8], dropout: 0.3, seed: 4 }),
+    model: buildClassifier(encoder(3), { ...KDSB17_HEAD, dense: [8], dropout: 0.3, seed: 4 }),
     train: source(data, 2),
     validation: source(val),
     outDir: part,
@@ -149,7 +150,7 @@ test("resume continues exactly where an uninterrupted run would be", async () =>
     learningRate: 1e-3,
   });
   const b = await trainClassifier({
-    model: buildClassifier(encoder(99), { dense: [8], dropout: 0.3, seed: 99 }),
+    model: buildClassifier(encoder(99), { ...KDSB17_HEAD, dense: [8], dropout: 0.3, seed: 99 }),
     train: source(data, 2),
     validation: source(val),
     outDir: part,
@@ -177,7 +178,7 @@ test("a non-finite loss stops the run with NON_FINITE_LOSS and keeps the last go
   });
   await assert.rejects(
     trainClassifier({
-      model: buildClassifier(encoder(5), { dense: [4], dropout: 0 }),
+      model: buildClassifier(encoder(5), { ...KDSB17_HEAD, dense: [4], dropout: 0 }),
       train: poisoned,
       validation: source(cohort(2, 12)),
       outDir: dir,
@@ -199,7 +200,7 @@ test("batchSize averages the gradients of several patients per Adam step (the la
     [7, 1],
   ] as const) {
     const dir = await tmp();
-    const model = buildClassifier(encoder(1), { dense: [4], dropout: 0, seed: 2 });
+    const model = buildClassifier(encoder(1), { ...KDSB17_HEAD, dense: [4], dropout: 0, seed: 2 });
     await trainClassifier({
       model,
       train: source(cohort(7, 5)),
@@ -215,7 +216,7 @@ test("batchSize averages the gradients of several patients per Adam step (the la
   }
   await assert.rejects(
     trainClassifier({
-      model: buildClassifier(encoder(1), { dense: [4] }),
+      model: buildClassifier(encoder(1), { ...KDSB17_HEAD, dense: [4] }),
       train: source(cohort(2, 5)),
       outDir: await tmp(),
       epochs: 1,

@@ -9,6 +9,7 @@ import {
   ClassifierError,
   classifierEncoder,
   classifierFromGmcae,
+  KDSB17_HEAD,
   loadClassifier,
   resolveCheckpoint,
 } from "../src/index.ts";
@@ -21,6 +22,7 @@ for (const batchNorm of [false, true]) {
     const g = buildGmcae({ patchSize: 16, filters: [2, 4], m: 2, batchNorm, seed: 3 });
     await saveGmcae(g, path.join(dir, "gmcae", "best"));
     const model = await classifierFromGmcae(path.join(dir, "gmcae"), {
+      ...KDSB17_HEAD,
       dense: [8],
       dropout: 0.5,
       seed: 1,

@@ -18,6 +18,7 @@
 export { binaryDilate, binaryErode, binaryOpening, type Shape3 } from "./box-morphology.js";
 export { type CleanSlabArgs, cleanKernel } from "./clean-candidates.js";
 export { type Connectivity, labelComponents, labelRuns, type RunLabels } from "./label-runs.js";
+export { type LungRegionOptions, lungRegion } from "./lung-region.js";
 export {
   type HistogramSlabArgs,
   histogramInt16,

@@ -15,6 +15,7 @@ test("public API surface", () => {
     "histogramKernel",
     "labelComponents",
     "labelRuns",
+    "lungRegion",
     "otsuFromHistogram",
     "otsuThreshold",
     "segmentLungs",

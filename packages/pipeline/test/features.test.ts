@@ -8,14 +8,18 @@ import { fileURLToPath } from "node:url";
 import {
   buildClassifier,
   buildFeatureHead,
+  DEFAULT_HEAD,
   encoderId,
   featureSymmetries,
+  KDSB17_HEAD,
+  lungInput,
   spatialPyramidPool3d,
 } from "@lungflow/classifier";
 import { buildGmcae, saveGmcae } from "@lungflow/gmcae";
+import { lungRegion } from "@lungflow/lung-segmentation";
 import { openStore } from "@lungflow/patch-store";
 import { initTf, tf } from "@lungflow/tf-runtime";
-import { applySymmetry, normalizeHu } from "@lungflow/volume";
+import { applySymmetry, makeVolume, normalizeHu } from "@lungflow/volume";
 import { computeFeatures, FeatureStream } from "../src/features/index.ts";
 import { chest, writeChestStore } from "./patches-helpers.ts";
 
@@ -61,14 +65,21 @@ function relDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 test("features: every patient and symmetry stored, equal to the whole-volume encoder; incremental", async () => {
-  const r = await computeFeatures({ store, gmcae: gmcaeDir, symmetries: 2, tile: 1 });
+  // the encoder alone on the whole crop box (kdsb17's input): equal to the untiled encoder
+  const plain = { region: false, density: 0 };
+  const r = await computeFeatures({ store, gmcae: gmcaeDir, symmetries: 2, tile: 1, input: plain });
   assert.equal(r.written, 6);
   assert.equal(r.skipped, 0);
   assert.deepEqual(r.failed, []);
   assert.deepEqual(r.symmetries, featureSymmetries(2));
   const g = await wholeEncoder();
-  assert.equal(r.encoderId, encoderId(g.encoder));
-  const model = buildClassifier(g.encoder, { dense: [2], dropout: 0, freezeEncoder: true });
+  assert.equal(r.encoderId, encoderId(g.encoder, plain));
+  const model = buildClassifier(g.encoder, {
+    ...KDSB17_HEAD,
+    dense: [2],
+    dropout: 0,
+    freezeEncoder: true,
+  });
   const enc = tf.model({
     inputs: model.inputs,
     outputs: model.getLayer("encoder/enc_1_relu_b").output as tf.SymbolicTensor,
@@ -93,10 +104,10 @@ test("features: every patient and symmetry stored, equal to the whole-volume enc
     }
   }
   // a second run computes nothing; a larger K only the new symmetry
-  const again = await computeFeatures({ store, gmcae: gmcaeDir, symmetries: 2 });
+  const again = await computeFeatures({ store, gmcae: gmcaeDir, symmetries: 2, input: plain });
   assert.equal(again.written, 0);
   assert.equal(again.skipped, 6);
-  const more = await computeFeatures({ store, gmcae: gmcaeDir, symmetries: 3 });
+  const more = await computeFeatures({ store, gmcae: gmcaeDir, symmetries: 3, input: plain });
   assert.equal(more.written, 3);
   assert.equal(more.skipped, 6);
   assert.ok((await s.verify()).ok);
@@ -105,6 +116,7 @@ test("features: every patient and symmetry stored, equal to the whole-volume enc
     store,
     gmcae: gmcaeDir,
     symmetries: 1,
+    input: plain,
     ids: ["nope", "a"],
   });
   assert.deepEqual(
@@ -147,30 +159,48 @@ test("feature stream: seeded order and symmetry draws within the stored K; all()
 });
 
 test("a head trained on stored features predicts what the end-to-end classifier with the same (frozen) weights predicts", async () => {
-  const enc = (await computeFeatures({ store, gmcae: gmcaeDir, symmetries: 1 })).encoderId;
-  const head = { conv: [4], dense: [6], dropout: 0.2, seed: 9 };
-  const fhead = buildFeatureHead(5, head);
-  // give the head non-initial weights, then move them into the end-to-end model by layer name
-  fhead.setWeights(
-    fhead.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.5, "float32", 30 + i)),
-  );
+  // the default input: the lung region only, with the density channel appended
+  const r = await computeFeatures({ store, gmcae: gmcaeDir, symmetries: 1 });
   const g = await wholeEncoder();
-  const full = buildClassifier(g.encoder, { ...head, freezeEncoder: true });
-  for (const l of fhead.layers)
-    if (l.weights.length) full.getLayer(l.name).setWeights(l.getWeights());
-  const s = await FeatureStream.open(store, {
-    encoderId: enc,
-    shuffle: false,
-    augment: false,
-    requireLabels: false,
-  });
-  for await (const it of s.all()) {
-    const p = patients.find((q) => q.id === it.patientId)!;
-    const a = (fhead.predict(tf.tensor5d(it.data, [1, ...it.shape])) as tf.Tensor).dataSync()[0];
-    const b = (
-      full.predict(tf.tensor5d(normalizeHu(p.hu), [1, ...p.shape, 1])) as tf.Tensor
-    ).dataSync()[0];
-    assert.ok(Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b)), `${p.id}: ${a} vs ${b}`);
+  assert.equal(r.encoderId, encoderId(g.encoder, { region: true, density: 8 }));
+  assert.notEqual(r.encoderId, encoderId(g.encoder), "masked features never share the plain id");
+  const st = await openStore(store);
+  for (const channels of ["all", "density"] as const) {
+    const head = { ...DEFAULT_HEAD, conv: [4], dense: [6], dropout: 0.2, seed: 9, channels };
+    const fhead = buildFeatureHead(5 + 1, { ...head, standardize: false });
+    // give the head non-initial weights, then move them into the end-to-end model by layer name
+    fhead.setWeights(
+      fhead.getWeights().map((w, i) => tf.randomNormal(w.shape, 0, 0.5, "float32", 30 + i)),
+    );
+    const full = buildClassifier(g.encoder, { ...head, standardize: false, freezeEncoder: true });
+    for (const l of fhead.layers)
+      if (l.weights.length) full.getLayer(l.name).setWeights(l.getWeights());
+    const s = await FeatureStream.open(store, {
+      encoderId: r.encoderId,
+      shuffle: false,
+      augment: false,
+      requireLabels: false,
+    });
+    let n = 0;
+    for await (const it of s.all()) {
+      const p = patients.find((q) => q.id === it.patientId)!;
+      assert.equal(it.shape[3], 6, "5 encoder channels + density");
+      const attrs = (await st.getPatient(p.id))!;
+      const region = lungRegion(
+        makeVolume(p.hu, p.shape, attrs.spacing, attrs.origin),
+        p.mask,
+        attrs.otsuThreshold,
+      );
+      const x = lungInput(p.hu, region);
+      const a = (fhead.predict(tf.tensor5d(it.data, [1, ...it.shape])) as tf.Tensor).dataSync()[0];
+      const b = (full.predict(tf.tensor5d(x, [1, ...p.shape, 1])) as tf.Tensor).dataSync()[0];
+      assert.ok(
+        Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b)),
+        `${channels} ${p.id}: ${a} vs ${b}`,
+      );
+      n++;
+    }
+    assert.equal(n, patients.length);
   }
 });
 

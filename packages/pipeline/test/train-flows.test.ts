@@ -3,10 +3,17 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { before, test } from "node:test";
-import { parseClassifierRunConfig } from "@lungflow/classifier";
+import {
+  KDSB17_HEAD,
+  loadClassifier,
+  lungInput,
+  parseClassifierRunConfig,
+} from "@lungflow/classifier";
 import { buildGmcae, saveGmcae } from "@lungflow/gmcae";
+import { lungRegion } from "@lungflow/lung-segmentation";
 import { openStore } from "@lungflow/patch-store";
-import { initTf } from "@lungflow/tf-runtime";
+import { initTf, tf } from "@lungflow/tf-runtime";
+import { makeVolume } from "@lungflow/volume";
 import { predictFlow, trainClassifierFlow, trainGmcaeFlow } from "../src/train/index.ts";
 import { chest, writeChestStore } from "./patches-helpers.ts";
 
@@ -67,34 +74,72 @@ test("train classifier flow: features path and end-to-end path train and predict
     buildGmcae({ patchSize: 8, filters: [2, 3], m: 2, seed: 3 }),
     path.join(g, "best"),
   );
-  const cfg = parseClassifierRunConfig(
-    { head: { dense: [4], dropout: 0 }, train: { epochs: 2, batchSize: 2 } },
-    "test",
-  );
-  for (const endToEnd of [false, true]) {
-    const out = path.join(root, endToEnd ? "e2e" : "feat");
-    let steps = 0;
-    const r = await trainClassifierFlow({
-      store,
-      out,
-      config: cfg,
-      gmcae: g,
-      endToEnd,
-      symmetries: 2,
-      workers: 1,
-      onStep: () => steps++,
-    });
-    assert.equal(r.epochs.length, 2);
-    assert.equal(steps, 6, "3 training patients x 2 epochs");
-    const run = JSON.parse(fs.readFileSync(path.join(out, "config.json"), "utf8"));
-    assert.equal(run.features !== undefined, !endToEnd);
-    // a head that pools first trains on the stored pooled vectors
-    if (!endToEnd) assert.equal(run.features.pooledId, `${run.features.encoderId}.spp-max-1-2-4`);
-    const rows = await predictFlow({ store, model: out, split: "test", tta: 2, workers: 1 });
-    assert.deepEqual(
-      rows.map((x) => x.id),
-      ["f"],
-    );
-    assert.ok(rows[0].cancer > 0 && rows[0].cancer < 1);
+  const st = await openStore(store);
+  for (const [name, head] of [
+    ["default", { dense: [4], dropout: 0 }],
+    ["kdsb17", { ...KDSB17_HEAD, dense: [4], dropout: 0 }],
+  ] as const) {
+    const cfg = parseClassifierRunConfig({ head, train: { epochs: 2, batchSize: 2 } }, "test");
+    for (const endToEnd of [false, true]) {
+      const out = path.join(root, `${name}-${endToEnd ? "e2e" : "feat"}`);
+      let steps = 0;
+      const r = await trainClassifierFlow({
+        store,
+        out,
+        config: cfg,
+        gmcae: g,
+        endToEnd,
+        symmetries: 2,
+        workers: 1,
+        onStep: () => steps++,
+      });
+      assert.equal(r.epochs.length, 2);
+      assert.equal(steps, 6, "3 training patients x 2 epochs");
+      const run = JSON.parse(fs.readFileSync(path.join(out, "config.json"), "utf8"));
+      assert.equal(run.features !== undefined, !endToEnd);
+      // a head that pools first (kdsb17's) trains on the stored pooled vectors
+      if (!endToEnd)
+        assert.equal(
+          run.features.pooledId,
+          name === "kdsb17" ? `${run.features.encoderId}.spp-max-1-2-4` : undefined,
+        );
+      const rows = await predictFlow({ store, model: out, split: "test", tta: 2, workers: 1 });
+      assert.deepEqual(
+        rows.map((x) => x.id),
+        ["f"],
+      );
+      assert.ok(rows[0].cancer > 0 && rows[0].cancer < 1);
+      // an end-to-end model sees what the stored features saw: the lung region only (through
+      // the volume workers without TTA)
+      if (endToEnd) {
+        const [one] = await predictFlow({ store, model: out, split: "test", workers: 1 });
+        const attrs = (await st.getPatient("f"))!;
+        const hu = await st.readVolume("f", "hu");
+        const mask = await st.readVolume("f", "mask");
+        const region =
+          name === "default"
+            ? lungRegion(
+                makeVolume(hu.data as Int16Array, attrs.shape, attrs.spacing, attrs.origin),
+                mask.data as Uint8Array,
+                attrs.otsuThreshold,
+              )
+            : undefined;
+        const model = await loadClassifier(out);
+        const want = (
+          model.predict(
+            tf.tensor5d(lungInput(hu.data as Int16Array, region), [1, ...attrs.shape, 1]),
+          ) as tf.Tensor
+        ).dataSync()[0];
+        assert.ok(Math.abs(one.cancer - want) < 1e-6, `${name}: ${one.cancer} vs ${want}`);
+        if (region) {
+          const whole = (
+            model.predict(
+              tf.tensor5d(lungInput(hu.data as Int16Array), [1, ...attrs.shape, 1]),
+            ) as tf.Tensor
+          ).dataSync()[0];
+          assert.ok(Math.abs(whole - want) > 1e-6, "the region changes what the model sees");
+        }
+      }
+    }
   }
 });

@@ -43,6 +43,8 @@ async function classifierConfig(o: TrainClassifierCli): Promise<ClassifierRunCon
         : o.classWeight.split(",").map(Number),
     );
   }
+  // fine-tuning the encoder end to end wants kdsb17's small rate, not the head's default
+  if (o.endToEnd && !o.resume && train.learningRate === undefined) train.learningRate = 1e-4;
   if (o.freezeEncoder) head.freezeEncoder = true;
   if (o.dense !== undefined) head.dense = listOption(o.dense)?.map(Number);
   set(head, "dropout", numberOption("dropout", o.dropout));

@@ -62,7 +62,7 @@ export function registerClassifierCommands(program: Command, train: Command): vo
     .requiredOption("--out <dir>", "run folder: config.json, log.csv, epochs.csv, best/, last/")
     .option(
       "--config <file>",
-      'JSON {"head": {conv, detector, bins, pooling, dense, dropout, standardize, freezeEncoder, seed}, "train": {epochs, learningRate, clipNorm, classWeight, patience, batchSize, seed, augment}}',
+      'JSON {"head": {region, density, channels, conv, detector, bins, pooling, dense, dropout, standardize, freezeEncoder, seed}, "train": {epochs, learningRate, clipNorm, classWeight, patience, batchSize, seed, augment}}',
     )
     .option("--epochs <n>", "maximum epochs (default 30)")
     .option("--lr <rate>", "Adam learning rate (default 1e-4)")
@@ -82,7 +82,7 @@ export function registerClassifierCommands(program: Command, train: Command): vo
     )
     .option(
       "--symmetries <k>",
-      "stored symmetries drawn from per patient and epoch (feature path; default 8)",
+      "stored symmetries drawn from per patient and epoch (feature path; default 4)",
     )
     .option(
       "--end-to-end",

@@ -224,7 +224,19 @@ export async function demo(o: DemoOptions): Promise<void> {
     if (!(await exists(path.join(clsRun, "best", "model.json")))) {
       await fs.rm(clsRun, { recursive: true, force: true });
       const raw = {
-        head: { dense: [16], dropout: 0.3, seed: m.seed },
+        // kdsb17's head (SPP 1-2-4 of the whole crop's features, dense), small, end to end:
+        // on the demo's mini-chests it learns; realistic chests need the default head
+        head: {
+          region: false,
+          density: 0,
+          channels: "all",
+          standardize: false,
+          conv: [],
+          bins: [1, 2, 4],
+          dense: [16],
+          dropout: 0.3,
+          seed: m.seed,
+        },
         train: {
           epochs: classifierEpochs,
           learningRate: 3e-4,

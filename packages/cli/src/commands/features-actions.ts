@@ -36,6 +36,7 @@ export async function features(o: FeaturesCli): Promise<void> {
       store: o.store,
       gmcae: o.gmcae,
       symmetries: k,
+      input: { region: o.region, density: intOption("density", o.density, 0) },
       ids: listOption(o.ids),
       tile: intOption("tile", o.tile, 1),
       maxTileMiB: intOption("max-tile-mib", o.maxTileMib, 1),

@@ -8,6 +8,8 @@ export interface FeaturesCli {
   ids?: string;
   tile?: string;
   maxTileMib: string;
+  region: boolean;
+  density: string;
   backend?: string;
 }
 
@@ -20,7 +22,16 @@ export function registerFeatures(program: Command): void {
     )
     .requiredOption("--store <path>", "patch store")
     .requiredOption("--gmcae <dir>", "GMCAE run or checkpoint folder")
-    .option("--symmetries <k>", "cube symmetries per patient, identity first (1..48)", "8")
+    .option("--symmetries <k>", "cube symmetries per patient, identity first (1..48)", "4")
+    .option(
+      "--no-region",
+      "encode the whole crop box (default: only the lung region, the rest read as air)",
+    )
+    .option(
+      "--density <n>",
+      "window of the density channel appended to the features (0: none)",
+      "8",
+    )
     .option("--ids <list>", "comma-separated patient ids (default: every patient)")
     .option("--tile <n>", "tile edge in feature voxels (default: from --max-tile-mib)")
     .option("--max-tile-mib <n>", "memory budget of one tile's activations", "512")

@@ -1,17 +1,54 @@
 import {
+  type ClassifierHeadConfig,
+  concatChannels,
   DEFAULT_HEAD,
+  densityMap,
   encoderId,
   featureSymmetries,
+  lungInput,
   pooledFeatureId,
   resolveCheckpoint,
   spatialPyramidPool3d,
   TiledEncoder,
 } from "@lungflow/classifier";
 import { loadGmcae } from "@lungflow/gmcae";
+import { lungRegion } from "@lungflow/lung-segmentation";
+import type { PatchStore, PatientAttrs } from "@lungflow/patch-store";
 import { openStore } from "@lungflow/patch-store";
 import { tf } from "@lungflow/tf-runtime";
-import { applySymmetry, normalizeHu } from "@lungflow/volume";
+import { applySymmetry, makeVolume } from "@lungflow/volume";
 import { PatchStreamError } from "../patches/errors.js";
+
+/** The SPP of the pooled vectors stored beside the maps (kdsb17's: max over 1, 2, 4 bins). */
+const POOLED = { ...DEFAULT_HEAD, bins: [1, 2, 4], pooling: "max" as const };
+
+/**
+ * The classifier's input volume of a stored patient: normalised HU, outside the lung region
+ * (`lungRegion` of the stored mask) read as air when `region` is on.
+ */
+export async function classifierVolume(
+  store: PatchStore,
+  attrs: PatientAttrs,
+  region: boolean,
+  signal?: AbortSignal,
+): Promise<{ data: Float32Array; shape: [number, number, number] }> {
+  const hu = await store.readVolume(attrs.id, "hu", { signal });
+  const shape = hu.shape as [number, number, number];
+  if (!region) return { data: lungInput(hu.data as Int16Array), shape };
+  if (typeof attrs.otsuThreshold !== "number" || !Number.isFinite(attrs.otsuThreshold))
+    throw new PatchStreamError(
+      "BAD_ARRAY",
+      `patient ${attrs.id} has no Otsu threshold in its attributes: the lung region cannot be made (re-ingest it, or set head.region false)`,
+      { patientId: attrs.id },
+    );
+  const mask = await store.readVolume(attrs.id, "mask", { signal });
+  const r = lungRegion(
+    makeVolume(hu.data as Int16Array, shape, attrs.spacing, attrs.origin),
+    mask.data as Uint8Array,
+    attrs.otsuThreshold,
+  );
+  return { data: lungInput(hu.data as Int16Array, r), shape };
+}
 
 /** Options of {@link computeFeatures}. */
 export interface ComputeFeaturesOptions {
@@ -29,6 +66,11 @@ export interface ComputeFeaturesOptions {
   maxTileMiB?: number;
   /** Wait this long for another writer's store lock (default 0: fail at once). */
   lockTimeoutMs?: number;
+  /**
+   * What the features are computed on (the classifier's `region` and `density`, defaults as
+   * in DEFAULT_HEAD: the masked lung region, with a density channel of window 8 appended).
+   */
+  input?: Partial<Pick<ClassifierHeadConfig, "region" | "density">>;
   signal?: AbortSignal;
   onEvent?: (e: FeaturesEvent) => void;
 }
@@ -82,12 +124,16 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
   const t0 = performance.now();
   const syms = featureSymmetries(o.symmetries ?? 8);
   const gm = await loadGmcae(await resolveCheckpoint(o.gmcae));
-  const id = encoderId(gm.encoder);
+  const input = {
+    region: o.input?.region ?? DEFAULT_HEAD.region,
+    density: o.input?.density ?? DEFAULT_HEAD.density,
+  };
+  const id = encoderId(gm.encoder, input);
   const tiler = new TiledEncoder(gm.encoder);
   const tile = o.tile ?? tiler.tileFor((o.maxTileMiB ?? 512) * 2 ** 20);
   const store = await openStore(o.store);
   const lock = await store.lock({ purpose: "features", timeoutMs: o.lockTimeoutMs ?? 0 });
-  const pooledId = pooledFeatureId(id, DEFAULT_HEAD);
+  const pooledId = pooledFeatureId(id, POOLED);
   const report: FeaturesReport = {
     encoderId: id,
     pooledId,
@@ -107,6 +153,9 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
       stride: tiler.geometry.stride,
       receptiveField: tiler.geometry.receptiveField,
       normalize: { min: -1000, max: 400, clip: true },
+      // outside the lung region read as air; the last channel is the density channel
+      input,
+      channels: tiler.geometry.channels + (input.density > 0 ? 1 : 0),
     };
     for (const pid of ids) {
       o.signal?.throwIfAborted();
@@ -117,7 +166,7 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
         k: number,
       ) => {
         const v = tf.tidy(() =>
-          spatialPyramidPool3d(tf.tensor5d(f.data, [1, ...f.shape]), DEFAULT_HEAD.bins, "max"),
+          spatialPyramidPool3d(tf.tensor5d(f.data, [1, ...f.shape]), POOLED.bins, "max"),
         );
         const data = (await v.data()) as Float32Array;
         v.dispose();
@@ -126,7 +175,7 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
           pooledId,
           k,
           { data, shape: [1, 1, 1, data.length] },
-          { ...meta, pooled: { of: id, bins: DEFAULT_HEAD.bins, pooling: "max" } },
+          { ...meta, pooled: { of: id, bins: POOLED.bins, pooling: "max" } },
           { expectSourceHash: sourceHash, signal: o.signal },
         );
       };
@@ -157,13 +206,17 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
           });
         }
         if (todo.length === 0) continue;
-        const hu = await store.readVolume(pid, "hu", { signal: o.signal });
-        const vol = normalizeHu(hu.data);
+        const vol = await classifierVolume(store, attrs, input.region, o.signal);
         for (const k of todo) {
           o.signal?.throwIfAborted();
           const t1 = performance.now();
-          const s = applySymmetry(vol, hu.shape, k);
-          const f = await tiler.encode(s.data, s.shape, { tile, signal: o.signal });
+          const s = applySymmetry(vol.data, vol.shape, k);
+          let f = await tiler.encode(s.data, s.shape, { tile, signal: o.signal });
+          if (input.density > 0)
+            f = concatChannels(
+              f,
+              densityMap(s.data, s.shape, tiler.geometry.stride, input.density),
+            );
           await store.writeFeatures(pid, id, k, f, meta, {
             expectSourceHash: attrs.sourceHash,
             signal: o.signal,

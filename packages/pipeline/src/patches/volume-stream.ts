@@ -33,6 +33,11 @@ export interface VolumeStreamOptions extends PatientSelection {
   queueSize?: number;
   /** Each worker's decoded-volume cache, MiB (default 256). */
   cacheMiB?: number;
+  /**
+   * Outside each patient's lung region (lung-segmentation's `lungRegion` of the stored mask)
+   * read as air, as the classifier's `region` option wants (default false; store sources only).
+   */
+  region?: boolean;
   signal?: AbortSignal;
   /** Where the start-up summary goes (default stderr; `false` = silent). */
   log?: ((line: string) => void) | false;
@@ -63,6 +68,7 @@ export class VolumeStream {
     maxInFlight: number;
     queueSize: number;
     cacheBytes: number;
+    region: boolean;
     signal?: AbortSignal;
   };
 
@@ -88,6 +94,7 @@ export class VolumeStream {
       maxInFlight: opts.maxInFlight ?? workers,
       queueSize: opts.queueSize ?? 1,
       cacheBytes: (opts.cacheMiB ?? 256) * 2 ** 20,
+      region: opts.region ?? false,
       signal: opts.signal,
     };
     this.patients = patients;
@@ -132,6 +139,7 @@ export class VolumeStream {
             seed: pseed,
             augment: this.#augment,
             cacheBytes: this.#o.cacheBytes,
+            region: this.#o.region,
           },
           s,
           { patientId: p.id, epoch },

@@ -1,6 +1,7 @@
+import { lungRegion } from "@lungflow/lung-segmentation";
 import { type WasmVolume, wasmVolume } from "@lungflow/patch-kernels";
 import { openStore, type PatchStore } from "@lungflow/patch-store";
-import type { Vec3 } from "@lungflow/volume";
+import { makeVolume, type Vec3 } from "@lungflow/volume";
 import { PatchStreamError } from "./errors.js";
 import type { SourceSpec } from "./source.js";
 
@@ -201,4 +202,48 @@ export async function loadPatient(
     }
   }
   return out;
+}
+
+/**
+ * Patient `id`'s HU with every voxel outside its lung region (`lungRegion` of the stored
+ * mask and Otsu threshold) set to -1000 (air), as the classifier sees it; cached like a
+ * decoded volume. Store sources only: a memory patient carries no Otsu threshold.
+ */
+export async function loadRegionHu(
+  source: SourceSpec,
+  id: string,
+  budget: number,
+): Promise<{ shape: Vec3; hu: Int16Array }> {
+  if (source.kind === "memory")
+    throw new PatchStreamError(
+      "BAD_OPTION",
+      `patient ${id}: the lung region needs a store (its Otsu threshold); a memory source has none (pass region: false)`,
+      { patientId: id },
+    );
+  const e = await cached(`${source.path}\0${id}\0hu-region`, budget, async () => {
+    const st = await store(source.path);
+    const attrs = await st.getPatient(id);
+    if (!attrs)
+      throw new PatchStreamError("UNKNOWN_PATIENT", `patient ${id} is not in ${source.path}`, {
+        patientId: id,
+        store: source.path,
+      });
+    const hu = await readArray(source, id, "hu");
+    const mask = await readArray(source, id, "mask");
+    if (!Number.isFinite(attrs.otsuThreshold))
+      throw new PatchStreamError(
+        "BAD_ARRAY",
+        `patient ${id} has no Otsu threshold in its attributes: the lung region cannot be made`,
+        { patientId: id },
+      );
+    const data = (hu.data as Int16Array).slice();
+    const region = lungRegion(
+      makeVolume(data, hu.shape, attrs.spacing, attrs.origin),
+      mask.data as Uint8Array,
+      attrs.otsuThreshold,
+    );
+    for (let i = 0; i < data.length; i++) if (region[i] === 0) data[i] = -1000;
+    return { shape: hu.shape, data, bytes: data.byteLength };
+  });
+  return { shape: e.shape, hu: e.data as Int16Array };
 }

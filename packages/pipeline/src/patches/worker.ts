@@ -20,7 +20,7 @@ import { drawParams, type ResolvedAugment } from "./augment.js";
 import { CancelRing } from "./cancel-ring.js";
 import { PatchStreamError } from "./errors.js";
 import type { SourceSpec } from "./source.js";
-import { type LoadedPatient, loadPatient } from "./worker-cache.js";
+import { type LoadedPatient, loadPatient, loadRegionHu } from "./worker-cache.js";
 
 /** What every task carries besides its kind. */
 export interface TaskBase {
@@ -71,6 +71,8 @@ export interface VolumeTask extends TaskBase {
   seed: number;
   augment: ResolvedAugment;
   cacheBytes: number;
+  /** Outside the lung region read as air (see loadRegionHu). */
+  region?: boolean;
 }
 
 export type WorkerTask = SampleTask | PatchesTask | VolumeTask;
@@ -188,7 +190,9 @@ async function runSample(t: SampleTask) {
 
 async function runVolume(t: VolumeTask) {
   checkCancelled(t);
-  const p = await loadPatient(t.source, t.patientId, { hu: true, mask: false }, t.cacheBytes);
+  const p = t.region
+    ? await loadRegionHu(t.source, t.patientId, t.cacheBytes)
+    : await loadPatient(t.source, t.patientId, { hu: true, mask: false }, t.cacheBytes);
   checkCancelled(t);
   const { symmetry, offset } = drawParams(t.seed, t.augment);
   const out = new Float32Array(p.hu!.length);

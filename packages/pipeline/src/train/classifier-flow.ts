@@ -19,8 +19,12 @@ import {
 } from "@lungflow/classifier";
 import { openStore } from "@lungflow/patch-store";
 import { tf } from "@lungflow/tf-runtime";
-import { applySymmetry, normalizeHu } from "@lungflow/volume";
-import { computeFeatures, type FeaturesEvent } from "../features/compute-features.js";
+import { applySymmetry } from "@lungflow/volume";
+import {
+  classifierVolume,
+  computeFeatures,
+  type FeaturesEvent,
+} from "../features/compute-features.js";
 import { allSymmetries, featureDataset } from "../features/feature-dataset.js";
 import { FeatureStream } from "../features/feature-stream.js";
 import { volumeDataset } from "../patches/dataset.js";
@@ -28,6 +32,17 @@ import { PatchStreamError } from "../patches/errors.js";
 import { type PatientSelection, resolvePatients } from "../patches/patients.js";
 
 /** What a classifier run was trained on (the `config.json` in its run folder). */
+/** Symmetries per patient of the default features (K of the 48; the first is the identity). */
+export const DEFAULT_SYMMETRIES = 4;
+
+/**
+ * What a run's model reads: the lung region or the whole box, and the density channel. Runs
+ * written before these options existed read the whole box without one.
+ */
+export function runInput(run: ClassifierRunInfo): { region: boolean; density: number } {
+  return { region: run.head?.region ?? false, density: run.head?.density ?? 0 };
+}
+
 export interface ClassifierRunInfo {
   head?: ClassifierRunConfig["head"];
   train?: ClassifierRunConfig["train"];
@@ -119,7 +134,7 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
   const endToEnd = o.resume ? !prior.features : !!o.endToEnd;
   let features = prior.features;
   if (!endToEnd && !features) {
-    const k = o.symmetries ?? (cfg.train.augment ? 8 : 1);
+    const k = o.symmetries ?? (cfg.train.augment ? DEFAULT_SYMMETRIES : 1);
     let encoderId = o.features;
     if (!encoderId) {
       if (!o.gmcae)
@@ -129,6 +144,7 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
           store: o.store,
           gmcae: o.gmcae,
           symmetries: k,
+          input: { region: cfg.head.region, density: cfg.head.density },
           signal: o.signal,
           onEvent: o.onFeatures,
         })
@@ -203,6 +219,7 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
         throw new PatchStreamError("BAD_OPTION", "end-to-end training needs a GMCAE run", {});
       const tr = await volumeDataset(o.store, {
         split: "train",
+        region: cfg.head.region,
         seed: cfg.train.seed,
         augment: cfg.train.augment ? undefined : false,
         workers: o.workers,
@@ -213,6 +230,7 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
       if (valIds.length) {
         const va = await volumeDataset(o.store, {
           split: "validation",
+          region: cfg.head.region,
           shuffle: false,
           augment: false,
           workers: o.workers,
@@ -287,6 +305,7 @@ export async function predictFlow(
         store: o.store,
         gmcae: run.gmcae,
         symmetries: tta,
+        input: runInput(run),
         ids: sel.ids as string[],
         signal: o.signal,
         onEvent: o.onFeatures,
@@ -312,6 +331,7 @@ export async function predictFlow(
   if (tta === 1) {
     const ds = await volumeDataset(o.store, {
       ...sel,
+      region: runInput(run).region,
       shuffle: false,
       augment: false,
       requireLabels: false,
@@ -330,11 +350,15 @@ export async function predictFlow(
   const rows: { id: string; cancer: number }[] = [];
   for (const p of patients) {
     o.signal?.throwIfAborted();
-    const hu = await store.readVolume(p.id, "hu");
-    const vol = normalizeHu(hu.data);
+    const attrs = await store.getPatient(p.id);
+    if (!attrs)
+      throw new PatchStreamError("UNKNOWN_PATIENT", `patient ${p.id} is not in ${o.store}`, {
+        patientId: p.id,
+      });
+    const vol = await classifierVolume(store, attrs, runInput(run).region, o.signal);
     let sum = 0;
     for (const k of featureSymmetries(tta)) {
-      const v = applySymmetry(vol, hu.shape, k);
+      const v = applySymmetry(vol.data, vol.shape, k);
       sum += tf.tidy(
         () => (model.predict(tf.tensor5d(v.data, [1, ...v.shape, 1])) as tf.Tensor).dataSync()[0],
       );
