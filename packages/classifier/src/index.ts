@@ -33,6 +33,7 @@ export {
   chainLayers,
   classifierEncoder,
   DEFAULT_HEAD,
+  densityFeatureId,
   ENCODER_PREFIX,
   encoderStride,
   KDSB17_HEAD,

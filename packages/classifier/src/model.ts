@@ -203,6 +203,15 @@ export function pooledFeatureId(
 }
 
 /**
+ * The stored-features id of the density channel alone (the last channel of encoder
+ * `encoderId`'s maps with a density channel), e.g. `enc-0123456789abcdef.density`: what a head
+ * with `channels: "density"` reads, a 1/(C+1) of the maps.
+ */
+export function densityFeatureId(encoderId: string): string {
+  return `${encoderId}.density`;
+}
+
+/**
  * The head of {@link buildFeatureHead} without its pooling, on pooled vectors stored as
  * `[1, 1, 1, P]` feature maps (`pooledFeatureId`): the same dense layers, names and initial
  * weights, so its predictions on pooled vectors equal the feature head's on the maps, and

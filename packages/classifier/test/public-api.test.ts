@@ -27,6 +27,7 @@ test("public API of the classifier (exact: a change here is a change of the surf
     "clipProbability",
     "concatChannels",
     "confusionMatrix",
+    "densityFeatureId",
     "densityMap",
     "densityPools",
     "elementsOf",

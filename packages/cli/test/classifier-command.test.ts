@@ -117,8 +117,9 @@ test("features, then train classifier on them, then predict with test-time augme
   assert.match(t.out, /0 array\(s\) written, 16 already stored/);
   assert.match(t.out, new RegExp(`on stored features ${m[1]} \\(2 symmetries\\)`));
   const cfg = JSON.parse(readFileSync(path.join(out, "config.json"), "utf8"));
-  // the default head standardises and convolves the density channel: it reads the maps
-  assert.deepEqual(cfg.features, { encoderId: m[1], symmetries: 2 });
+  // the default head standardises and convolves the density channel: it reads that channel,
+  // stored alone beside the maps
+  assert.deepEqual(cfg.features, { encoderId: m[1], symmetries: 2, densityId: `${m[1]}.density` });
   assert.equal(cfg.head.channels, "density");
   assert.equal(cfg.head.region, true);
   assert.ok(existsSync(path.join(out, "best", "model.json")));

@@ -10,6 +10,7 @@ import {
   buildFeatureHead,
   DEFAULT_HEAD,
   encoderId,
+  type FeatureMap,
   featureSymmetries,
   KDSB17_HEAD,
   lungInput,
@@ -165,6 +166,15 @@ test("a head trained on stored features predicts what the end-to-end classifier 
   assert.equal(r.encoderId, encoderId(g.encoder, { region: true, density: 8 }));
   assert.notEqual(r.encoderId, encoderId(g.encoder), "masked features never share the plain id");
   const st = await openStore(store);
+  // the density channel is also stored alone: the maps' last channel
+  assert.equal(r.densityId, `${r.encoderId}.density`);
+  for (const p of patients) {
+    const map: FeatureMap = (await st.readFeatures(p.id, r.encoderId, 0))!;
+    const d: FeatureMap = (await st.readFeatures(p.id, r.densityId as string, 0))!;
+    assert.deepEqual(d.shape, [...map.shape.slice(0, 3), 1]);
+    const c = map.shape[3];
+    for (let i = 0; i < d.data.length; i++) assert.equal(d.data[i], map.data[i * c + c - 1]);
+  }
   for (const channels of ["all", "density"] as const) {
     const head = { ...DEFAULT_HEAD, conv: [4], dense: [6], dropout: 0.2, seed: 9, channels };
     const fhead = buildFeatureHead(5 + 1, { ...head, standardize: false });

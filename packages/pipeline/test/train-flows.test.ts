@@ -98,11 +98,17 @@ test("train classifier flow: features path and end-to-end path train and predict
       const run = JSON.parse(fs.readFileSync(path.join(out, "config.json"), "utf8"));
       assert.equal(run.features !== undefined, !endToEnd);
       // a head that pools first (kdsb17's) trains on the stored pooled vectors
-      if (!endToEnd)
+      // and the default head, which reads the density channel alone, on that channel stored alone
+      if (!endToEnd) {
         assert.equal(
           run.features.pooledId,
           name === "kdsb17" ? `${run.features.encoderId}.spp-max-1-2-4` : undefined,
         );
+        assert.equal(
+          run.features.densityId,
+          name === "default" ? `${run.features.encoderId}.density` : undefined,
+        );
+      }
       const rows = await predictFlow({ store, model: out, split: "test", tta: 2, workers: 1 });
       assert.deepEqual(
         rows.map((x) => x.id),

@@ -2,6 +2,7 @@ import {
   type ClassifierHeadConfig,
   concatChannels,
   DEFAULT_HEAD,
+  densityFeatureId,
   densityMap,
   encoderId,
   featureSymmetries,
@@ -103,6 +104,11 @@ export interface FeaturesReport {
    * `[1, 1, 1, P]` arrays (`pooledFeatureId(encoderId)`), what a head that pools first trains on.
    */
   pooledId: string;
+  /**
+   * Id of the density channel stored alone beside the maps (`densityFeatureId(encoderId)`,
+   * `[z, y, x, 1]`), when the features have one: what a head reading only it trains on.
+   */
+  densityId?: string;
   symmetries: number[];
   /** Arrays written in this run. */
   written: number;
@@ -134,9 +140,11 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
   const store = await openStore(o.store);
   const lock = await store.lock({ purpose: "features", timeoutMs: o.lockTimeoutMs ?? 0 });
   const pooledId = pooledFeatureId(id, POOLED);
+  const densityId = input.density > 0 ? densityFeatureId(id) : undefined;
   const report: FeaturesReport = {
     encoderId: id,
     pooledId,
+    densityId,
     symmetries: syms,
     written: 0,
     skipped: 0,
@@ -179,6 +187,24 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
           { expectSourceHash: sourceHash, signal: o.signal },
         );
       };
+      // the density channel alone, what the default head reads (kilobytes, not the maps' megabytes)
+      const writeDensity = async (
+        f: { data: Float32Array; shape: [number, number, number, number] },
+        k: number,
+      ) => {
+        if (!densityId) return;
+        const [z, y, x, c] = f.shape;
+        const data = new Float32Array(z * y * x);
+        for (let i = 0; i < data.length; i++) data[i] = f.data[i * c + c - 1];
+        await store.writeFeatures(
+          pid,
+          densityId,
+          k,
+          { data, shape: [z, y, x, 1] },
+          { ...meta, channels: 1, density: { of: id, channel: c - 1 } },
+          { expectSourceHash: sourceHash, signal: o.signal },
+        );
+      };
       try {
         const attrs = await store.getPatient(pid);
         if (!attrs)
@@ -192,9 +218,13 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
         const have = new Set(sets.find((f) => f.encoderId === id)?.symmetries ?? []);
         const havePooled = new Set(sets.find((f) => f.encoderId === pooledId)?.symmetries ?? []);
         // maps stored by an earlier version without their pooled vectors: pool them from the store
-        for (const k of syms.filter((k) => have.has(k) && !havePooled.has(k))) {
+        const haveDensity = new Set(sets.find((f) => f.encoderId === densityId)?.symmetries ?? []);
+        for (const k of syms.filter(
+          (k) => have.has(k) && (!havePooled.has(k) || (densityId && !haveDensity.has(k))),
+        )) {
           const f = await store.readFeatures(pid, id, k, { signal: o.signal });
-          if (f) await writePooled(f, k);
+          if (f && !havePooled.has(k)) await writePooled(f, k);
+          if (f && !haveDensity.has(k)) await writeDensity(f, k);
         }
         const todo = syms.filter((k) => !have.has(k));
         if (todo.length < syms.length) {
@@ -222,6 +252,7 @@ export async function computeFeatures(o: ComputeFeaturesOptions): Promise<Featur
             signal: o.signal,
           });
           await writePooled(f, k);
+          await writeDensity(f, k);
           report.written++;
           o.onEvent?.({
             type: "done",

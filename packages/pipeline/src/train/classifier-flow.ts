@@ -5,6 +5,7 @@ import {
   buildPooledHead,
   type ClassifierRunConfig,
   classifierFromGmcae,
+  densityFeatureId,
   type EpochRecord,
   featureSymmetries,
   type LabelledVolume,
@@ -51,7 +52,7 @@ export interface ClassifierRunInfo {
    * Set when the head was trained on stored features (the default path); `pooledId` when it
    * trained on the maps' stored pooled vectors (a head that pools first).
    */
-  features?: { encoderId: string; symmetries: number; pooledId?: string };
+  features?: { encoderId: string; symmetries: number; pooledId?: string; densityId?: string };
 }
 
 /** Options of {@link trainClassifierFlow}. */
@@ -164,6 +165,18 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
         () => false,
       );
       if (ok) features.pooledId = pooledId;
+    } else if (cfg.head.channels === "density" && cfg.head.density > 0) {
+      // a head that reads the density channel alone trains on that channel stored alone
+      const densityId = densityFeatureId(encoderId);
+      const ok = await FeatureStream.open(o.store, {
+        encoderId: densityId,
+        ids: [...trainIds, ...valIds].map((p) => p.id),
+        symmetries: k,
+      }).then(
+        () => true,
+        () => false,
+      );
+      if (ok) features.densityId = densityId;
     }
   }
   if (!o.resume) {
@@ -182,7 +195,7 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
     let train: (epoch: number) => tf.data.Dataset<LabelledVolume>;
     let validation: ((epoch: number) => tf.data.Dataset<LabelledVolume>) | undefined;
     if (features) {
-      const encoderId = features.pooledId ?? features.encoderId;
+      const encoderId = features.pooledId ?? features.densityId ?? features.encoderId;
       const tr = await featureDataset(o.store, {
         encoderId,
         split: "train",
@@ -213,7 +226,10 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
         ? await loadClassifier(path.join(o.out, "last"))
         : features.pooledId
           ? buildPooledHead(first.shape[3], cfg.head)
-          : buildFeatureHead(first.shape[3], cfg.head);
+          : features.densityId
+            ? // the same layers and names less the channel choice, made in the store instead
+              buildFeatureHead(1, { ...cfg.head, channels: "all" })
+            : buildFeatureHead(first.shape[3], cfg.head);
     } else {
       if (!o.resume && !o.gmcae)
         throw new PatchStreamError("BAD_OPTION", "end-to-end training needs a GMCAE run", {});
@@ -318,7 +334,7 @@ export async function predictFlow(
         );
     }
     const stream = await FeatureStream.open(o.store, {
-      encoderId: run.features.pooledId ?? encoderId,
+      encoderId: run.features.pooledId ?? run.features.densityId ?? encoderId,
       ...sel,
       symmetries: tta,
       shuffle: false,
