@@ -273,4 +273,23 @@ describe("tf.data bridge", () => {
     tf.dispose(r.value);
     await close();
   });
+
+  test("the lung region needs a store: a memory source with region: true fails naming the patient", async () => {
+    const { dataset, close } = await volumeDataset(mem, {
+      log: false,
+      region: true,
+      augment: false,
+      workers: 1,
+    });
+    const it = await dataset.iterator();
+    await assert.rejects(
+      it.next(),
+      (e) =>
+        isLungflowError(e, "PatchStreamError") &&
+        e.code === "WORKER_FAILED" &&
+        /the lung region needs a store/.test(e.message) &&
+        /patient [abcd]/.test(e.message),
+    );
+    await close();
+  });
 });

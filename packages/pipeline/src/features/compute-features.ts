@@ -13,12 +13,12 @@ import {
   TiledEncoder,
 } from "@lungflow/classifier";
 import { loadGmcae } from "@lungflow/gmcae";
-import { lungRegion } from "@lungflow/lung-segmentation";
 import type { PatchStore, PatientAttrs } from "@lungflow/patch-store";
 import { openStore } from "@lungflow/patch-store";
 import { tf } from "@lungflow/tf-runtime";
-import { applySymmetry, makeVolume } from "@lungflow/volume";
+import { applySymmetry } from "@lungflow/volume";
 import { PatchStreamError } from "../patches/errors.js";
+import { regionHu } from "../patches/region-hu.js";
 
 /** The SPP of the pooled vectors stored beside the maps (kdsb17's: max over 1, 2, 4 bins). */
 const POOLED = { ...DEFAULT_HEAD, bins: [1, 2, 4], pooling: "max" as const };
@@ -36,19 +36,12 @@ export async function classifierVolume(
   const hu = await store.readVolume(attrs.id, "hu", { signal });
   const shape = hu.shape as [number, number, number];
   if (!region) return { data: lungInput(hu.data as Int16Array), shape };
-  if (typeof attrs.otsuThreshold !== "number" || !Number.isFinite(attrs.otsuThreshold))
-    throw new PatchStreamError(
-      "BAD_ARRAY",
-      `patient ${attrs.id} has no Otsu threshold in its attributes: the lung region cannot be made (re-ingest it, or set head.region false)`,
-      { patientId: attrs.id },
-    );
   const mask = await store.readVolume(attrs.id, "mask", { signal });
-  const r = lungRegion(
-    makeVolume(hu.data as Int16Array, shape, attrs.spacing, attrs.origin),
-    mask.data as Uint8Array,
-    attrs.otsuThreshold,
-  );
-  return { data: lungInput(hu.data as Int16Array, r), shape };
+  // the freshly read HU is ours to mask in place
+  return {
+    data: lungInput(regionHu(hu.data as Int16Array, shape, mask.data as Uint8Array, attrs)),
+    shape,
+  };
 }
 
 /** Options of {@link computeFeatures}. */

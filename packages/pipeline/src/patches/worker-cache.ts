@@ -1,8 +1,8 @@
-import { lungRegion } from "@lungflow/lung-segmentation";
 import { type WasmVolume, wasmVolume } from "@lungflow/patch-kernels";
 import { openStore, type PatchStore } from "@lungflow/patch-store";
-import { makeVolume, type Vec3 } from "@lungflow/volume";
+import type { Vec3 } from "@lungflow/volume";
 import { PatchStreamError } from "./errors.js";
+import { regionHu } from "./region-hu.js";
 import type { SourceSpec } from "./source.js";
 
 /** A patient's arrays as a worker holds them. */
@@ -230,19 +230,13 @@ export async function loadRegionHu(
       });
     const hu = await readArray(source, id, "hu");
     const mask = await readArray(source, id, "mask");
-    if (!Number.isFinite(attrs.otsuThreshold))
-      throw new PatchStreamError(
-        "BAD_ARRAY",
-        `patient ${id} has no Otsu threshold in its attributes: the lung region cannot be made`,
-        { patientId: id },
-      );
-    const data = (hu.data as Int16Array).slice();
-    const region = lungRegion(
-      makeVolume(data, hu.shape, attrs.spacing, attrs.origin),
+    // a copy: the plain HU may sit in this cache too
+    const data = regionHu(
+      (hu.data as Int16Array).slice(),
+      hu.shape,
       mask.data as Uint8Array,
-      attrs.otsuThreshold,
+      attrs,
     );
-    for (let i = 0; i < data.length; i++) if (region[i] === 0) data[i] = -1000;
     return { shape: hu.shape, data, bytes: data.byteLength };
   });
   return { shape: e.shape, hu: e.data as Int16Array };

@@ -152,31 +152,25 @@ export async function trainClassifierFlow(o: ClassifierFlowOptions): Promise<Tra
       ).encoderId;
     }
     features = { encoderId, symmetries: k };
+    // Every training and validation patient holds set `id` for the K symmetries.
+    const storedForAll = (id: string) =>
+      FeatureStream.open(o.store, {
+        encoderId: id,
+        ids: [...trainIds, ...valIds].map((p) => p.id),
+        symmetries: k,
+      }).then(
+        () => true,
+        () => false,
+      );
     // A head with nothing trainable before its pooling trains on the stored pooled vectors
-    // (kilobytes a patient instead of the maps' megabytes), when every patient has them.
+    // (kilobytes a patient instead of the maps' megabytes), when every patient has them;
+    // a head that reads the density channel alone, on that channel stored alone.
     if (poolsFirst(cfg.head)) {
       const pooledId = pooledFeatureId(encoderId, cfg.head);
-      const ok = await FeatureStream.open(o.store, {
-        encoderId: pooledId,
-        ids: [...trainIds, ...valIds].map((p) => p.id),
-        symmetries: k,
-      }).then(
-        () => true,
-        () => false,
-      );
-      if (ok) features.pooledId = pooledId;
+      if (await storedForAll(pooledId)) features.pooledId = pooledId;
     } else if (cfg.head.channels === "density" && cfg.head.density > 0) {
-      // a head that reads the density channel alone trains on that channel stored alone
       const densityId = densityFeatureId(encoderId);
-      const ok = await FeatureStream.open(o.store, {
-        encoderId: densityId,
-        ids: [...trainIds, ...valIds].map((p) => p.id),
-        symmetries: k,
-      }).then(
-        () => true,
-        () => false,
-      );
-      if (ok) features.densityId = densityId;
+      if (await storedForAll(densityId)) features.densityId = densityId;
     }
   }
   if (!o.resume) {
